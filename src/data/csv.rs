@@ -1,0 +1,1 @@
+//! Reading studies from CSV files.

@@ -1,0 +1,7 @@
+//! Study data: the validated [`Studies`] container and the CSV reader.
+
+pub mod csv;
+mod studies;
+
+pub use studies::Studies;
+pub(crate) use studies::default_label;

@@ -1,0 +1,362 @@
+//! [`Studies`]: the validated container every analysis takes.
+
+use crate::error::{MetaError, Result};
+
+/// A validated set of studies: effect estimates `yi` with their sampling variances `vi`,
+/// plus optional labels, numeric moderators and string attributes.
+///
+/// There is no way to build a `Studies` whose variances are standard errors by mistake:
+/// [`Studies::from_variances`] takes variances and [`Studies::from_standard_errors`] takes
+/// standard errors (and squares them). Every value is checked once, at construction:
+/// estimates must be finite, variances and standard errors finite and `> 0`.
+///
+/// # Examples
+///
+/// ```
+/// use metan::Studies;
+/// let s = Studies::from_standard_errors(vec![0.1, 0.3], vec![0.2, 0.1])?
+///     .with_labels(vec!["Smith 2001", "Jones 2004"])?;
+/// assert_eq!(s.k(), 2);
+/// assert!((s.vi()[0] - 0.04).abs() < 1e-15);
+/// assert_eq!(s.label(1), "Jones 2004");
+/// # Ok::<(), metan::MetaError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Studies {
+    yi: Vec<f64>,
+    vi: Vec<f64>,
+    labels: Vec<String>,
+    moderators: Vec<(String, Vec<f64>)>,
+    attributes: Vec<(String, Vec<String>)>,
+}
+
+/// The default label of the study at zero-based `index`.
+pub(crate) fn default_label(index: usize) -> String {
+    format!("Study {}", index + 1)
+}
+
+impl Studies {
+    /// Studies from effect estimates and their sampling **variances**.
+    ///
+    /// # Errors
+    /// [`MetaError::Empty`] for no studies, [`MetaError::LengthMismatch`] when the lengths
+    /// differ, and [`MetaError::InvalidValue`] naming the study and field for a non-finite
+    /// estimate or a variance that is not finite and `> 0`.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = metan::Studies::from_variances(vec![0.5, 0.1], vec![0.04, 0.01])?;
+    /// assert_eq!(s.sei()[0], 0.2);
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn from_variances(yi: impl Into<Vec<f64>>, vi: impl Into<Vec<f64>>) -> Result<Self> {
+        let yi = yi.into();
+        let vi = vi.into();
+        Self::check_lengths(&yi, vi.len(), "vi")?;
+        for (i, (&y, &v)) in yi.iter().zip(&vi).enumerate() {
+            check_estimate(i, y)?;
+            if !(v.is_finite() && v > 0.0) {
+                return Err(MetaError::invalid_value(
+                    i,
+                    &default_label(i),
+                    "vi",
+                    v,
+                    "a sampling variance must be finite and > 0",
+                ));
+            }
+        }
+        Ok(Self::unchecked(yi, vi))
+    }
+
+    /// Studies from effect estimates and their **standard errors** (`vi = sei^2`).
+    ///
+    /// # Errors
+    /// As [`Studies::from_variances`], with the field `sei`.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = metan::Studies::from_standard_errors(vec![0.5], vec![0.2])?;
+    /// assert!((s.vi()[0] - 0.04).abs() < 1e-17);
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn from_standard_errors(
+        yi: impl Into<Vec<f64>>,
+        sei: impl Into<Vec<f64>>,
+    ) -> Result<Self> {
+        let yi = yi.into();
+        let sei = sei.into();
+        Self::check_lengths(&yi, sei.len(), "sei")?;
+        let mut vi = Vec::with_capacity(sei.len());
+        for (i, (&y, &s)) in yi.iter().zip(&sei).enumerate() {
+            check_estimate(i, y)?;
+            let v = s * s;
+            if !(s.is_finite() && s > 0.0 && v.is_finite() && v > 0.0) {
+                return Err(MetaError::invalid_value(
+                    i,
+                    &default_label(i),
+                    "sei",
+                    s,
+                    "a standard error must be finite and > 0 (and its square representable)",
+                ));
+            }
+            vi.push(v);
+        }
+        Ok(Self::unchecked(yi, vi))
+    }
+
+    fn check_lengths(yi: &[f64], n: usize, field: &str) -> Result<()> {
+        if yi.is_empty() && n == 0 {
+            return Err(MetaError::Empty);
+        }
+        if n != yi.len() {
+            return Err(MetaError::LengthMismatch {
+                field: field.to_string(),
+                expected: yi.len(),
+                found: n,
+            });
+        }
+        Ok(())
+    }
+
+    /// Builds without checks; callers guarantee finite `yi` and finite positive `vi`.
+    pub(crate) fn unchecked(yi: Vec<f64>, vi: Vec<f64>) -> Self {
+        let labels = (0..yi.len()).map(default_label).collect();
+        Studies {
+            yi,
+            vi,
+            labels,
+            moderators: Vec::new(),
+            attributes: Vec::new(),
+        }
+    }
+
+    /// Sets the study labels (one per study).
+    ///
+    /// # Errors
+    /// [`MetaError::LengthMismatch`] when there is not one label per study.
+    pub fn with_labels<S: Into<String>>(mut self, labels: impl IntoIterator<Item = S>) -> Result<Self> {
+        let labels: Vec<String> = labels.into_iter().map(Into::into).collect();
+        if labels.len() != self.k() {
+            return Err(MetaError::LengthMismatch {
+                field: "labels".into(),
+                expected: self.k(),
+                found: labels.len(),
+            });
+        }
+        self.labels = labels;
+        Ok(self)
+    }
+
+    /// Adds (or replaces) a named numeric moderator, one finite value per study.
+    ///
+    /// # Errors
+    /// [`MetaError::LengthMismatch`], or [`MetaError::InvalidValue`] naming the study for a
+    /// non-finite value.
+    pub fn with_moderator(mut self, name: impl Into<String>, values: impl Into<Vec<f64>>) -> Result<Self> {
+        let name = name.into();
+        let values = values.into();
+        if values.len() != self.k() {
+            return Err(MetaError::LengthMismatch {
+                field: name,
+                expected: self.k(),
+                found: values.len(),
+            });
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(MetaError::invalid_value(
+                i,
+                &self.labels[i],
+                &name,
+                values[i],
+                "a moderator value must be finite",
+            ));
+        }
+        match self.moderators.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = values,
+            None => self.moderators.push((name, values)),
+        }
+        Ok(self)
+    }
+
+    /// Adds (or replaces) a named string attribute (design, risk-of-bias flag, ...), one
+    /// value per study. An empty string means "not recorded".
+    ///
+    /// # Errors
+    /// [`MetaError::LengthMismatch`] when there is not one value per study.
+    pub fn with_attribute<S: Into<String>>(
+        mut self,
+        name: impl Into<String>,
+        values: impl IntoIterator<Item = S>,
+    ) -> Result<Self> {
+        let name = name.into();
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        if values.len() != self.k() {
+            return Err(MetaError::LengthMismatch {
+                field: name,
+                expected: self.k(),
+                found: values.len(),
+            });
+        }
+        match self.attributes.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = values,
+            None => self.attributes.push((name, values)),
+        }
+        Ok(self)
+    }
+
+    /// The number of studies, `k`.
+    pub fn k(&self) -> usize {
+        self.yi.len()
+    }
+
+    /// Effect estimates.
+    pub fn yi(&self) -> &[f64] {
+        &self.yi
+    }
+
+    /// Sampling variances.
+    pub fn vi(&self) -> &[f64] {
+        &self.vi
+    }
+
+    /// Standard errors, `sqrt(vi)`.
+    pub fn sei(&self) -> Vec<f64> {
+        self.vi.iter().map(|v| v.sqrt()).collect()
+    }
+
+    /// All labels.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The label of study `i` (zero-based). Panics if `i >= k`, like slice indexing.
+    pub fn label(&self, i: usize) -> &str {
+        &self.labels[i]
+    }
+
+    /// A numeric moderator by name.
+    pub fn moderator(&self, name: &str) -> Option<&[f64]> {
+        self.moderators
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The names of the numeric moderators, in insertion order.
+    pub fn moderator_names(&self) -> impl Iterator<Item = &str> {
+        self.moderators.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// A string attribute by name.
+    pub fn attribute(&self, name: &str) -> Option<&[String]> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The names of the string attributes, in insertion order.
+    pub fn attribute_names(&self) -> impl Iterator<Item = &str> {
+        self.attributes.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The studies at the given zero-based indices, in that order, with their labels,
+    /// moderators and attributes.
+    ///
+    /// # Errors
+    /// [`MetaError::Empty`] for no indices, and [`MetaError::InvalidOption`] for an index
+    /// out of range.
+    pub fn subset(&self, indices: &[usize]) -> Result<Self> {
+        if indices.is_empty() {
+            return Err(MetaError::Empty);
+        }
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.k()) {
+            return Err(MetaError::invalid_option(
+                "index",
+                bad,
+                format!("out of range for k = {}", self.k()),
+            ));
+        }
+        let pick_f = |v: &[f64]| indices.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let pick_s = |v: &[String]| indices.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+        Ok(Studies {
+            yi: pick_f(&self.yi),
+            vi: pick_f(&self.vi),
+            labels: pick_s(&self.labels),
+            moderators: self
+                .moderators
+                .iter()
+                .map(|(n, v)| (n.clone(), pick_f(v)))
+                .collect(),
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(n, v)| (n.clone(), pick_s(v)))
+                .collect(),
+        })
+    }
+
+    /// The studies for which `keep(i)` is true.
+    ///
+    /// # Errors
+    /// [`MetaError::Empty`] when no study is kept.
+    pub fn filter(&self, mut keep: impl FnMut(usize) -> bool) -> Result<Self> {
+        let idx: Vec<usize> = (0..self.k()).filter(|&i| keep(i)).collect();
+        self.subset(&idx)
+    }
+}
+
+fn check_estimate(i: usize, y: f64) -> Result<()> {
+    if y.is_finite() {
+        Ok(())
+    } else {
+        Err(MetaError::invalid_value(
+            i,
+            &default_label(i),
+            "yi",
+            y,
+            "an effect estimate must be finite",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_variance_naming_study_and_field() {
+        let e = Studies::from_variances(vec![0.1, 0.2], vec![0.1, 0.0]).unwrap_err();
+        assert_eq!(
+            e,
+            MetaError::invalid_value(1, "Study 2", "vi", 0.0, "a sampling variance must be finite and > 0")
+        );
+        let e = Studies::from_standard_errors(vec![0.1, f64::NAN], vec![0.1, 0.1]).unwrap_err();
+        assert!(matches!(e, MetaError::InvalidValue { ref field, .. } if field == "yi"));
+    }
+
+    #[test]
+    fn empty_and_mismatch() {
+        assert_eq!(Studies::from_variances(vec![], vec![]).unwrap_err(), MetaError::Empty);
+        assert!(matches!(
+            Studies::from_variances(vec![1.0], vec![1.0, 2.0]),
+            Err(MetaError::LengthMismatch { expected: 1, found: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn subset_keeps_columns() {
+        let s = Studies::from_variances(vec![1.0, 2.0, 3.0], vec![1.0, 1.0, 1.0])
+            .unwrap()
+            .with_moderator("x", vec![10.0, 20.0, 30.0])
+            .unwrap()
+            .with_attribute("design", ["rct", "qe", "rct"])
+            .unwrap();
+        let t = s.subset(&[2, 0]).unwrap();
+        assert_eq!(t.yi(), &[3.0, 1.0]);
+        assert_eq!(t.moderator("x").unwrap(), &[30.0, 10.0]);
+        assert_eq!(t.attribute("design").unwrap(), &["rct".to_string(), "rct".to_string()]);
+        assert_eq!(t.labels(), &["Study 3".to_string(), "Study 1".to_string()]);
+    }
+}

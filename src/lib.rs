@@ -1,0 +1,47 @@
+//! # metan
+//!
+//! Meta-analysis in Rust, numerically identical to R's
+//! [metafor](https://www.metafor-project.org) (Viechtbauer 2010): equal- and
+//! random-effects models with every common tau^2 estimator (DL, HE, HS, HSk, SJ, ML, REML,
+//! EB, PM, PMM, GENQ), z / t / Knapp-Hartung tests, prediction intervals, heterogeneity
+//! statistics and their Q-profile confidence intervals. Every fit is O(k): no k x k
+//! matrix is ever formed.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use metan::{MetaAnalysis, Method, Studies, TestKind};
+//!
+//! // log risk ratios and their sampling variances (first six BCG trials)
+//! let studies = Studies::from_variances(
+//!     vec![-0.8893, -1.5854, -1.3481, -1.4416, -0.2175, -0.7861],
+//!     vec![0.3256, 0.1946, 0.4154, 0.0200, 0.0512, 0.0069],
+//! )?;
+//!
+//! let fit = MetaAnalysis::new()          // REML, z test, 95%
+//!     .fit(&studies)?;
+//! println!("{fit}");                      // metafor's print.rma.uni layout
+//! assert!(fit.estimate() < 0.0);
+//! assert!(fit.ci().0 < fit.estimate() && fit.estimate() < fit.ci().1);
+//!
+//! // a DerSimonian-Laird fit with the Knapp-Hartung adjustment
+//! let dl = MetaAnalysis::new().method(Method::DL).test(TestKind::Knha).fit(&studies)?;
+//! assert_eq!(dl.df(), Some(5.0));
+//! # Ok::<(), metan::MetaError>(())
+//! ```
+//!
+//! Standard errors cannot be passed as variances by accident:
+//! [`Studies::from_standard_errors`] and [`Studies::from_variances`] are distinct.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod data;
+pub mod error;
+pub mod model;
+mod numeric;
+
+pub use data::Studies;
+pub use error::{MetaError, Result};
+pub use model::{Attempt, Convergence, FitStats, MetaAnalysis, MetaFit, Method, StopReason, TestKind};

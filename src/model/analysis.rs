@@ -1,0 +1,475 @@
+//! [`MetaAnalysis`]: the model specification (a builder), and `fit`.
+
+use super::fit::{Attempt, Convergence, FitStats, MetaFit};
+use super::heterogeneity::{i2_h2, q_profile, q_test};
+use super::inference::{Inference, infer};
+use super::method::{Method, TestKind};
+use super::tau2::{self, Control, Input, Scoring, StopReason, Tau2Estimate};
+use crate::data::Studies;
+use crate::error::{MetaError, Result};
+
+/// Specification of an equal- or random-effects meta-analysis.
+///
+/// Setters are infallible and chain; every option is validated once, in
+/// [`MetaAnalysis::fit`]. Defaults follow metafor's `rma()`: REML, z tests, 95% level.
+///
+/// # Examples
+///
+/// ```
+/// use metan::{MetaAnalysis, Method, Studies, TestKind};
+/// let studies = Studies::from_variances(
+///     vec![-0.89, -1.59, -1.35, -1.44, -0.22, -0.79],
+///     vec![0.33, 0.19, 0.42, 0.02, 0.05, 0.01],
+/// )?;
+/// let fit = MetaAnalysis::new()
+///     .method(Method::DL)
+///     .test(TestKind::Knha)
+///     .level(90.0)
+///     .fit(&studies)?;
+/// assert!(fit.tau2() > 0.0);
+/// assert_eq!(fit.df(), Some(5.0));
+/// # Ok::<(), metan::MetaError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetaAnalysis {
+    methods: Vec<Method>,
+    test: TestKind,
+    level: f64,
+    tau2: Option<f64>,
+    weights: Option<Vec<f64>>,
+    max_iter: usize,
+    tol: f64,
+    step_adj: f64,
+    tau2_init: Option<f64>,
+    confint: bool,
+    digits: usize,
+}
+
+impl Default for MetaAnalysis {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MetaAnalysis {
+    /// REML, z tests, 95% level, at most 1000 iterations, relative tolerance 1e-12.
+    pub fn new() -> Self {
+        MetaAnalysis {
+            methods: vec![Method::REML],
+            test: TestKind::Z,
+            level: 95.0,
+            tau2: None,
+            weights: None,
+            max_iter: 1000,
+            tol: 1e-12,
+            step_adj: 1.0,
+            tau2_init: None,
+            confint: true,
+            digits: 4,
+        }
+    }
+
+    /// The model / tau^2 estimator.
+    pub fn method(mut self, method: Method) -> Self {
+        self.methods = vec![method];
+        self
+    }
+
+    /// A fallback chain, tried in order until one estimator converges (metafor's
+    /// `method = c("REML", "DL")`). An empty chain is rejected by `fit`.
+    pub fn methods(mut self, chain: impl IntoIterator<Item = Method>) -> Self {
+        self.methods = chain.into_iter().collect();
+        self
+    }
+
+    /// The test for the pooled estimate.
+    pub fn test(mut self, test: TestKind) -> Self {
+        self.test = test;
+        self
+    }
+
+    /// Confidence level in percent (default 95). Like metafor, a value below 1 is read as a
+    /// proportion (0.9 means 90%).
+    pub fn level(mut self, level: f64) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Fixes tau^2 at a value (for sensitivity analyses) instead of estimating it.
+    pub fn tau2(mut self, tau2: f64) -> Self {
+        self.tau2 = Some(tau2);
+        self
+    }
+
+    /// User weights: required by [`Method::GENQ`], and used for the pooled estimate with
+    /// any random-effects method (metafor's `weights` argument).
+    pub fn weights(mut self, weights: impl Into<Vec<f64>>) -> Self {
+        self.weights = Some(weights.into());
+        self
+    }
+
+    /// Maximum iterations of Fisher scoring and of the root finders (default 1000).
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = n;
+        self
+    }
+
+    /// Relative convergence tolerance on tau^2 (default 1e-12).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Step-length factor of Fisher scoring (metafor's `stepadj`, default 1).
+    pub fn step_adj(mut self, step_adj: f64) -> Self {
+        self.step_adj = step_adj;
+        self
+    }
+
+    /// Starting value of ML/REML/EB (default: the truncated Hedges estimate), or tau2_0 of SJ.
+    pub fn tau2_init(mut self, tau2: f64) -> Self {
+        self.tau2_init = Some(tau2);
+        self
+    }
+
+    /// Whether to compute the Q-profile confidence intervals of tau^2, I^2 and H^2
+    /// (default true).
+    pub fn confint(mut self, yes: bool) -> Self {
+        self.confint = yes;
+        self
+    }
+
+    /// Decimals used by `Display` (default 4).
+    pub fn digits(mut self, digits: usize) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    fn alpha(&self) -> Result<f64> {
+        let l = self.level;
+        let alpha = if l > 1.0 { (100.0 - l) / 100.0 } else { 1.0 - l };
+        if !(l.is_finite() && l > 0.0 && l < 100.0 && alpha > 0.0 && alpha < 1.0) {
+            return Err(MetaError::invalid_option(
+                "level",
+                l,
+                "must be in (0, 100) percent",
+            ));
+        }
+        Ok(alpha)
+    }
+
+    fn validate(&self, studies: &Studies) -> Result<f64> {
+        let alpha = self.alpha()?;
+        if self.methods.is_empty() {
+            return Err(MetaError::invalid_option("method", "[]", "the method chain is empty"));
+        }
+        if let Some(t) = self.tau2 {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(MetaError::invalid_option("tau2", t, "a fixed tau^2 must be finite and >= 0"));
+            }
+        }
+        if self.max_iter == 0 {
+            return Err(MetaError::invalid_option("max_iter", 0, "must be at least 1"));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(MetaError::invalid_option("tol", self.tol, "must be finite and > 0"));
+        }
+        if !(self.step_adj.is_finite() && self.step_adj > 0.0) {
+            return Err(MetaError::invalid_option("step_adj", self.step_adj, "must be finite and > 0"));
+        }
+        if let Some(t) = self.tau2_init {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(MetaError::invalid_option("tau2_init", t, "must be finite and >= 0"));
+            }
+        }
+        if let Some(w) = &self.weights {
+            if w.len() != studies.k() {
+                return Err(MetaError::LengthMismatch {
+                    field: "weights".into(),
+                    expected: studies.k(),
+                    found: w.len(),
+                });
+            }
+            if let Some(i) = w.iter().position(|a| !(a.is_finite() && *a > 0.0)) {
+                return Err(MetaError::invalid_value(
+                    i,
+                    studies.label(i),
+                    "weights",
+                    w[i],
+                    "a weight must be finite and > 0",
+                ));
+            }
+        } else if self.methods.contains(&Method::GENQ) {
+            return Err(MetaError::invalid_option(
+                "weights",
+                "none",
+                "method GENQ needs user weights (MetaAnalysis::weights)",
+            ));
+        }
+        Ok(alpha)
+    }
+
+    fn estimate(&self, method: Method, inp: &Input) -> Tau2Estimate {
+        let ctrl = Control {
+            max_iter: self.max_iter,
+            tol: self.tol,
+            step_adj: self.step_adj,
+            tau2_init: self.tau2_init,
+        };
+        match method {
+            Method::EE | Method::FE | Method::CE => Tau2Estimate {
+                tau2: 0.0,
+                se: None,
+                iterations: 0,
+                converged: true,
+                reason: StopReason::ClosedForm,
+            },
+            Method::DL => tau2::dl(inp),
+            Method::HE => tau2::he(inp),
+            Method::HS => tau2::hs(inp, false),
+            Method::HSk => tau2::hs(inp, true),
+            Method::SJ => tau2::sj(inp, self.tau2_init),
+            Method::GENQ => match inp.weights {
+                Some(a) => tau2::genq(inp, a),
+                None => Tau2Estimate {
+                    tau2: f64::NAN,
+                    se: None,
+                    iterations: 0,
+                    converged: false,
+                    reason: StopReason::NonFinite,
+                },
+            },
+            Method::ML => tau2::fisher_scoring(inp, &ctrl, Scoring::Ml),
+            Method::REML => tau2::fisher_scoring(inp, &ctrl, Scoring::Reml),
+            Method::EB => tau2::fisher_scoring(inp, &ctrl, Scoring::Eb),
+            Method::PM => tau2::pm(inp, &ctrl, false),
+            Method::PMM => tau2::pm(inp, &ctrl, true),
+        }
+    }
+
+    /// Fits the model to `studies`.
+    ///
+    /// # Formula
+    /// With `w_i = 1/(v_i + tau2)` (or the user weights `a_i`):
+    /// `mu = sum(w y)/sum(w)`, `SE = sqrt(1/sum(w))` (`sqrt(sum(a^2 (v + tau2)))/sum(a)`
+    /// with user weights). Knapp-Hartung multiplies the variance by
+    /// `s2 = sum(w (y - mu)^2)/(k - 1)` (`max(1, s2)` for `adhoc`) and uses t(k - 1).
+    /// The prediction interval is `mu -/+ crit sqrt(SE^2 + tau2)` with the CI's critical value.
+    ///
+    /// # Errors
+    /// [`MetaError::InvalidOption`] for an invalid option (level, fixed tau^2, empty chain,
+    /// GENQ without weights), [`MetaError::LengthMismatch`] / [`MetaError::InvalidValue`] for
+    /// bad weights, and [`MetaError::NotConverged`] only when no estimator of the chain
+    /// produced a finite tau^2 at all. A fit whose estimator hit the iteration limit is
+    /// returned with `converged() == false`.
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::{MetaAnalysis, Method, Studies};
+    /// let s = Studies::from_variances(vec![0.1, 0.5, 0.3], vec![0.01, 0.02, 0.015])?;
+    /// let ee = MetaAnalysis::new().method(Method::EE).fit(&s)?;
+    /// let re = MetaAnalysis::new().fit(&s)?;
+    /// assert!(re.se() >= ee.se());
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    ///
+    /// # References
+    /// Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    /// *Journal of Statistical Software*, 36(3), 1-48. Knapp, G., & Hartung, J. (2003).
+    /// Improved tests for a random effects meta-regression with a single covariate.
+    /// *Statistics in Medicine*, 22, 2693-2710.
+    pub fn fit(&self, studies: &Studies) -> Result<MetaFit> {
+        let alpha = self.validate(studies)?;
+        let y = studies.yi();
+        let v = studies.vi();
+        let k = studies.k();
+        let mut warnings = Vec::new();
+        let vmax = v.iter().cloned().fold(f64::MIN, f64::max);
+        let vmin = v.iter().cloned().fold(f64::MAX, f64::min);
+        if vmax / vmin >= 1e7 {
+            // metafor warns at 1/evtol = 1e7
+            warnings.push("Ratio of largest to smallest sampling variance extremely large. May not be able to obtain stable results.".to_string());
+        }
+        let mut test = self.test;
+        if k == 1 && test != TestKind::Z {
+            warnings.push("Setting argument test=\"z\" since k=1.".to_string());
+            test = TestKind::Z;
+        }
+        let inp = Input {
+            y,
+            v,
+            weights: self.weights.as_deref(),
+            fixed: self.tau2,
+        };
+
+        // tau^2, through the fallback chain
+        let mut attempts = Vec::new();
+        let mut chosen: Option<(Method, Tau2Estimate)> = None;
+        let mut last: Option<(Method, Tau2Estimate)> = None;
+        for &m in &self.methods {
+            let est = if k == 1 && !m.is_equal_effects() {
+                // metafor's "k1" case: no estimation, tau^2 = 0 unless fixed
+                Tau2Estimate {
+                    tau2: self.tau2.unwrap_or(0.0),
+                    se: None,
+                    iterations: 0,
+                    converged: true,
+                    reason: if self.tau2.is_some() { StopReason::Fixed } else { StopReason::Boundary },
+                }
+            } else {
+                self.estimate(m, &inp)
+            };
+            attempts.push(Attempt {
+                method: m,
+                converged: est.converged,
+                iterations: est.iterations,
+                reason: est.reason,
+            });
+            if est.converged {
+                chosen = Some((m, est));
+                break;
+            }
+            if est.tau2.is_finite() {
+                last = Some((m, est));
+            }
+        }
+        let (method, est) = match chosen.or(last) {
+            Some(c) => c,
+            None => {
+                let a = attempts.last();
+                return Err(MetaError::NotConverged {
+                    method: a.map(|a| a.method.to_string()).unwrap_or_default(),
+                    iterations: a.map(|a| a.iterations).unwrap_or(0),
+                    reason: format!("{:?}", a.map(|a| a.reason)),
+                });
+            }
+        };
+        if !est.converged {
+            warnings.push(format!(
+                "{method} did not converge after {} iterations; the last iterate is reported.",
+                est.iterations
+            ));
+        }
+        let ee = method.is_equal_effects();
+        let tau2 = if ee { 0.0 } else { est.tau2 };
+        let tau2_fixed = !ee && self.tau2.is_some();
+
+        let Inference {
+            estimate,
+            se,
+            statistic,
+            df,
+            p_value,
+            ci,
+            pi,
+            weights,
+            rss,
+        } = infer(y, v, tau2, self.weights.as_deref(), test, alpha, !ee);
+
+        // heterogeneity
+        let qt = q_test(y, v);
+        let (i2, h2) = i2_h2(&qt, (!ee).then_some(tau2));
+
+        // Q-profile interval (metafor's confint)
+        let mut ci_t = None;
+        if self.confint && !ee && !tau2_fixed && k >= 2 && method != Method::GENQ {
+            ci_t = q_profile(y, v, alpha);
+        }
+        let tr = |f: &dyn Fn(f64) -> f64| ci_t.map(|c| (f(c.tau2.0), f(c.tau2.1)));
+        let tau2_ci = tr(&|t| t);
+        let tau_ci = tr(&|t: f64| t.sqrt());
+        let vt = qt.vt;
+        let i2_ci = tr(&|t| 100.0 * t / (vt + t));
+        let h2_ci = tr(&|t| t / vt + 1.0);
+
+        let fit_stats = fit_stats(y, v, tau2, rss, !ee && !tau2_fixed);
+
+        Ok(MetaFit {
+            k,
+            method,
+            test,
+            level: 100.0 * (1.0 - alpha),
+            estimate,
+            se,
+            statistic,
+            df,
+            p_value,
+            ci_lower: ci.0,
+            ci_upper: ci.1,
+            pi_lower: pi.map(|p| p.0),
+            pi_upper: pi.map(|p| p.1),
+            tau2,
+            tau2_se: if ee || k == 1 { None } else { est.se },
+            tau: tau2.sqrt(),
+            tau2_fixed,
+            i2,
+            h2,
+            q: qt.q,
+            q_df: qt.df,
+            q_p_value: qt.p_value,
+            tau2_ci_lower: tau2_ci.map(|c| c.0),
+            tau2_ci_upper: tau2_ci.map(|c| c.1),
+            tau_ci_lower: tau_ci.map(|c| c.0),
+            tau_ci_upper: tau_ci.map(|c| c.1),
+            i2_ci_lower: i2_ci.map(|c| c.0),
+            i2_ci_upper: i2_ci.map(|c| c.1),
+            h2_ci_lower: h2_ci.map(|c| c.0),
+            h2_ci_upper: h2_ci.map(|c| c.1),
+            weights,
+            converged: est.converged,
+            iterations: est.iterations,
+            vt,
+            fit_stats,
+            convergence: Convergence {
+                converged: est.converged,
+                iterations: est.iterations,
+                reason: est.reason,
+                attempts,
+            },
+            warnings,
+            digits: self.digits,
+        })
+    }
+}
+
+/// metafor's `fit.stats`: log-likelihoods, deviances and information criteria.
+///
+/// # Formula
+/// `ll_ML = -k/2 log(2 pi) - 1/2 sum log(v + tau2) - 1/2 RSS`;
+/// `ll_REML = -(k-1)/2 log(2 pi) + 1/2 log k - 1/2 sum log(v + tau2) - 1/2 log sum(w) - 1/2 RSS`,
+/// with `RSS = sum w (y - mu)^2`; `AIC = -2 ll + 2 m`, `BIC = -2 ll + m log(n)`,
+/// `AICc = -2 ll + 2 m n/(n - m - 1)` (`n = k` for ML, `k - 1` for REML, `m = 1 + [tau2 estimated]`).
+fn fit_stats(y: &[f64], v: &[f64], tau2: f64, rss: f64, tau2_estimated: bool) -> FitStats {
+    let k = y.len() as f64;
+    let p = 1.0;
+    let ln2pi = (2.0 * std::f64::consts::PI).ln();
+    let mut logdet = 0.0;
+    let mut sw = 0.0;
+    let mut sat = 0.0;
+    for &vi in v {
+        logdet += (vi + tau2).ln();
+        sw += 1.0 / (vi + tau2);
+        sat += -0.5 * (ln2pi + vi.ln());
+    }
+    let _ = y;
+    let ll_ml = -0.5 * k * ln2pi - 0.5 * logdet - 0.5 * rss;
+    let ll_reml = -0.5 * (k - p) * ln2pi + 0.5 * k.ln() - 0.5 * logdet - 0.5 * sw.ln() - 0.5 * rss;
+    let m = p + if tau2_estimated { 1.0 } else { 0.0 };
+    let dev_ml = if k > p { -2.0 * (ll_ml - sat) } else { 0.0 };
+    let aicc = |ll: f64, n: f64| {
+        let nn = n.max(m + 2.0);
+        -2.0 * ll + 2.0 * m * nn / (nn - m - 1.0)
+    };
+    FitStats {
+        ll_ml,
+        dev_ml,
+        aic_ml: -2.0 * ll_ml + 2.0 * m,
+        bic_ml: -2.0 * ll_ml + m * k.ln(),
+        aicc_ml: aicc(ll_ml, k),
+        ll_reml,
+        dev_reml: -2.0 * ll_reml,
+        aic_reml: -2.0 * ll_reml + 2.0 * m,
+        bic_reml: -2.0 * ll_reml + m * (k - p).ln(),
+        aicc_reml: aicc(ll_reml, k - p),
+    }
+}

@@ -1,0 +1,415 @@
+//! [`MetaFit`], the fitted model, and its metafor-style `Display`.
+
+use std::fmt;
+
+use super::method::{Method, TestKind};
+use super::tau2::StopReason;
+
+/// One attempt of the fallback chain.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Attempt {
+    /// The estimator tried.
+    pub method: Method,
+    /// Whether it converged.
+    pub converged: bool,
+    /// Iterations (Fisher scoring steps or root-finder evaluations; 0 for closed forms).
+    pub iterations: usize,
+    /// Why it stopped.
+    pub reason: StopReason,
+}
+
+/// How the tau^2 estimate was obtained: convergence is data, never a panic.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Convergence {
+    /// True when the estimator that produced the fit converged.
+    pub converged: bool,
+    /// Iterations of that estimator.
+    pub iterations: usize,
+    /// Why it stopped.
+    pub reason: StopReason,
+    /// Every estimator tried, in order (more than one when a fallback was needed).
+    pub attempts: Vec<Attempt>,
+}
+
+/// Log-likelihood, deviance and information criteria, under ML and under REML
+/// (metafor's `fit.stats`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FitStats {
+    /// ML log-likelihood.
+    pub ll_ml: f64,
+    /// ML deviance (relative to the saturated model).
+    pub dev_ml: f64,
+    /// ML AIC.
+    pub aic_ml: f64,
+    /// ML BIC.
+    pub bic_ml: f64,
+    /// ML AICc.
+    pub aicc_ml: f64,
+    /// REML log-likelihood.
+    pub ll_reml: f64,
+    /// REML deviance.
+    pub dev_reml: f64,
+    /// REML AIC.
+    pub aic_reml: f64,
+    /// REML BIC.
+    pub bic_reml: f64,
+    /// REML AICc.
+    pub aicc_reml: f64,
+}
+
+/// A fitted equal- or random-effects model.
+///
+/// Built by [`crate::MetaAnalysis::fit`]. Fields are private; read them with the
+/// accessors. With the `serde` feature it serializes to the JSON object printed by
+/// `metan fit --format json` (undefined values become `null`).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MetaFit {
+    pub(crate) k: usize,
+    pub(crate) method: Method,
+    pub(crate) test: TestKind,
+    pub(crate) level: f64,
+    pub(crate) estimate: f64,
+    pub(crate) se: f64,
+    pub(crate) statistic: f64,
+    pub(crate) df: Option<f64>,
+    pub(crate) p_value: f64,
+    pub(crate) ci_lower: f64,
+    pub(crate) ci_upper: f64,
+    pub(crate) pi_lower: Option<f64>,
+    pub(crate) pi_upper: Option<f64>,
+    pub(crate) tau2: f64,
+    pub(crate) tau2_se: Option<f64>,
+    pub(crate) tau: f64,
+    pub(crate) tau2_fixed: bool,
+    pub(crate) i2: f64,
+    pub(crate) h2: f64,
+    pub(crate) q: f64,
+    pub(crate) q_df: f64,
+    pub(crate) q_p_value: f64,
+    pub(crate) tau2_ci_lower: Option<f64>,
+    pub(crate) tau2_ci_upper: Option<f64>,
+    pub(crate) tau_ci_lower: Option<f64>,
+    pub(crate) tau_ci_upper: Option<f64>,
+    pub(crate) i2_ci_lower: Option<f64>,
+    pub(crate) i2_ci_upper: Option<f64>,
+    pub(crate) h2_ci_lower: Option<f64>,
+    pub(crate) h2_ci_upper: Option<f64>,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) converged: bool,
+    pub(crate) iterations: usize,
+    pub(crate) vt: f64,
+    pub(crate) fit_stats: FitStats,
+    pub(crate) convergence: Convergence,
+    pub(crate) warnings: Vec<String>,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) digits: usize,
+}
+
+impl MetaFit {
+    /// Number of studies.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    /// The estimator that produced the fit (the first converged one of the chain).
+    pub fn method(&self) -> Method {
+        self.method
+    }
+    /// The test used for the pooled estimate (metafor switches to `z` when k = 1).
+    pub fn test(&self) -> TestKind {
+        self.test
+    }
+    /// Confidence level in percent.
+    pub fn level(&self) -> f64 {
+        self.level
+    }
+    /// Pooled estimate.
+    pub fn estimate(&self) -> f64 {
+        self.estimate
+    }
+    /// Standard error of the pooled estimate.
+    pub fn se(&self) -> f64 {
+        self.se
+    }
+    /// Test statistic (z or t).
+    pub fn statistic(&self) -> f64 {
+        self.statistic
+    }
+    /// Degrees of freedom of the t test; `None` for z.
+    pub fn df(&self) -> Option<f64> {
+        self.df
+    }
+    /// Two-sided p-value.
+    pub fn p_value(&self) -> f64 {
+        self.p_value
+    }
+    /// Confidence interval of the pooled estimate.
+    pub fn ci(&self) -> (f64, f64) {
+        (self.ci_lower, self.ci_upper)
+    }
+    /// Prediction interval (metafor's `predict()`); `None` for equal-effects models.
+    pub fn pi(&self) -> Option<(f64, f64)> {
+        self.pi_lower.zip(self.pi_upper)
+    }
+    /// tau^2 (0 for equal-effects models).
+    pub fn tau2(&self) -> f64 {
+        self.tau2
+    }
+    /// Standard error of tau^2, for the estimators where metafor reports one.
+    pub fn tau2_se(&self) -> Option<f64> {
+        self.tau2_se
+    }
+    /// tau, the square root of tau^2.
+    pub fn tau(&self) -> f64 {
+        self.tau
+    }
+    /// True when tau^2 was fixed by the user.
+    pub fn tau2_fixed(&self) -> bool {
+        self.tau2_fixed
+    }
+    /// I^2 in percent.
+    pub fn i2(&self) -> f64 {
+        self.i2
+    }
+    /// H^2.
+    pub fn h2(&self) -> f64 {
+        self.h2
+    }
+    /// Cochran's Q.
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+    /// Degrees of freedom of Q (`k - 1`).
+    pub fn q_df(&self) -> f64 {
+        self.q_df
+    }
+    /// p-value of the Q test.
+    pub fn q_p_value(&self) -> f64 {
+        self.q_p_value
+    }
+    /// Q-profile confidence interval of tau^2 (`None` for equal-effects models, fixed
+    /// tau^2, k = 1, or GENQ).
+    pub fn tau2_ci(&self) -> Option<(f64, f64)> {
+        self.tau2_ci_lower.zip(self.tau2_ci_upper)
+    }
+    /// Confidence interval of tau.
+    pub fn tau_ci(&self) -> Option<(f64, f64)> {
+        self.tau_ci_lower.zip(self.tau_ci_upper)
+    }
+    /// Confidence interval of I^2 (percent).
+    pub fn i2_ci(&self) -> Option<(f64, f64)> {
+        self.i2_ci_lower.zip(self.i2_ci_upper)
+    }
+    /// Confidence interval of H^2.
+    pub fn h2_ci(&self) -> Option<(f64, f64)> {
+        self.h2_ci_lower.zip(self.h2_ci_upper)
+    }
+    /// Study weights in percent (they sum to 100).
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    /// True when the estimator converged.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+    /// Iterations of the estimator.
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+    /// Convergence details, including every attempt of the fallback chain.
+    pub fn convergence(&self) -> &Convergence {
+        &self.convergence
+    }
+    /// metafor's "typical" within-study variance `vt`, used by I^2 and H^2.
+    pub fn vt(&self) -> f64 {
+        self.vt
+    }
+    /// Log-likelihoods, deviances and information criteria.
+    pub fn fit_stats(&self) -> &FitStats {
+        &self.fit_stats
+    }
+    /// Log-likelihood of the fitted model: REML for REML fits, ML otherwise.
+    pub fn log_likelihood(&self) -> f64 {
+        if self.method == Method::REML {
+            self.fit_stats.ll_reml
+        } else {
+            self.fit_stats.ll_ml
+        }
+    }
+    /// Warnings metafor would have given (k = 1 test switch, extreme variance ratio, ...).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The same fit, printed with `digits` decimals (metafor's `print(x, digits=)`).
+    pub fn with_digits(mut self, digits: usize) -> Self {
+        self.digits = digits;
+        self
+    }
+}
+
+/// `formatC(x, format = "f", digits = d)`.
+pub(crate) fn fcf(x: f64, d: usize) -> String {
+    if x.is_nan() {
+        "NA".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Inf".into() } else { "-Inf".into() }
+    } else {
+        let s = format!("{x:.d$}");
+        // formatC prints -0.0000 as "-0.0000"; R does the same, keep it.
+        s
+    }
+}
+
+/// metafor's `.pval`: `"<.0001"` below the cutoff, else the value.
+pub(crate) fn pval_str(p: f64, digits: usize, showeq: bool, sep: &str) -> String {
+    let digits = digits.max(1);
+    let cutoff = 10f64.powi(-(digits as i32));
+    if p.is_nan() {
+        return format!("{}{sep}NA", if showeq { "=" } else { "" });
+    }
+    if p >= cutoff {
+        format!("{}{sep}{}", if showeq { "=" } else { "" }, fcf(p, digits))
+    } else {
+        format!("<{sep}.{}1", "0".repeat(digits - 1))
+    }
+}
+
+/// R's `symnum` significance stars.
+pub(crate) fn stars(p: f64) -> &'static str {
+    if p.is_nan() {
+        ""
+    } else if p <= 0.001 {
+        "***"
+    } else if p <= 0.01 {
+        "**"
+    } else if p <= 0.05 {
+        "*"
+    } else if p <= 0.1 {
+        "."
+    } else {
+        " "
+    }
+}
+
+/// metafor's `.print.vector`: right-aligned cells, gap of 2, each line ending with a space.
+pub(crate) fn print_vector(f: &mut fmt::Formatter<'_>, cells: &[(&str, String)]) -> fmt::Result {
+    let widths: Vec<usize> = cells
+        .iter()
+        .map(|(n, v)| n.chars().count().max(v.chars().count()))
+        .collect();
+    let head: Vec<String> = cells
+        .iter()
+        .zip(&widths)
+        .map(|((n, _), w)| format!("{n:>w$}"))
+        .collect();
+    let row: Vec<String> = cells
+        .iter()
+        .zip(&widths)
+        .map(|((_, v), w)| format!("{v:>w$}"))
+        .collect();
+    writeln!(f, "{} ", head.join("  "))?;
+    writeln!(f, "{} ", row.join("  "))
+}
+
+impl fmt::Display for MetaFit {
+    /// The layout of metafor's `print.rma.uni`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.digits;
+        let eps10 = f64::EPSILON * 10.0;
+        writeln!(f)?;
+        if self.method.is_equal_effects() {
+            let name = match self.method {
+                Method::FE => "Fixed-Effects Model",
+                Method::CE => "Common-Effects Model",
+                _ => "Equal-Effects Model",
+            };
+            writeln!(f, "{name} (k = {})", self.k)?;
+        } else if self.tau2_fixed {
+            writeln!(f, "Random-Effects Model (k = {}; user-specified tau^2 value)", self.k)?;
+        } else {
+            writeln!(f, "Random-Effects Model (k = {}; tau^2 estimator: {})", self.k, self.method)?;
+        }
+        writeln!(f)?;
+        if !self.method.is_equal_effects() {
+            let td = if self.tau2.abs() <= eps10 { 0 } else { d };
+            let se = self
+                .tau2_se
+                .map(|s| format!(" (SE = {})", fcf(s, d)))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "tau^2 (estimated amount of total heterogeneity): {}{se}",
+                fcf(self.tau2, td)
+            )?;
+            let td = if self.tau2 <= eps10 { 0 } else { d };
+            writeln!(f, "tau (square root of estimated tau^2 value):      {}", fcf(self.tau, td))?;
+        }
+        writeln!(f, "I^2 (total heterogeneity / total variability):   {}%", fcf(self.i2, 2))?;
+        writeln!(f, "H^2 (total variability / sampling variability):  {}", fcf(self.h2, 2))?;
+        writeln!(f)?;
+        writeln!(f, "Test for Heterogeneity:")?;
+        writeln!(
+            f,
+            "Q(df = {}) = {}, p-val {}",
+            self.q_df,
+            fcf(self.q, d),
+            pval_str(self.q_p_value, d, true, " ")
+        )?;
+        writeln!(f)?;
+        writeln!(f, "Model Results:")?;
+        writeln!(f)?;
+        let mut cells: Vec<(&str, String)> = vec![
+            ("estimate", fcf(self.estimate, d)),
+            ("se", fcf(self.se, d)),
+        ];
+        if let Some(df) = self.df {
+            cells.push(("tval", fcf(self.statistic, d)));
+            cells.push(("df", format_df(df)));
+        } else {
+            cells.push(("zval", fcf(self.statistic, d)));
+        }
+        cells.push(("pval", pval_str(self.p_value, d, false, "")));
+        cells.push(("ci.lb", fcf(self.ci_lower, d)));
+        cells.push(("ci.ub", fcf(self.ci_upper, d)));
+        cells.push(("", stars(self.p_value).to_string()));
+        print_vector(f, &cells)?;
+        writeln!(f)?;
+        writeln!(f, "---")?;
+        writeln!(
+            f,
+            "Signif. codes:  0 \u{2018}***\u{2019} 0.001 \u{2018}**\u{2019} 0.01 \u{2018}*\u{2019} 0.05 \u{2018}.\u{2019} 0.1 \u{2018} \u{2019} 1"
+        )?;
+        writeln!(f)
+    }
+}
+
+/// `round(df, 2)` printed as R prints a number: no trailing zeros.
+fn format_df(df: f64) -> String {
+    let r = (df * 100.0).round() / 100.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        let s = format!("{r:.2}");
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pval_formats_like_metafor() {
+        assert_eq!(pval_str(0.00001, 4, true, " "), "< .0001");
+        assert_eq!(pval_str(0.0019, 4, false, ""), "0.0019");
+        assert_eq!(pval_str(1.0, 4, true, " "), "= 1.0000");
+        assert_eq!(stars(0.0005), "***");
+        assert_eq!(stars(0.5), " ");
+        assert_eq!(format_df(12.0), "12");
+        assert_eq!(format_df(12.5), "12.5");
+    }
+}

@@ -1,0 +1,97 @@
+//! Heterogeneity: Cochran's Q, I^2 and H^2 (metafor's definitions) and the Q-profile
+//! confidence interval for tau^2 (Viechtbauer 2007).
+//!
+//! # References
+//! * Higgins, J. P. T., & Thompson, S. G. (2002). Quantifying heterogeneity in a
+//!   meta-analysis. *Statistics in Medicine*, 21, 1539-1558.
+//! * Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
+//!   meta-analysis. *Statistics in Medicine*, 26, 37-52.
+
+use super::projection::psums;
+use super::tau2::q_profile_root;
+use crate::numeric::dist::{chisq_isf, chisq_quantile, chisq_sf};
+
+/// Q-test and the "typical" within-study variance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct QTest {
+    pub q: f64,
+    pub df: f64,
+    pub p_value: f64,
+    /// metafor's `vt = (k - p) / tr(P)` with `W = diag(1/v)` (its default `i2def = "1"`).
+    pub vt: f64,
+}
+
+/// Cochran's Q with inverse-variance weights.
+///
+/// # Formula
+/// `Q = sum w_i (y_i - mean_w)^2`, `w = 1/v`, on `k - 1` df; `vt = (k-1)/tr(P)`.
+pub(crate) fn q_test(y: &[f64], v: &[f64]) -> QTest {
+    let k = y.len() as f64;
+    if y.len() <= 1 {
+        return QTest {
+            q: 0.0,
+            df: 0.0,
+            p_value: 1.0,
+            vt: 0.0,
+        };
+    }
+    let s = psums(y, None, |i| 1.0 / v[i]);
+    let q = s.q.max(0.0);
+    QTest {
+        q,
+        df: k - 1.0,
+        p_value: chisq_sf(q, k - 1.0),
+        vt: (k - 1.0) / s.trp,
+    }
+}
+
+/// I^2 (in percent) and H^2 as metafor defines them.
+///
+/// # Formula
+/// Equal-effects models: `I2 = max(0, 100 (Q - df)/Q)`, `H2 = Q/df`.
+/// Random-effects models: `I2 = 100 tau2/(vt + tau2)`, `H2 = tau2/vt + 1`.
+/// With `k = 1`: `I2 = 0`, `H2 = 1`.
+pub(crate) fn i2_h2(qt: &QTest, tau2: Option<f64>) -> (f64, f64) {
+    if qt.df == 0.0 {
+        return (0.0, 1.0);
+    }
+    match tau2 {
+        None => ((100.0 * (qt.q - qt.df) / qt.q).max(0.0), qt.q / qt.df),
+        Some(t) => (100.0 * t / (qt.vt + t), t / qt.vt + 1.0),
+    }
+}
+
+/// The interval for tau^2 and its transformations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Tau2Interval {
+    pub tau2: (f64, f64),
+    /// True when both bounds are 0 (the interval is the null set `{0}`, metafor's `ci.null`).
+    pub null: bool,
+}
+
+/// Q-profile interval: the tau^2 values where the generalized Q statistic equals the
+/// chi^2(k - 1) quantiles.
+///
+/// # Formula
+/// `lower`: `Q(tau2) = qchisq(1 - alpha/2, k-1)`, 0 when `Q(0)` is below it;
+/// `upper`: `Q(tau2) = qchisq(alpha/2, k-1)`, 0 when `Q(0)` is below it.
+pub(crate) fn q_profile(y: &[f64], v: &[f64], alpha: f64) -> Option<Tau2Interval> {
+    let k = y.len();
+    if k < 2 {
+        return None;
+    }
+    let df = (k - 1) as f64;
+    let crit_u = chisq_isf(alpha / 2.0, df);
+    let crit_l = chisq_quantile(alpha / 2.0, df);
+    let solve = |target: f64| match q_profile_root(y, v, target, 1e-15, 500) {
+        Ok(None) => Some(0.0),
+        Ok(Some((t, _))) => Some(t),
+        Err(_) => None,
+    };
+    let upper = solve(crit_l)?;
+    let lower = solve(crit_u)?;
+    Some(Tau2Interval {
+        tau2: (lower, upper),
+        null: upper == 0.0,
+    })
+}

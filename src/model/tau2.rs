@@ -1,0 +1,372 @@
+//! The tau^2 estimators, one function each, with metafor's (`rma.uni`) definitions,
+//! truncation at zero and standard errors.
+//!
+//! Notation (intercept-only model, `p = 1`): `w_i` weights, `P = W - W 1 1'W / sum(w)`,
+//! `Q = y'Py`, `V = diag(v)`. See [`super::projection`] for the O(k) forms.
+//!
+//! # References
+//! * DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials. *Controlled
+//!   Clinical Trials*, 7, 177-188.
+//! * Hedges, L. V. (1983). A random effects model for effect sizes. *Psychological
+//!   Bulletin*, 93, 388-395.
+//! * Hunter, J. E., & Schmidt, F. L. (2004). *Methods of meta-analysis* (2nd ed.). Sage.
+//! * Sidik, K., & Jonkman, J. N. (2005). Simple heterogeneity variance estimation for
+//!   meta-analysis. *JRSS C*, 54, 367-384.
+//! * Paule, R. C., & Mandel, J. (1982). Consensus values and weighting factors. *J Res Natl
+//!   Bur Stand*, 87, 377-385.
+//! * Morris, C. N. (1983). Parametric empirical Bayes inference. *JASA*, 78, 47-55.
+//! * DerSimonian, R., & Kacker, R. (2007). Random-effects model for meta-analysis of
+//!   clinical trials: An update. *Contemporary Clinical Trials*, 28, 105-114.
+//! * Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators in
+//!   the random-effects model. *JEBS*, 30, 261-293.
+//! * Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+//!   *J Stat Softw*, 36(3), 1-48.
+
+use super::projection::{PSums, psums, weighted_q};
+use crate::numeric::dist::chisq_quantile;
+use crate::numeric::root::brent;
+
+/// Why an estimator stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum StopReason {
+    /// A closed-form estimator (EE, DL, HE, HS, HSk, SJ, GENQ): nothing to iterate.
+    ClosedForm,
+    /// tau^2 was fixed by the user.
+    Fixed,
+    /// The relative change in tau^2 fell below the tolerance.
+    Tolerance,
+    /// The estimate lies on the boundary tau^2 = 0 (the estimating equation has no
+    /// positive root, or the likelihood is maximal at 0).
+    Boundary,
+    /// A root of the estimating equation was found to the tolerance.
+    RootFound,
+    /// The iteration limit was reached before the tolerance.
+    MaxIterations,
+    /// The computation produced a non-finite value.
+    NonFinite,
+}
+
+/// One tau^2 estimate with its bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Tau2Estimate {
+    pub tau2: f64,
+    pub se: Option<f64>,
+    pub iterations: usize,
+    pub converged: bool,
+    pub reason: StopReason,
+}
+
+/// Control of the iterative estimators.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Control {
+    pub max_iter: usize,
+    pub tol: f64,
+    pub step_adj: f64,
+    pub tau2_init: Option<f64>,
+}
+
+/// What an estimator sees: estimates, variances, optional GENQ weights and a fixed tau^2.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Input<'a> {
+    pub y: &'a [f64],
+    pub v: &'a [f64],
+    pub weights: Option<&'a [f64]>,
+    pub fixed: Option<f64>,
+}
+
+impl Input<'_> {
+    fn k(&self) -> f64 {
+        self.y.len() as f64
+    }
+}
+
+const P: f64 = 1.0;
+
+fn closed(tau2_raw: f64, fixed: Option<f64>) -> (f64, StopReason) {
+    match fixed {
+        Some(t) => (t, StopReason::Fixed),
+        None => (tau2_raw.max(0.0), StopReason::ClosedForm),
+    }
+}
+
+fn done(tau2: f64, se: f64, reason: StopReason) -> Tau2Estimate {
+    Tau2Estimate {
+        tau2,
+        se: se.is_finite().then_some(se),
+        iterations: 0,
+        converged: tau2.is_finite(),
+        reason: if tau2.is_finite() { reason } else { StopReason::NonFinite },
+    }
+}
+
+/// Moment-estimator SE `sqrt((2 a + 4 t b + 2 t^2 c) / d^2)` shared by DL, HS, HE, GENQ, SJ.
+fn moment_se(a: f64, b: f64, c: f64, d2: f64, tau2: f64) -> f64 {
+    let t = tau2.max(0.0);
+    ((2.0 * a + 4.0 * t * b + 2.0 * t * t * c) / d2).sqrt()
+}
+
+/// DerSimonian-Laird.
+///
+/// # Formula
+/// `tau2 = max(0, (Q - (k - p)) / tr(P))` with `W = diag(1/v)`;
+/// `SE = sqrt(2(k-p) + 4 tau2 tr(P) + 2 tau2^2 tr(PP)) / tr(P)`.
+pub(crate) fn dl(inp: &Input) -> Tau2Estimate {
+    let s = psums(inp.y, None, |i| 1.0 / inp.v[i]);
+    let (tau2, reason) = closed((s.q - (inp.k() - P)) / s.trp, inp.fixed);
+    let se = moment_se(inp.k() - P, s.trp, s.trpp, s.trp * s.trp, tau2);
+    done(tau2, se, reason)
+}
+
+/// Raw Hedges (HE) estimate, before truncation (also the start of ML/REML/EB).
+fn he_raw(inp: &Input) -> (f64, PSums) {
+    let s = psums(inp.y, Some(inp.v), |_| 1.0);
+    ((s.q - s.trpv) / (inp.k() - P), s)
+}
+
+/// Hedges (unweighted method of moments).
+///
+/// # Formula
+/// `tau2 = max(0, (RSS - tr(PV)) / (k - p))` with ordinary least squares (`W = I`);
+/// `SE = sqrt(2 tr(PVPV) + 4 tau2 tr(PV) + 2 tau2^2 (k-p)) / (k - p)`.
+pub(crate) fn he(inp: &Input) -> Tau2Estimate {
+    let (raw, s) = he_raw(inp);
+    let (tau2, reason) = closed(raw, inp.fixed);
+    let df = inp.k() - P;
+    let se = moment_se(s.trpvpv, s.trpv, df, df * df, tau2);
+    done(tau2, se, reason)
+}
+
+/// Hunter-Schmidt, optionally with the `k/(k-p)` correction (HSk).
+///
+/// # Formula
+/// `tau2 = max(0, (Q - k) / sum(w))` (HS) or `max(0, (k/(k-p) Q - k) / sum(w))` (HSk), `w = 1/v`;
+/// `SE = sqrt(2(k-p) + 4 tau2 tr(P) + 2 tau2^2 tr(PP)) / sum(w)`, times `k/(k-p)` for HSk.
+pub(crate) fn hs(inp: &Input, small_sample: bool) -> Tau2Estimate {
+    let k = inp.k();
+    let s = psums(inp.y, None, |i| 1.0 / inp.v[i]);
+    let factor = if small_sample { k / (k - P) } else { 1.0 };
+    let (tau2, reason) = closed((factor * s.q - k) / s.sw, inp.fixed);
+    let se = factor * moment_se(k - P, s.trp, s.trpp, s.sw * s.sw, tau2);
+    done(tau2, se, reason)
+}
+
+/// Sidik-Jonkman.
+///
+/// # Formula
+/// `tau2_0 = sum((y - mean(y))^2) / k`, `w = 1/(v + tau2_0)`, `tau2 = tau2_0 Q / (k - p)`;
+/// `SE = tau2_0 / (k-p) sqrt(2 tr(PVPV) + 4 tau2 sum(PV*P) + 2 tau2^2 tr(PP))`.
+pub(crate) fn sj(inp: &Input, tau2_init: Option<f64>) -> Tau2Estimate {
+    let k = inp.k();
+    let tau2_0 = tau2_init.unwrap_or_else(|| {
+        let mean = inp.y.iter().sum::<f64>() / k;
+        inp.y.iter().map(|y| (y - mean) * (y - mean)).sum::<f64>() / k
+    });
+    let s = psums(inp.y, Some(inp.v), |i| 1.0 / (inp.v[i] + tau2_0));
+    let (tau2, reason) = closed(tau2_0 * s.q / (k - P), inp.fixed);
+    let d = (k - P) / tau2_0;
+    let se = moment_se(s.trpvpv, s.pvp, s.trpp, d * d, tau2);
+    done(tau2, se, reason)
+}
+
+/// Generalized Q-statistic estimator with user weights `a`.
+///
+/// # Formula
+/// `tau2 = max(0, (Q_a - tr(P_a V)) / tr(P_a))`;
+/// `SE = sqrt(2 tr(PVPV) + 4 tau2 sum(PV*P) + 2 tau2^2 tr(PP)) / tr(P)`.
+pub(crate) fn genq(inp: &Input, a: &[f64]) -> Tau2Estimate {
+    let s = psums(inp.y, Some(inp.v), |i| a[i]);
+    let (tau2, reason) = closed((s.q - s.trpv) / s.trp, inp.fixed);
+    let se = moment_se(s.trpvpv, s.pvp, s.trpp, s.trp * s.trp, tau2);
+    done(tau2, se, reason)
+}
+
+/// Which likelihood (or moment equation) Fisher scoring solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scoring {
+    Ml,
+    Reml,
+    Eb,
+}
+
+/// `-1/2 sum log(v + tau2) - 1/2 Q(tau2)` [- 1/2 log sum(w) for REML], up to constants.
+fn loglik_kernel(inp: &Input, tau2: f64, reml: bool) -> f64 {
+    let (_, sw, q) = weighted_q(inp.y, |i| 1.0 / (inp.v[i] + tau2));
+    let logdet: f64 = inp.v.iter().map(|v| (v + tau2).ln()).sum();
+    -0.5 * logdet - 0.5 * q - if reml { 0.5 * sw.ln() } else { 0.0 }
+}
+
+/// ML, REML and EB by Fisher scoring with step halving, started (as in metafor) at the
+/// truncated Hedges estimate.
+///
+/// # Formula
+/// With `w = 1/(v + tau2)`, each step adds
+/// * ML: `(y'PPy - sum(w)) / sum(w^2)`;
+/// * REML: `(y'PPy - tr(P)) / tr(PP)`;
+/// * EB: `(Q k/(k-p) - k) / sum(w)`;
+///
+/// halving it while `tau2 + step < 0`. Iteration stops when the change is below
+/// `tol * tau2` (relative), or at the boundary `tau2 = 0` when the step at 0 is not
+/// positive. SE: ML `sqrt(2/sum(w^2))`, REML `sqrt(2/tr(PP))`, EB `sqrt(2k^2/(k-p))/sum(w)`.
+pub(crate) fn fisher_scoring(inp: &Input, ctrl: &Control, kind: Scoring) -> Tau2Estimate {
+    let k = inp.k();
+    let step = |tau2: f64| -> (f64, PSums) {
+        let s = psums(inp.y, None, |i| 1.0 / (inp.v[i] + tau2));
+        let adj = match kind {
+            Scoring::Ml => (s.ypp - s.sw) / s.s2,
+            Scoring::Reml => (s.ypp - s.trp) / s.trpp,
+            Scoring::Eb => (s.q * k / (k - P) - k) / s.sw,
+        };
+        (adj * ctrl.step_adj, s)
+    };
+    let mut iterations = 0;
+    let mut converged = false;
+    let mut reason = StopReason::MaxIterations;
+    let mut tau2;
+    if let Some(t) = inp.fixed {
+        tau2 = t;
+        iterations = 1;
+        converged = true;
+        reason = StopReason::Fixed;
+    } else {
+        tau2 = match ctrl.tau2_init {
+            Some(t) => t,
+            None => he_raw(inp).0.max(0.0),
+        };
+        while iterations < ctrl.max_iter {
+            iterations += 1;
+            let (mut adj, _) = step(tau2);
+            if adj.is_nan() {
+                adj = 0.0;
+            }
+            if !adj.is_finite() {
+                reason = StopReason::NonFinite;
+                break;
+            }
+            if tau2 + adj < 0.0 {
+                // Is the maximum on the boundary? metafor halves its way towards 0 and stops
+                // near 1e-15; we test the step at 0 and land exactly on it.
+                let at_zero = if tau2 == 0.0 { adj } else { step(0.0).0 };
+                if at_zero <= 0.0 {
+                    tau2 = 0.0;
+                    converged = true;
+                    reason = StopReason::Boundary;
+                    break;
+                }
+                while tau2 + adj < 0.0 {
+                    adj /= 2.0;
+                }
+            }
+            let new = tau2 + adj;
+            let change = (new - tau2).abs();
+            tau2 = new;
+            if change <= ctrl.tol * tau2.abs() || change == 0.0 {
+                converged = true;
+                reason = StopReason::Tolerance;
+                break;
+            }
+        }
+        // metafor's ll0check: a local maximum worse than tau2 = 0 is replaced by 0.
+        if converged && tau2 > 0.0 && kind != Scoring::Eb {
+            let reml = kind == Scoring::Reml;
+            let ll = loglik_kernel(inp, tau2, reml);
+            let ll0 = loglik_kernel(inp, 0.0, reml);
+            if ll0 - ll > 1e-12 * (1.0 + ll.abs()) {
+                tau2 = 0.0;
+                reason = StopReason::Boundary;
+            }
+        }
+    }
+    let s = psums(inp.y, None, |i| 1.0 / (inp.v[i] + tau2));
+    let se = match kind {
+        Scoring::Ml => (2.0 / s.s2).sqrt(),
+        Scoring::Reml => (2.0 / s.trpp).sqrt(),
+        Scoring::Eb => (2.0 * k * k / (k - P)).sqrt() / s.sw,
+    };
+    Tau2Estimate {
+        tau2,
+        se: se.is_finite().then_some(se),
+        iterations,
+        converged: converged && tau2.is_finite(),
+        reason,
+    }
+}
+
+/// Finds `tau2 >= 0` with `Q(tau2) = target`, where `Q(tau2) = y'P(tau2)y` decreases in
+/// `tau2`. Returns `Ok(None)` when `Q(0) < target` (the boundary), and the evaluation
+/// count with the root otherwise.
+pub(crate) fn q_profile_root(
+    y: &[f64],
+    v: &[f64],
+    target: f64,
+    tol: f64,
+    max_eval: usize,
+) -> Result<Option<(f64, usize)>, StopReason> {
+    let qf = |t: f64| weighted_q(y, |i| 1.0 / (v[i] + t)).2 - target;
+    let f0 = qf(0.0);
+    if !f0.is_finite() {
+        return Err(StopReason::NonFinite);
+    }
+    if f0 < 0.0 {
+        return Ok(None);
+    }
+    if f0 == 0.0 {
+        return Ok(Some((0.0, 1)));
+    }
+    // bracket: metafor searches [0, max(100, 10 tau2)]; we widen until the sign changes
+    let mut hi = 100.0_f64;
+    let mut evals = 1;
+    let mut fhi = qf(hi);
+    evals += 1;
+    while fhi > 0.0 {
+        if !fhi.is_finite() || hi > 1e300 {
+            return Err(StopReason::NonFinite);
+        }
+        hi *= 10.0;
+        fhi = qf(hi);
+        evals += 1;
+    }
+    let lo = if hi > 100.0 { hi / 10.0 } else { 0.0 };
+    match brent(qf, lo, hi, tol, 0.0, max_eval) {
+        Some(r) if r.converged => Ok(Some((r.x, evals + r.evaluations))),
+        _ => Err(StopReason::MaxIterations),
+    }
+}
+
+/// Paule-Mandel (`median = false`) and its median-unbiased variant PMM (`median = true`).
+///
+/// # Formula
+/// The `tau2 >= 0` solving `Q(tau2) = k - p` (PM) or `Q(tau2) = qchisq(0.5, k - p)` (PMM),
+/// with `w = 1/(v + tau2)`; 0 when `Q(0)` is below the target.
+/// `SE = sqrt(2k^2/(k-p)) / sum(w)`.
+pub(crate) fn pm(inp: &Input, ctrl: &Control, median: bool) -> Tau2Estimate {
+    let k = inp.k();
+    let target = if median {
+        chisq_quantile(0.5, k - P)
+    } else {
+        k - P
+    };
+    let (tau2, iterations, converged, reason) = match inp.fixed {
+        Some(t) => (t, 0, true, StopReason::Fixed),
+        None => match q_profile_root(inp.y, inp.v, target, ctrl.tol.min(1e-14), ctrl.max_iter.max(200)) {
+            Ok(None) => (0.0, 1, true, StopReason::Boundary),
+            Ok(Some((t, n))) => (t, n, true, StopReason::RootFound),
+            Err(r) => (f64::NAN, 0, false, r),
+        },
+    };
+    let se = if tau2.is_finite() {
+        let (_, sw, _) = weighted_q(inp.y, |i| 1.0 / (inp.v[i] + tau2));
+        (2.0 * k * k / (k - P)).sqrt() / sw
+    } else {
+        f64::NAN
+    };
+    Tau2Estimate {
+        tau2,
+        se: se.is_finite().then_some(se),
+        iterations,
+        converged,
+        reason,
+    }
+}
