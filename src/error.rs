@@ -115,7 +115,9 @@ pub enum MetaError {
     },
 
     /// The moderator matrix is rank deficient.
-    #[error("the model matrix is rank deficient: columns {columns:?} are collinear with the others")]
+    #[error(
+        "the model matrix is rank deficient: columns {columns:?} are collinear with the others"
+    )]
     RankDeficient {
         /// Names of the redundant columns.
         columns: Vec<String>,

@@ -44,4 +44,6 @@ mod numeric;
 
 pub use data::Studies;
 pub use error::{MetaError, Result};
-pub use model::{Attempt, Convergence, FitStats, MetaAnalysis, MetaFit, Method, StopReason, TestKind};
+pub use model::{
+    Attempt, Convergence, FitStats, MetaAnalysis, MetaFit, Method, StopReason, TestKind,
+};

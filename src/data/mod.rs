@@ -4,4 +4,3 @@ pub mod csv;
 mod studies;
 
 pub use studies::Studies;
-pub(crate) use studies::default_label;

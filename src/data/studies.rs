@@ -80,10 +80,7 @@ impl Studies {
     /// assert!((s.vi()[0] - 0.04).abs() < 1e-17);
     /// # Ok::<(), metan::MetaError>(())
     /// ```
-    pub fn from_standard_errors(
-        yi: impl Into<Vec<f64>>,
-        sei: impl Into<Vec<f64>>,
-    ) -> Result<Self> {
+    pub fn from_standard_errors(yi: impl Into<Vec<f64>>, sei: impl Into<Vec<f64>>) -> Result<Self> {
         let yi = yi.into();
         let sei = sei.into();
         Self::check_lengths(&yi, sei.len(), "sei")?;
@@ -135,7 +132,10 @@ impl Studies {
     ///
     /// # Errors
     /// [`MetaError::LengthMismatch`] when there is not one label per study.
-    pub fn with_labels<S: Into<String>>(mut self, labels: impl IntoIterator<Item = S>) -> Result<Self> {
+    pub fn with_labels<S: Into<String>>(
+        mut self,
+        labels: impl IntoIterator<Item = S>,
+    ) -> Result<Self> {
         let labels: Vec<String> = labels.into_iter().map(Into::into).collect();
         if labels.len() != self.k() {
             return Err(MetaError::LengthMismatch {
@@ -153,7 +153,11 @@ impl Studies {
     /// # Errors
     /// [`MetaError::LengthMismatch`], or [`MetaError::InvalidValue`] naming the study for a
     /// non-finite value.
-    pub fn with_moderator(mut self, name: impl Into<String>, values: impl Into<Vec<f64>>) -> Result<Self> {
+    pub fn with_moderator(
+        mut self,
+        name: impl Into<String>,
+        values: impl Into<Vec<f64>>,
+    ) -> Result<Self> {
         let name = name.into();
         let values = values.into();
         if values.len() != self.k() {
@@ -330,7 +334,13 @@ mod tests {
         let e = Studies::from_variances(vec![0.1, 0.2], vec![0.1, 0.0]).unwrap_err();
         assert_eq!(
             e,
-            MetaError::invalid_value(1, "Study 2", "vi", 0.0, "a sampling variance must be finite and > 0")
+            MetaError::invalid_value(
+                1,
+                "Study 2",
+                "vi",
+                0.0,
+                "a sampling variance must be finite and > 0"
+            )
         );
         let e = Studies::from_standard_errors(vec![0.1, f64::NAN], vec![0.1, 0.1]).unwrap_err();
         assert!(matches!(e, MetaError::InvalidValue { ref field, .. } if field == "yi"));
@@ -338,10 +348,17 @@ mod tests {
 
     #[test]
     fn empty_and_mismatch() {
-        assert_eq!(Studies::from_variances(vec![], vec![]).unwrap_err(), MetaError::Empty);
+        assert_eq!(
+            Studies::from_variances(vec![], vec![]).unwrap_err(),
+            MetaError::Empty
+        );
         assert!(matches!(
             Studies::from_variances(vec![1.0], vec![1.0, 2.0]),
-            Err(MetaError::LengthMismatch { expected: 1, found: 2, .. })
+            Err(MetaError::LengthMismatch {
+                expected: 1,
+                found: 2,
+                ..
+            })
         ));
     }
 
@@ -356,7 +373,10 @@ mod tests {
         let t = s.subset(&[2, 0]).unwrap();
         assert_eq!(t.yi(), &[3.0, 1.0]);
         assert_eq!(t.moderator("x").unwrap(), &[30.0, 10.0]);
-        assert_eq!(t.attribute("design").unwrap(), &["rct".to_string(), "rct".to_string()]);
+        assert_eq!(
+            t.attribute("design").unwrap(),
+            &["rct".to_string(), "rct".to_string()]
+        );
         assert_eq!(t.labels(), &["Study 3".to_string(), "Study 1".to_string()]);
     }
 }

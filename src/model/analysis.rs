@@ -147,7 +147,11 @@ impl MetaAnalysis {
 
     fn alpha(&self) -> Result<f64> {
         let l = self.level;
-        let alpha = if l > 1.0 { (100.0 - l) / 100.0 } else { 1.0 - l };
+        let alpha = if l > 1.0 {
+            (100.0 - l) / 100.0
+        } else {
+            1.0 - l
+        };
         if !(l.is_finite() && l > 0.0 && l < 100.0 && alpha > 0.0 && alpha < 1.0) {
             return Err(MetaError::invalid_option(
                 "level",
@@ -161,25 +165,49 @@ impl MetaAnalysis {
     fn validate(&self, studies: &Studies) -> Result<f64> {
         let alpha = self.alpha()?;
         if self.methods.is_empty() {
-            return Err(MetaError::invalid_option("method", "[]", "the method chain is empty"));
+            return Err(MetaError::invalid_option(
+                "method",
+                "[]",
+                "the method chain is empty",
+            ));
         }
         if let Some(t) = self.tau2 {
             if !(t.is_finite() && t >= 0.0) {
-                return Err(MetaError::invalid_option("tau2", t, "a fixed tau^2 must be finite and >= 0"));
+                return Err(MetaError::invalid_option(
+                    "tau2",
+                    t,
+                    "a fixed tau^2 must be finite and >= 0",
+                ));
             }
         }
         if self.max_iter == 0 {
-            return Err(MetaError::invalid_option("max_iter", 0, "must be at least 1"));
+            return Err(MetaError::invalid_option(
+                "max_iter",
+                0,
+                "must be at least 1",
+            ));
         }
         if !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(MetaError::invalid_option("tol", self.tol, "must be finite and > 0"));
+            return Err(MetaError::invalid_option(
+                "tol",
+                self.tol,
+                "must be finite and > 0",
+            ));
         }
         if !(self.step_adj.is_finite() && self.step_adj > 0.0) {
-            return Err(MetaError::invalid_option("step_adj", self.step_adj, "must be finite and > 0"));
+            return Err(MetaError::invalid_option(
+                "step_adj",
+                self.step_adj,
+                "must be finite and > 0",
+            ));
         }
         if let Some(t) = self.tau2_init {
             if !(t.is_finite() && t >= 0.0) {
-                return Err(MetaError::invalid_option("tau2_init", t, "must be finite and >= 0"));
+                return Err(MetaError::invalid_option(
+                    "tau2_init",
+                    t,
+                    "must be finite and >= 0",
+                ));
             }
         }
         if let Some(w) = &self.weights {
@@ -314,7 +342,11 @@ impl MetaAnalysis {
                     se: None,
                     iterations: 0,
                     converged: true,
-                    reason: if self.tau2.is_some() { StopReason::Fixed } else { StopReason::Boundary },
+                    reason: if self.tau2.is_some() {
+                        StopReason::Fixed
+                    } else {
+                        StopReason::Boundary
+                    },
                 }
             } else {
                 self.estimate(m, &inp)

@@ -329,9 +329,17 @@ impl fmt::Display for MetaFit {
             };
             writeln!(f, "{name} (k = {})", self.k)?;
         } else if self.tau2_fixed {
-            writeln!(f, "Random-Effects Model (k = {}; user-specified tau^2 value)", self.k)?;
+            writeln!(
+                f,
+                "Random-Effects Model (k = {}; user-specified tau^2 value)",
+                self.k
+            )?;
         } else {
-            writeln!(f, "Random-Effects Model (k = {}; tau^2 estimator: {})", self.k, self.method)?;
+            writeln!(
+                f,
+                "Random-Effects Model (k = {}; tau^2 estimator: {})",
+                self.k, self.method
+            )?;
         }
         writeln!(f)?;
         if !self.method.is_equal_effects() {
@@ -346,10 +354,22 @@ impl fmt::Display for MetaFit {
                 fcf(self.tau2, td)
             )?;
             let td = if self.tau2 <= eps10 { 0 } else { d };
-            writeln!(f, "tau (square root of estimated tau^2 value):      {}", fcf(self.tau, td))?;
+            writeln!(
+                f,
+                "tau (square root of estimated tau^2 value):      {}",
+                fcf(self.tau, td)
+            )?;
         }
-        writeln!(f, "I^2 (total heterogeneity / total variability):   {}%", fcf(self.i2, 2))?;
-        writeln!(f, "H^2 (total variability / sampling variability):  {}", fcf(self.h2, 2))?;
+        writeln!(
+            f,
+            "I^2 (total heterogeneity / total variability):   {}%",
+            fcf(self.i2, 2)
+        )?;
+        writeln!(
+            f,
+            "H^2 (total variability / sampling variability):  {}",
+            fcf(self.h2, 2)
+        )?;
         writeln!(f)?;
         writeln!(f, "Test for Heterogeneity:")?;
         writeln!(
@@ -362,10 +382,8 @@ impl fmt::Display for MetaFit {
         writeln!(f)?;
         writeln!(f, "Model Results:")?;
         writeln!(f)?;
-        let mut cells: Vec<(&str, String)> = vec![
-            ("estimate", fcf(self.estimate, d)),
-            ("se", fcf(self.se, d)),
-        ];
+        let mut cells: Vec<(&str, String)> =
+            vec![("estimate", fcf(self.estimate, d)), ("se", fcf(self.se, d))];
         if let Some(df) = self.df {
             cells.push(("tval", fcf(self.statistic, d)));
             cells.push(("df", format_df(df)));

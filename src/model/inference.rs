@@ -68,13 +68,19 @@ pub(crate) fn infer(
         None => (
             mu_w,
             1.0 / sw,
-            v.iter().map(|vi| 100.0 / (vi + tau2) / sw).collect::<Vec<_>>(),
+            v.iter()
+                .map(|vi| 100.0 / (vi + tau2) / sw)
+                .collect::<Vec<_>>(),
         ),
         Some(a) => {
             let sa: f64 = a.iter().sum();
             let mu_a = a.iter().zip(y).map(|(ai, yi)| ai * yi).sum::<f64>() / sa;
             let num: f64 = a.iter().zip(v).map(|(ai, vi)| ai * ai * (vi + tau2)).sum();
-            (mu_a, num / (sa * sa), a.iter().map(|ai| 100.0 * ai / sa).collect())
+            (
+                mu_a,
+                num / (sa * sa),
+                a.iter().map(|ai| 100.0 * ai / sa).collect(),
+            )
         }
     };
     let rss = match user {
@@ -87,7 +93,11 @@ pub(crate) fn infer(
     };
     let df_resid = (k - p) as f64;
     if matches!(test, TestKind::Knha | TestKind::Adhoc) {
-        let mut s2w = if rss_w <= f64::EPSILON { 0.0 } else { rss_w / df_resid };
+        let mut s2w = if rss_w <= f64::EPSILON {
+            0.0
+        } else {
+            rss_w / df_resid
+        };
         if test == TestKind::Adhoc && s2w < 1.0 {
             s2w = 1.0;
         }

@@ -69,7 +69,10 @@ impl Method {
 
     /// True for estimators computed by iteration (ML, REML, EB) or root finding (PM, PMM).
     pub fn is_iterative(self) -> bool {
-        matches!(self, Method::ML | Method::REML | Method::EB | Method::PM | Method::PMM)
+        matches!(
+            self,
+            Method::ML | Method::REML | Method::EB | Method::PM | Method::PMM
+        )
     }
 
     /// metafor's name.
@@ -161,7 +164,10 @@ impl FromStr for TestKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         [TestKind::Z, TestKind::T, TestKind::Knha, TestKind::Adhoc]
             .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(s.trim()) || (t == &TestKind::Knha && s.eq_ignore_ascii_case("hksj")))
+            .find(|t| {
+                t.name().eq_ignore_ascii_case(s.trim())
+                    || (t == &TestKind::Knha && s.eq_ignore_ascii_case("hksj"))
+            })
             .ok_or_else(|| MetaError::UnknownName {
                 kind: "test".into(),
                 name: s.to_string(),
@@ -180,7 +186,10 @@ mod tests {
         assert_eq!("hsk".parse::<Method>().unwrap(), Method::HSk);
         assert_eq!("Fe".parse::<Method>().unwrap(), Method::FE);
         assert!(Method::CE.is_equal_effects());
-        assert!(matches!("XX".parse::<Method>(), Err(MetaError::UnknownName { .. })));
+        assert!(matches!(
+            "XX".parse::<Method>(),
+            Err(MetaError::UnknownName { .. })
+        ));
         assert_eq!("KNHA".parse::<TestKind>().unwrap(), TestKind::Knha);
     }
 }

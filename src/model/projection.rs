@@ -18,8 +18,6 @@ pub(crate) struct PSums {
     pub sw: f64,
     /// `sum(w^2)`
     pub s2: f64,
-    /// The weighted mean `sum(w y) / sum(w)`.
-    pub mean: f64,
     /// `y'Py`, the weighted residual sum of squares (Cochran's Q for `w = 1/v`).
     pub q: f64,
     /// `y'PPy`
@@ -75,7 +73,6 @@ pub(crate) fn psums(y: &[f64], v: Option<&[f64]>, w: impl Fn(usize) -> f64) -> P
     let mut out = PSums {
         sw,
         s2,
-        mean,
         ..PSums::default()
     };
     for (i, &yi) in y.iter().enumerate() {
@@ -119,7 +116,9 @@ mod tests {
                 p[i][j] = if i == j { w[i] } else { 0.0 } - w[i] * w[j] / sw;
             }
         }
-        let py: Vec<f64> = (0..k).map(|i| (0..k).map(|j| p[i][j] * y[j]).sum()).collect();
+        let py: Vec<f64> = (0..k)
+            .map(|i| (0..k).map(|j| p[i][j] * y[j]).sum())
+            .collect();
         let q: f64 = (0..k).map(|i| y[i] * py[i]).sum();
         let ypp: f64 = py.iter().map(|a| a * a).sum();
         let trp: f64 = (0..k).map(|i| p[i][i]).sum();

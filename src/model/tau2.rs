@@ -98,7 +98,11 @@ fn done(tau2: f64, se: f64, reason: StopReason) -> Tau2Estimate {
         se: se.is_finite().then_some(se),
         iterations: 0,
         converged: tau2.is_finite(),
-        reason: if tau2.is_finite() { reason } else { StopReason::NonFinite },
+        reason: if tau2.is_finite() {
+            reason
+        } else {
+            StopReason::NonFinite
+        },
     }
 }
 
@@ -350,7 +354,13 @@ pub(crate) fn pm(inp: &Input, ctrl: &Control, median: bool) -> Tau2Estimate {
     };
     let (tau2, iterations, converged, reason) = match inp.fixed {
         Some(t) => (t, 0, true, StopReason::Fixed),
-        None => match q_profile_root(inp.y, inp.v, target, ctrl.tol.min(1e-14), ctrl.max_iter.max(200)) {
+        None => match q_profile_root(
+            inp.y,
+            inp.v,
+            target,
+            ctrl.tol.min(1e-14),
+            ctrl.max_iter.max(200),
+        ) {
             Ok(None) => (0.0, 1, true, StopReason::Boundary),
             Ok(Some((t, n))) => (t, n, true, StopReason::RootFound),
             Err(r) => (f64::NAN, 0, false, r),

@@ -36,7 +36,8 @@ pub(crate) fn norm_log_sf(x: f64) -> f64 {
     }
     // Mills-ratio asymptotic expansion: sf(x) ~ pdf(x)/x * (1 - 1/x^2 + 3/x^4 - 15/x^6 + 105/x^8)
     let x2 = x * x;
-    let series = 1.0 - 1.0 / x2 + 3.0 / (x2 * x2) - 15.0 / (x2 * x2 * x2) + 105.0 / (x2 * x2 * x2 * x2);
+    let series =
+        1.0 - 1.0 / x2 + 3.0 / (x2 * x2) - 15.0 / (x2 * x2 * x2) + 105.0 / (x2 * x2 * x2 * x2);
     -0.5 * x2 - LN_SQRT_2PI - x.ln() + series.ln()
 }
 
@@ -48,7 +49,11 @@ pub(crate) fn norm_p2(z: f64) -> f64 {
 /// Upper normal quantile: the `x` with `P(Z > x) = p`.
 pub(crate) fn norm_isf(p: f64) -> f64 {
     if !(p > 0.0 && p < 1.0) {
-        return if p <= 0.0 { f64::INFINITY } else { f64::NEG_INFINITY };
+        return if p <= 0.0 {
+            f64::INFINITY
+        } else {
+            f64::NEG_INFINITY
+        };
     }
     if p > 0.5 {
         return -norm_isf(1.0 - p);
@@ -57,7 +62,12 @@ pub(crate) fn norm_isf(p: f64) -> f64 {
         Ok(n) => -n.inverse_cdf(p),
         Err(_) => 0.0,
     };
-    newton_log_tail(start, p.ln(), |x| (norm_sf(x), norm_pdf(x)), f64::NEG_INFINITY)
+    newton_log_tail(
+        start,
+        p.ln(),
+        |x| (norm_sf(x), norm_pdf(x)),
+        f64::NEG_INFINITY,
+    )
 }
 
 /// Student t upper tail `P(T > x)` with `df > 0` degrees of freedom.
@@ -110,8 +120,17 @@ pub(crate) fn t_isf(p: f64, df: f64) -> f64 {
         Ok(t) => -t.inverse_cdf(p),
         Err(_) => norm_isf(p),
     };
-    let start = if start.is_finite() { start } else { norm_isf(p) };
-    newton_log_tail(start, p.ln(), |x| (t_sf(x, df), t_pdf(x, df)), f64::NEG_INFINITY)
+    let start = if start.is_finite() {
+        start
+    } else {
+        norm_isf(p)
+    };
+    newton_log_tail(
+        start,
+        p.ln(),
+        |x| (t_sf(x, df), t_pdf(x, df)),
+        f64::NEG_INFINITY,
+    )
 }
 
 /// Chi-squared upper tail `P(X > x)`.
@@ -154,7 +173,13 @@ pub(crate) fn chisq_pdf(x: f64, df: f64) -> f64 {
 /// Chi-squared quantile: the `x` with `P(X <= x) = p`.
 pub(crate) fn chisq_quantile(p: f64, df: f64) -> f64 {
     if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
-        return if p == 0.0 { 0.0 } else if p == 1.0 { f64::INFINITY } else { f64::NAN };
+        return if p == 0.0 {
+            0.0
+        } else if p == 1.0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        };
     }
     let start = ChiSquared::new(df)
         .map(|c| c.inverse_cdf(p))
@@ -163,14 +188,25 @@ pub(crate) fn chisq_quantile(p: f64, df: f64) -> f64 {
     if p <= 0.5 {
         newton_log_lower(start, p.ln(), |x| (chisq_cdf(x, df), chisq_pdf(x, df)))
     } else {
-        newton_log_tail(start, (1.0 - p).ln(), |x| (chisq_sf(x, df), chisq_pdf(x, df)), 0.0)
+        newton_log_tail(
+            start,
+            (1.0 - p).ln(),
+            |x| (chisq_sf(x, df), chisq_pdf(x, df)),
+            0.0,
+        )
     }
 }
 
 /// Upper chi-squared quantile: the `x` with `P(X > x) = p`.
 pub(crate) fn chisq_isf(p: f64, df: f64) -> f64 {
     if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
-        return if p == 1.0 { 0.0 } else if p == 0.0 { f64::INFINITY } else { f64::NAN };
+        return if p == 1.0 {
+            0.0
+        } else if p == 0.0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        };
     }
     if p > 0.5 {
         // the lower tail 1 - p is exact enough here (p > 0.5 => 1 - p has no cancellation
@@ -180,7 +216,11 @@ pub(crate) fn chisq_isf(p: f64, df: f64) -> f64 {
     let start = ChiSquared::new(df)
         .map(|c| c.inverse_cdf(1.0 - p))
         .unwrap_or(df);
-    let start = if start.is_finite() && start > 0.0 { start } else { df + 10.0 * df.sqrt() };
+    let start = if start.is_finite() && start > 0.0 {
+        start
+    } else {
+        df + 10.0 * df.sqrt()
+    };
     newton_log_tail(start, p.ln(), |x| (chisq_sf(x, df), chisq_pdf(x, df)), 0.0)
 }
 
@@ -212,7 +252,8 @@ pub(crate) fn f_pdf(x: f64, d1: f64, d2: f64) -> f64 {
     }
     let a = 0.5 * d1;
     let b = 0.5 * d2;
-    (a * (d1 / d2).ln() + (a - 1.0) * x.ln() - (a + b) * (d1 * x / d2).ln_1p() - ln_beta(a, b)).exp()
+    (a * (d1 / d2).ln() + (a - 1.0) * x.ln() - (a + b) * (d1 * x / d2).ln_1p() - ln_beta(a, b))
+        .exp()
 }
 
 /// Upper F quantile.
@@ -223,7 +264,11 @@ pub(crate) fn f_isf(p: f64, d1: f64, d2: f64) -> f64 {
     let start = FisherSnedecor::new(d1, d2)
         .map(|f| f.inverse_cdf(1.0 - p))
         .unwrap_or(1.0);
-    let start = if start.is_finite() && start > 0.0 { start } else { 1.0 };
+    let start = if start.is_finite() && start > 0.0 {
+        start
+    } else {
+        1.0
+    };
     newton_log_tail(start, p.ln(), |x| (f_sf(x, d1, d2), f_pdf(x, d1, d2)), 0.0)
 }
 

@@ -31,10 +31,18 @@ pub(crate) fn brent(
         return None;
     }
     if fa == 0.0 {
-        return Some(Root { x: a, evaluations, converged: true });
+        return Some(Root {
+            x: a,
+            evaluations,
+            converged: true,
+        });
     }
     if fb == 0.0 {
-        return Some(Root { x: b, evaluations, converged: true });
+        return Some(Root {
+            x: b,
+            evaluations,
+            converged: true,
+        });
     }
     if fa.signum() == fb.signum() {
         return None;
@@ -60,10 +68,18 @@ pub(crate) fn brent(
         let tol = 2.0 * f64::EPSILON * b.abs() + rtol * b.abs() + atol;
         let m = 0.5 * (c - b);
         if m.abs() <= tol || fb == 0.0 {
-            return Some(Root { x: b, evaluations, converged: true });
+            return Some(Root {
+                x: b,
+                evaluations,
+                converged: true,
+            });
         }
         if evaluations >= max_eval {
-            return Some(Root { x: b, evaluations, converged: false });
+            return Some(Root {
+                x: b,
+                evaluations,
+                converged: false,
+            });
         }
         if e.abs() < tol || fa.abs() <= fb.abs() {
             d = m;
@@ -99,7 +115,11 @@ pub(crate) fn brent(
         fb = f(b);
         evaluations += 1;
         if !fb.is_finite() {
-            return Some(Root { x: a, evaluations, converged: false });
+            return Some(Root {
+                x: a,
+                evaluations,
+                converged: false,
+            });
         }
     }
 }
@@ -114,7 +134,15 @@ mod tests {
         assert!(r.converged);
         assert!((r.x - std::f64::consts::SQRT_2).abs() <= 4e-15);
         // a root at a large scale: relative tolerance still gives full precision
-        let r = brent(|x| x - 1e9 * std::f64::consts::PI, 0.0, 1e10, 1e-15, 0.0, 500).unwrap();
+        let r = brent(
+            |x| x - 1e9 * std::f64::consts::PI,
+            0.0,
+            1e10,
+            1e-15,
+            0.0,
+            500,
+        )
+        .unwrap();
         assert!(((r.x - 1e9 * std::f64::consts::PI) / r.x).abs() < 1e-14);
         // and a tiny one
         let r = brent(|x: f64| x.ln() + 50.0, 1e-30, 1.0, 1e-15, 0.0, 500).unwrap();

@@ -1,0 +1,88 @@
+//! `metan fit`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use metan::data::csv::{CsvSpec, read_studies};
+use metan::{MetaAnalysis, MetaError, Method, TestKind};
+
+use crate::common::{Format, to_json};
+
+/// Arguments of `metan fit`.
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// CSV file with one row per study.
+    pub csv: PathBuf,
+    /// Column of effect estimates.
+    #[arg(long, default_value = "yi")]
+    pub yi: String,
+    /// Column of sampling variances (the default, `vi`).
+    #[arg(long, conflicts_with = "sei")]
+    pub vi: Option<String>,
+    /// Column of standard errors (instead of variances).
+    #[arg(long)]
+    pub sei: Option<String>,
+    /// Column of study labels.
+    #[arg(long)]
+    pub slab: Option<String>,
+    /// Model / tau^2 estimator: EE, FE, CE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, GENQ
+    /// (case-insensitive). A comma-separated list is a fallback chain, e.g. REML,DL.
+    #[arg(long, default_value = "REML")]
+    pub method: String,
+    /// Test for the pooled estimate: z, t, knha or adhoc.
+    #[arg(long, default_value = "z")]
+    pub test: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0)]
+    pub level: f64,
+    /// Fix tau^2 at this value instead of estimating it.
+    #[arg(long)]
+    pub tau2: Option<f64>,
+    /// Column of weights (required by GENQ).
+    #[arg(long)]
+    pub weights: Option<String>,
+    /// Decimals in the text output.
+    #[arg(long, default_value_t = 4)]
+    pub digits: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Parses a method or a comma-separated fallback chain.
+pub fn parse_methods(s: &str) -> Result<Vec<Method>, MetaError> {
+    s.split(',').map(str::parse).collect()
+}
+
+/// Runs `metan fit` and returns what to print.
+pub fn run(a: &FitArgs) -> Result<String, MetaError> {
+    let methods = parse_methods(&a.method)?;
+    let test: TestKind = a.test.parse()?;
+    let mut spec = CsvSpec::new(a.yi.clone());
+    spec = match (&a.vi, &a.sei) {
+        (_, Some(se)) => spec.standard_errors(se.clone()),
+        (Some(v), None) => spec.variances(v.clone()),
+        (None, None) => spec.variances("vi"),
+    };
+    if let Some(l) = &a.slab {
+        spec = spec.labels(l.clone());
+    }
+    let studies = read_studies(&a.csv, &spec)?;
+    let mut ma = MetaAnalysis::new()
+        .methods(methods)
+        .test(test)
+        .level(a.level)
+        .digits(a.digits);
+    if let Some(t) = a.tau2 {
+        ma = ma.tau2(t);
+    }
+    if let Some(w) = &a.weights {
+        let table = metan::data::csv::Table::from_path(&a.csv)?;
+        ma = ma.weights(table.numeric_column(w)?);
+    }
+    let fit = ma.fit(&studies)?;
+    match a.format {
+        Format::Text => Ok(fit.to_string()),
+        Format::Json => to_json(&fit),
+    }
+}
