@@ -35,7 +35,12 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+// `!(x > 0.0)` is deliberate throughout: it is true for NaN, which must be rejected too.
+#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::nonminimal_bool)]
 
 pub mod data;
 pub mod error;

@@ -42,6 +42,7 @@ pub struct MetaAnalysis {
     step_adj: f64,
     tau2_init: Option<f64>,
     confint: bool,
+    tau2_max: Option<f64>,
     digits: usize,
 }
 
@@ -65,6 +66,7 @@ impl MetaAnalysis {
             step_adj: 1.0,
             tau2_init: None,
             confint: true,
+            tau2_max: None,
             digits: 4,
         }
     }
@@ -139,6 +141,14 @@ impl MetaAnalysis {
         self
     }
 
+    /// Upper end of the interval searched for the Q-profile bounds (metafor's
+    /// `confint(control = list(tau2.max = ...))`; default `max(100, 10 tau2)`). A bound beyond
+    /// it is reported as this value, flagged by [`MetaFit::tau2_ci_signs`].
+    pub fn tau2_max(mut self, tau2_max: f64) -> Self {
+        self.tau2_max = Some(tau2_max);
+        self
+    }
+
     /// Decimals used by `Display` (default 4).
     pub fn digits(mut self, digits: usize) -> Self {
         self.digits = digits;
@@ -200,6 +210,15 @@ impl MetaAnalysis {
                 self.step_adj,
                 "must be finite and > 0",
             ));
+        }
+        if let Some(t) = self.tau2_max {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(MetaError::invalid_option(
+                    "tau2_max",
+                    t,
+                    "must be finite and > 0",
+                ));
+            }
         }
         if let Some(t) = self.tau2_init {
             if !(t.is_finite() && t >= 0.0) {
@@ -405,7 +424,8 @@ impl MetaAnalysis {
         // Q-profile interval (metafor's confint)
         let mut ci_t = None;
         if self.confint && !ee && !tau2_fixed && k >= 2 && method != Method::GENQ {
-            ci_t = q_profile(y, v, alpha);
+            let tau2_max = self.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2));
+            ci_t = q_profile(y, v, alpha, tau2_max);
         }
         let tr = |f: &dyn Fn(f64) -> f64| ci_t.map(|c| (f(c.tau2.0), f(c.tau2.1)));
         let tau2_ci = tr(&|t| t);
@@ -447,6 +467,8 @@ impl MetaAnalysis {
             i2_ci_upper: i2_ci.map(|c| c.1),
             h2_ci_lower: h2_ci.map(|c| c.0),
             h2_ci_upper: h2_ci.map(|c| c.1),
+            tau2_ci_lower_sign: ci_t.and_then(|c| sign(c.signs.0)),
+            tau2_ci_upper_sign: ci_t.and_then(|c| sign(c.signs.1)),
             weights,
             converged: est.converged,
             iterations: est.iterations,
@@ -462,6 +484,10 @@ impl MetaAnalysis {
             digits: self.digits,
         })
     }
+}
+
+fn sign(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
 }
 
 /// metafor's `fit.stats`: log-likelihoods, deviances and information criteria.

@@ -98,6 +98,8 @@ pub struct MetaFit {
     pub(crate) i2_ci_upper: Option<f64>,
     pub(crate) h2_ci_lower: Option<f64>,
     pub(crate) h2_ci_upper: Option<f64>,
+    pub(crate) tau2_ci_lower_sign: Option<String>,
+    pub(crate) tau2_ci_upper_sign: Option<String>,
     pub(crate) weights: Vec<f64>,
     pub(crate) converged: bool,
     pub(crate) iterations: usize,
@@ -206,6 +208,15 @@ impl MetaFit {
     /// Confidence interval of H^2.
     pub fn h2_ci(&self) -> Option<(f64, f64)> {
         self.h2_ci_lower.zip(self.h2_ci_upper)
+    }
+    /// metafor's `lb.sign` / `ub.sign` of the tau^2 interval: `Some("<")` when the bound lies
+    /// below 0 (the interval is `{0}`), `Some(">")` when it lies beyond the searched
+    /// `tau2_max` (the reported bound is then that limit), `None` for a proper root.
+    pub fn tau2_ci_signs(&self) -> (Option<&str>, Option<&str>) {
+        (
+            self.tau2_ci_lower_sign.as_deref(),
+            self.tau2_ci_upper_sign.as_deref(),
+        )
     }
     /// Study weights in percent (they sum to 100).
     pub fn weights(&self) -> &[f64] {

@@ -7,9 +7,9 @@
 //! * Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
 //!   meta-analysis. *Statistics in Medicine*, 26, 37-52.
 
-use super::projection::psums;
-use super::tau2::q_profile_root;
+use super::projection::{psums, weighted_q};
 use crate::numeric::dist::{chisq_isf, chisq_quantile, chisq_sf};
+use crate::numeric::root::brent;
 
 /// Q-test and the "typical" within-study variance.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,17 +65,19 @@ pub(crate) fn i2_h2(qt: &QTest, tau2: Option<f64>) -> (f64, f64) {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Tau2Interval {
     pub tau2: (f64, f64),
-    /// True when both bounds are 0 (the interval is the null set `{0}`, metafor's `ci.null`).
-    pub null: bool,
+    /// metafor's `lb.sign` / `ub.sign`: `"<"` when the bound is below the search interval
+    /// (the interval is the null set `{0}`), `">"` when it is the search limit `tau2_max`.
+    pub signs: (&'static str, &'static str),
 }
 
 /// Q-profile interval: the tau^2 values where the generalized Q statistic equals the
-/// chi^2(k - 1) quantiles.
+/// chi^2(k - 1) quantiles, searched in `[0, tau2_max]` as metafor's `confint()` does.
 ///
 /// # Formula
 /// `lower`: `Q(tau2) = qchisq(1 - alpha/2, k-1)`, 0 when `Q(0)` is below it;
 /// `upper`: `Q(tau2) = qchisq(alpha/2, k-1)`, 0 when `Q(0)` is below it.
-pub(crate) fn q_profile(y: &[f64], v: &[f64], alpha: f64) -> Option<Tau2Interval> {
+/// A bound beyond `tau2_max` is reported as `tau2_max` with the sign `">"`.
+pub(crate) fn q_profile(y: &[f64], v: &[f64], alpha: f64, tau2_max: f64) -> Option<Tau2Interval> {
     let k = y.len();
     if k < 2 {
         return None;
@@ -83,15 +85,36 @@ pub(crate) fn q_profile(y: &[f64], v: &[f64], alpha: f64) -> Option<Tau2Interval
     let df = (k - 1) as f64;
     let crit_u = chisq_isf(alpha / 2.0, df);
     let crit_l = chisq_quantile(alpha / 2.0, df);
-    let solve = |target: f64| match q_profile_root(y, v, target, 1e-15, 500) {
-        Ok(None) => Some(0.0),
-        Ok(Some((t, _))) => Some(t),
-        Err(_) => None,
+    let q = |t: f64| weighted_q(y, |i| 1.0 / (v[i] + t)).2;
+    let q_min = q(0.0);
+    let q_max = q(tau2_max);
+    let root = |target: f64| -> Option<f64> {
+        brent(|t| q(t) - target, 0.0, tau2_max, 1e-15, 0.0, 500)
+            .filter(|r| r.converged)
+            .map(|r| r.x)
     };
-    let upper = solve(crit_l)?;
-    let lower = solve(crit_u)?;
+    // upper bound: Q(tau2) = crit_l
+    let (mut ub, mut ub_sign) = if q_min < crit_l {
+        (0.0, "<")
+    } else if q_max > crit_l {
+        (tau2_max, ">")
+    } else {
+        (root(crit_l)?, "")
+    };
+    // lower bound: Q(tau2) = crit_u
+    let (lb, lb_sign) = if q_max > crit_u {
+        ub = tau2_max;
+        ub_sign = ">";
+        (tau2_max, ">")
+    } else if q_min < crit_l {
+        (0.0, "<")
+    } else if q_min < crit_u {
+        (0.0, "")
+    } else {
+        (root(crit_u)?, "")
+    };
     Some(Tau2Interval {
-        tau2: (lower, upper),
-        null: upper == 0.0,
+        tau2: (lb, ub),
+        signs: (lb_sign, ub_sign),
     })
 }

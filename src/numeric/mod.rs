@@ -1,5 +1,6 @@
 //! Private numerics: accurate distribution tails and quantiles, and a root finder.
 
+mod beta;
 #[allow(dead_code)] // the F distribution serves meta-regression (omnibus tests)
 pub(crate) mod dist;
 pub(crate) mod root;
