@@ -4,6 +4,7 @@ use super::fit::{Attempt, Convergence, FitStats, MetaFit};
 use super::heterogeneity::{i2_h2, q_profile, q_test};
 use super::inference::{Inference, infer};
 use super::method::{Method, TestKind};
+use super::projection::{InterceptOnly, Projector};
 use super::tau2::{self, Control, Input, Scoring, StopReason, Tau2Estimate};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
@@ -256,7 +257,7 @@ impl MetaAnalysis {
         Ok(alpha)
     }
 
-    fn estimate(&self, method: Method, inp: &Input) -> Tau2Estimate {
+    pub(crate) fn estimate<M: Projector>(&self, method: Method, inp: &Input<M>) -> Tau2Estimate {
         let ctrl = Control {
             max_iter: self.max_iter,
             tol: self.tol,
@@ -342,9 +343,9 @@ impl MetaAnalysis {
             warnings.push("Setting argument test=\"z\" since k=1.".to_string());
             test = TestKind::Z;
         }
+        let model = InterceptOnly { y, v };
         let inp = Input {
-            y,
-            v,
+            model: &model,
             weights: self.weights.as_deref(),
             fixed: self.tau2,
         };
@@ -418,14 +419,14 @@ impl MetaAnalysis {
         } = infer(y, v, tau2, self.weights.as_deref(), test, alpha, !ee);
 
         // heterogeneity
-        let qt = q_test(y, v);
+        let qt = q_test(&model);
         let (i2, h2) = i2_h2(&qt, (!ee).then_some(tau2));
 
         // Q-profile interval (metafor's confint)
         let mut ci_t = None;
         if self.confint && !ee && !tau2_fixed && k >= 2 && method != Method::GENQ {
             let tau2_max = self.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2));
-            ci_t = q_profile(y, v, alpha, tau2_max);
+            ci_t = q_profile(&model, alpha, tau2_max);
         }
         let tr = |f: &dyn Fn(f64) -> f64| ci_t.map(|c| (f(c.tau2.0), f(c.tau2.1)));
         let tau2_ci = tr(&|t| t);

@@ -7,7 +7,7 @@
 //! * Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
 //!   meta-analysis. *Statistics in Medicine*, 26, 37-52.
 
-use super::projection::{psums, weighted_q};
+use super::projection::Projector;
 use crate::numeric::dist::{chisq_isf, chisq_quantile, chisq_sf};
 use crate::numeric::root::brent;
 
@@ -21,13 +21,15 @@ pub(crate) struct QTest {
     pub vt: f64,
 }
 
-/// Cochran's Q with inverse-variance weights.
+/// Cochran's Q (QE, the test for residual heterogeneity, with moderators) with
+/// inverse-variance weights.
 ///
 /// # Formula
-/// `Q = sum w_i (y_i - mean_w)^2`, `w = 1/v`, on `k - 1` df; `vt = (k-1)/tr(P)`.
-pub(crate) fn q_test(y: &[f64], v: &[f64]) -> QTest {
-    let k = y.len() as f64;
-    if y.len() <= 1 {
+/// `Q = y'Py` with `W = diag(1/v)` (`sum w_i (y_i - mean_w)^2` for the intercept-only model),
+/// on `k - p` df; `vt = (k - p)/tr(P)`.
+pub(crate) fn q_test<M: Projector>(model: &M) -> QTest {
+    let df = model.df();
+    if model.k() <= model.p() {
         return QTest {
             q: 0.0,
             df: 0.0,
@@ -35,13 +37,14 @@ pub(crate) fn q_test(y: &[f64], v: &[f64]) -> QTest {
             vt: 0.0,
         };
     }
-    let s = psums(y, None, |i| 1.0 / v[i]);
+    let v = model.v();
+    let s = model.psums(false, |i| 1.0 / v[i]);
     let q = s.q.max(0.0);
     QTest {
         q,
-        df: k - 1.0,
-        p_value: chisq_sf(q, k - 1.0),
-        vt: (k - 1.0) / s.trp,
+        df,
+        p_value: chisq_sf(q, df),
+        vt: df / s.trp,
     }
 }
 
@@ -71,21 +74,25 @@ pub(crate) struct Tau2Interval {
 }
 
 /// Q-profile interval: the tau^2 values where the generalized Q statistic equals the
-/// chi^2(k - 1) quantiles, searched in `[0, tau2_max]` as metafor's `confint()` does.
+/// chi^2(k - p) quantiles, searched in `[0, tau2_max]` as metafor's `confint()` does.
 ///
 /// # Formula
-/// `lower`: `Q(tau2) = qchisq(1 - alpha/2, k-1)`, 0 when `Q(0)` is below it;
-/// `upper`: `Q(tau2) = qchisq(alpha/2, k-1)`, 0 when `Q(0)` is below it.
+/// `lower`: `Q(tau2) = qchisq(1 - alpha/2, k-p)`, 0 when `Q(0)` is below it;
+/// `upper`: `Q(tau2) = qchisq(alpha/2, k-p)`, 0 when `Q(0)` is below it.
 /// A bound beyond `tau2_max` is reported as `tau2_max` with the sign `">"`.
-pub(crate) fn q_profile(y: &[f64], v: &[f64], alpha: f64, tau2_max: f64) -> Option<Tau2Interval> {
-    let k = y.len();
-    if k < 2 {
+pub(crate) fn q_profile<M: Projector>(
+    model: &M,
+    alpha: f64,
+    tau2_max: f64,
+) -> Option<Tau2Interval> {
+    if model.k() <= model.p() {
         return None;
     }
-    let df = (k - 1) as f64;
+    let df = model.df();
+    let v = model.v();
     let crit_u = chisq_isf(alpha / 2.0, df);
     let crit_l = chisq_quantile(alpha / 2.0, df);
-    let q = |t: f64| weighted_q(y, |i| 1.0 / (v[i] + t)).2;
+    let q = |t: f64| model.weighted_q(|i| 1.0 / (v[i] + t)).1;
     let q_min = q(0.0);
     let q_max = q(tau2_max);
     let root = |target: f64| -> Option<f64> {

@@ -1,8 +1,12 @@
 //! The tau^2 estimators, one function each, with metafor's (`rma.uni`) definitions,
 //! truncation at zero and standard errors.
 //!
-//! Notation (intercept-only model, `p = 1`): `w_i` weights, `P = W - W 1 1'W / sum(w)`,
-//! `Q = y'Py`, `V = diag(v)`. See [`super::projection`] for the O(k) forms.
+//! Notation: `w_i` weights, `X` the k x p design (`X = 1`, `p = 1` for the intercept-only
+//! model), `P = W - W X (X'WX)^-1 X'W`, `Q = y'Py`, `V = diag(v)`. Every estimator is generic
+//! over [`Projector`], which supplies the summaries of `P`: O(k) for the intercept-only model,
+//! O(k p^2) for a general design (see [`super::projection`]). With moderators, metafor's
+//! definitions are used throughout: `k - p` degrees of freedom, and `y` centred at its mean
+//! (metafor's `Ymc`) in every quadratic form.
 //!
 //! # References
 //! * DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials. *Controlled
@@ -22,7 +26,7 @@
 //! * Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
 //!   *J Stat Softw*, 36(3), 1-48.
 
-use super::projection::{PSums, psums, weighted_q};
+use super::projection::{PSums, Projector};
 use crate::numeric::dist::chisq_quantile;
 use crate::numeric::root::brent;
 
@@ -68,22 +72,30 @@ pub(crate) struct Control {
     pub tau2_init: Option<f64>,
 }
 
-/// What an estimator sees: estimates, variances, optional GENQ weights and a fixed tau^2.
+/// What an estimator sees: the model (data and design, through its [`Projector`]),
+/// optional GENQ weights and a fixed tau^2.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Input<'a> {
-    pub y: &'a [f64],
-    pub v: &'a [f64],
+pub(crate) struct Input<'a, M: Projector> {
+    pub model: &'a M,
     pub weights: Option<&'a [f64]>,
     pub fixed: Option<f64>,
 }
 
-impl Input<'_> {
+impl<M: Projector> Input<'_, M> {
     fn k(&self) -> f64 {
-        self.y.len() as f64
+        self.model.k() as f64
+    }
+    /// `k - p`.
+    fn df(&self) -> f64 {
+        self.model.df()
+    }
+    fn y(&self) -> &[f64] {
+        self.model.y()
+    }
+    fn v(&self) -> &[f64] {
+        self.model.v()
     }
 }
-
-const P: f64 = 1.0;
 
 fn closed(tau2_raw: f64, fixed: Option<f64>) -> (f64, StopReason) {
     match fixed {
@@ -117,17 +129,18 @@ fn moment_se(a: f64, b: f64, c: f64, d2: f64, tau2: f64) -> f64 {
 /// # Formula
 /// `tau2 = max(0, (Q - (k - p)) / tr(P))` with `W = diag(1/v)`;
 /// `SE = sqrt(2(k-p) + 4 tau2 tr(P) + 2 tau2^2 tr(PP)) / tr(P)`.
-pub(crate) fn dl(inp: &Input) -> Tau2Estimate {
-    let s = psums(inp.y, None, |i| 1.0 / inp.v[i]);
-    let (tau2, reason) = closed((s.q - (inp.k() - P)) / s.trp, inp.fixed);
-    let se = moment_se(inp.k() - P, s.trp, s.trpp, s.trp * s.trp, tau2);
+pub(crate) fn dl<M: Projector>(inp: &Input<M>) -> Tau2Estimate {
+    let v = inp.v();
+    let s = inp.model.psums(false, |i| 1.0 / v[i]);
+    let (tau2, reason) = closed((s.q - inp.df()) / s.trp, inp.fixed);
+    let se = moment_se(inp.df(), s.trp, s.trpp, s.trp * s.trp, tau2);
     done(tau2, se, reason)
 }
 
 /// Raw Hedges (HE) estimate, before truncation (also the start of ML/REML/EB).
-fn he_raw(inp: &Input) -> (f64, PSums) {
-    let s = psums(inp.y, Some(inp.v), |_| 1.0);
-    ((s.q - s.trpv) / (inp.k() - P), s)
+fn he_raw<M: Projector>(inp: &Input<M>) -> (f64, PSums) {
+    let s = inp.model.psums(true, |_| 1.0);
+    ((s.q - s.trpv) / inp.df(), s)
 }
 
 /// Hedges (unweighted method of moments).
@@ -135,10 +148,10 @@ fn he_raw(inp: &Input) -> (f64, PSums) {
 /// # Formula
 /// `tau2 = max(0, (RSS - tr(PV)) / (k - p))` with ordinary least squares (`W = I`);
 /// `SE = sqrt(2 tr(PVPV) + 4 tau2 tr(PV) + 2 tau2^2 (k-p)) / (k - p)`.
-pub(crate) fn he(inp: &Input) -> Tau2Estimate {
+pub(crate) fn he<M: Projector>(inp: &Input<M>) -> Tau2Estimate {
     let (raw, s) = he_raw(inp);
     let (tau2, reason) = closed(raw, inp.fixed);
-    let df = inp.k() - P;
+    let df = inp.df();
     let se = moment_se(s.trpvpv, s.trpv, df, df * df, tau2);
     done(tau2, se, reason)
 }
@@ -148,29 +161,33 @@ pub(crate) fn he(inp: &Input) -> Tau2Estimate {
 /// # Formula
 /// `tau2 = max(0, (Q - k) / sum(w))` (HS) or `max(0, (k/(k-p) Q - k) / sum(w))` (HSk), `w = 1/v`;
 /// `SE = sqrt(2(k-p) + 4 tau2 tr(P) + 2 tau2^2 tr(PP)) / sum(w)`, times `k/(k-p)` for HSk.
-pub(crate) fn hs(inp: &Input, small_sample: bool) -> Tau2Estimate {
+pub(crate) fn hs<M: Projector>(inp: &Input<M>, small_sample: bool) -> Tau2Estimate {
     let k = inp.k();
-    let s = psums(inp.y, None, |i| 1.0 / inp.v[i]);
-    let factor = if small_sample { k / (k - P) } else { 1.0 };
+    let v = inp.v();
+    let s = inp.model.psums(false, |i| 1.0 / v[i]);
+    let factor = if small_sample { k / inp.df() } else { 1.0 };
     let (tau2, reason) = closed((factor * s.q - k) / s.sw, inp.fixed);
-    let se = factor * moment_se(k - P, s.trp, s.trpp, s.sw * s.sw, tau2);
+    let se = factor * moment_se(inp.df(), s.trp, s.trpp, s.sw * s.sw, tau2);
     done(tau2, se, reason)
 }
 
 /// Sidik-Jonkman.
 ///
 /// # Formula
-/// `tau2_0 = sum((y - mean(y))^2) / k`, `w = 1/(v + tau2_0)`, `tau2 = tau2_0 Q / (k - p)`;
+/// `tau2_0 = sum((y - mean(y))^2) / k` (the spread of `y` itself, also with moderators, as in
+/// metafor), `w = 1/(v + tau2_0)`, `tau2 = tau2_0 Q / (k - p)`;
 /// `SE = tau2_0 / (k-p) sqrt(2 tr(PVPV) + 4 tau2 sum(PV*P) + 2 tau2^2 tr(PP))`.
-pub(crate) fn sj(inp: &Input, tau2_init: Option<f64>) -> Tau2Estimate {
+pub(crate) fn sj<M: Projector>(inp: &Input<M>, tau2_init: Option<f64>) -> Tau2Estimate {
     let k = inp.k();
+    let y = inp.y();
+    let v = inp.v();
     let tau2_0 = tau2_init.unwrap_or_else(|| {
-        let mean = inp.y.iter().sum::<f64>() / k;
-        inp.y.iter().map(|y| (y - mean) * (y - mean)).sum::<f64>() / k
+        let mean = y.iter().sum::<f64>() / k;
+        y.iter().map(|y| (y - mean) * (y - mean)).sum::<f64>() / k
     });
-    let s = psums(inp.y, Some(inp.v), |i| 1.0 / (inp.v[i] + tau2_0));
-    let (tau2, reason) = closed(tau2_0 * s.q / (k - P), inp.fixed);
-    let d = (k - P) / tau2_0;
+    let s = inp.model.psums(true, |i| 1.0 / (v[i] + tau2_0));
+    let (tau2, reason) = closed(tau2_0 * s.q / inp.df(), inp.fixed);
+    let d = inp.df() / tau2_0;
     let se = moment_se(s.trpvpv, s.pvp, s.trpp, d * d, tau2);
     done(tau2, se, reason)
 }
@@ -180,8 +197,8 @@ pub(crate) fn sj(inp: &Input, tau2_init: Option<f64>) -> Tau2Estimate {
 /// # Formula
 /// `tau2 = max(0, (Q_a - tr(P_a V)) / tr(P_a))`;
 /// `SE = sqrt(2 tr(PVPV) + 4 tau2 sum(PV*P) + 2 tau2^2 tr(PP)) / tr(P)`.
-pub(crate) fn genq(inp: &Input, a: &[f64]) -> Tau2Estimate {
-    let s = psums(inp.y, Some(inp.v), |i| a[i]);
+pub(crate) fn genq<M: Projector>(inp: &Input<M>, a: &[f64]) -> Tau2Estimate {
+    let s = inp.model.psums(true, |i| a[i]);
     let (tau2, reason) = closed((s.q - s.trpv) / s.trp, inp.fixed);
     let se = moment_se(s.trpvpv, s.pvp, s.trpp, s.trp * s.trp, tau2);
     done(tau2, se, reason)
@@ -195,11 +212,12 @@ pub(crate) enum Scoring {
     Eb,
 }
 
-/// `-1/2 sum log(v + tau2) - 1/2 Q(tau2)` [- 1/2 log sum(w) for REML], up to constants.
-fn loglik_kernel(inp: &Input, tau2: f64, reml: bool) -> f64 {
-    let (_, sw, q) = weighted_q(inp.y, |i| 1.0 / (inp.v[i] + tau2));
-    let logdet: f64 = inp.v.iter().map(|v| (v + tau2).ln()).sum();
-    -0.5 * logdet - 0.5 * q - if reml { 0.5 * sw.ln() } else { 0.0 }
+/// `-1/2 sum log(v + tau2) - 1/2 Q(tau2)` [- 1/2 log det(X'WX) for REML], up to constants.
+fn loglik_kernel<M: Projector>(inp: &Input<M>, tau2: f64, reml: bool) -> f64 {
+    let v = inp.v();
+    let (q, logdet_xwx) = inp.model.q_logdet(|i| 1.0 / (v[i] + tau2));
+    let logdet: f64 = v.iter().map(|v| (v + tau2).ln()).sum();
+    -0.5 * logdet - 0.5 * q - if reml { 0.5 * logdet_xwx } else { 0.0 }
 }
 
 /// ML, REML and EB by Fisher scoring with step halving, started (as in metafor) at the
@@ -214,14 +232,20 @@ fn loglik_kernel(inp: &Input, tau2: f64, reml: bool) -> f64 {
 /// halving it while `tau2 + step < 0`. Iteration stops when the change is below
 /// `tol * tau2` (relative), or at the boundary `tau2 = 0` when the step at 0 is not
 /// positive. SE: ML `sqrt(2/sum(w^2))`, REML `sqrt(2/tr(PP))`, EB `sqrt(2k^2/(k-p))/sum(w)`.
-pub(crate) fn fisher_scoring(inp: &Input, ctrl: &Control, kind: Scoring) -> Tau2Estimate {
+pub(crate) fn fisher_scoring<M: Projector>(
+    inp: &Input<M>,
+    ctrl: &Control,
+    kind: Scoring,
+) -> Tau2Estimate {
     let k = inp.k();
+    let df = inp.df();
+    let v = inp.v();
     let step = |tau2: f64| -> (f64, PSums) {
-        let s = psums(inp.y, None, |i| 1.0 / (inp.v[i] + tau2));
+        let s = inp.model.psums(false, |i| 1.0 / (v[i] + tau2));
         let adj = match kind {
             Scoring::Ml => (s.ypp - s.sw) / s.s2,
             Scoring::Reml => (s.ypp - s.trp) / s.trpp,
-            Scoring::Eb => (s.q * k / (k - P) - k) / s.sw,
+            Scoring::Eb => (s.q * k / df - k) / s.sw,
         };
         (adj * ctrl.step_adj, s)
     };
@@ -283,11 +307,11 @@ pub(crate) fn fisher_scoring(inp: &Input, ctrl: &Control, kind: Scoring) -> Tau2
             }
         }
     }
-    let s = psums(inp.y, None, |i| 1.0 / (inp.v[i] + tau2));
+    let s = inp.model.psums(false, |i| 1.0 / (v[i] + tau2));
     let se = match kind {
         Scoring::Ml => (2.0 / s.s2).sqrt(),
         Scoring::Reml => (2.0 / s.trpp).sqrt(),
-        Scoring::Eb => (2.0 * k * k / (k - P)).sqrt() / s.sw,
+        Scoring::Eb => (2.0 * k * k / df).sqrt() / s.sw,
     };
     Tau2Estimate {
         tau2,
@@ -301,14 +325,14 @@ pub(crate) fn fisher_scoring(inp: &Input, ctrl: &Control, kind: Scoring) -> Tau2
 /// Finds `tau2 >= 0` with `Q(tau2) = target`, where `Q(tau2) = y'P(tau2)y` decreases in
 /// `tau2`. Returns `Ok(None)` when `Q(0) < target` (the boundary), and the evaluation
 /// count with the root otherwise.
-pub(crate) fn q_profile_root(
-    y: &[f64],
-    v: &[f64],
+pub(crate) fn q_profile_root<M: Projector>(
+    model: &M,
     target: f64,
     tol: f64,
     max_eval: usize,
 ) -> Result<Option<(f64, usize)>, StopReason> {
-    let qf = |t: f64| weighted_q(y, |i| 1.0 / (v[i] + t)).2 - target;
+    let v = model.v();
+    let qf = |t: f64| model.weighted_q(|i| 1.0 / (v[i] + t)).1 - target;
     let f0 = qf(0.0);
     if !f0.is_finite() {
         return Err(StopReason::NonFinite);
@@ -345,18 +369,14 @@ pub(crate) fn q_profile_root(
 /// The `tau2 >= 0` solving `Q(tau2) = k - p` (PM) or `Q(tau2) = qchisq(0.5, k - p)` (PMM),
 /// with `w = 1/(v + tau2)`; 0 when `Q(0)` is below the target.
 /// `SE = sqrt(2k^2/(k-p)) / sum(w)`.
-pub(crate) fn pm(inp: &Input, ctrl: &Control, median: bool) -> Tau2Estimate {
+pub(crate) fn pm<M: Projector>(inp: &Input<M>, ctrl: &Control, median: bool) -> Tau2Estimate {
     let k = inp.k();
-    let target = if median {
-        chisq_quantile(0.5, k - P)
-    } else {
-        k - P
-    };
+    let df = inp.df();
+    let target = if median { chisq_quantile(0.5, df) } else { df };
     let (tau2, iterations, converged, reason) = match inp.fixed {
         Some(t) => (t, 0, true, StopReason::Fixed),
         None => match q_profile_root(
-            inp.y,
-            inp.v,
+            inp.model,
             target,
             ctrl.tol.min(1e-14),
             ctrl.max_iter.max(200),
@@ -367,8 +387,9 @@ pub(crate) fn pm(inp: &Input, ctrl: &Control, median: bool) -> Tau2Estimate {
         },
     };
     let se = if tau2.is_finite() {
-        let (_, sw, _) = weighted_q(inp.y, |i| 1.0 / (inp.v[i] + tau2));
-        (2.0 * k * k / (k - P)).sqrt() / sw
+        let v = inp.v();
+        let (sw, _) = inp.model.weighted_q(|i| 1.0 / (v[i] + tau2));
+        (2.0 * k * k / df).sqrt() / sw
     } else {
         f64::NAN
     };

@@ -4,3 +4,4 @@ mod beta;
 #[allow(dead_code)] // the F distribution serves meta-regression (omnibus tests)
 pub(crate) mod dist;
 pub(crate) mod root;
+pub(crate) mod wls;
