@@ -50,5 +50,7 @@ mod numeric;
 pub use data::Studies;
 pub use error::{MetaError, Result};
 pub use model::{
-    Attempt, Convergence, FitStats, MetaAnalysis, MetaFit, Method, StopReason, TestKind,
+    Attempt, Coefficient, CommonTau2, Convergence, FitStats, InfoCriteria, MetaAnalysis, MetaFit,
+    MetaRegression, MetaRegressionFit, Method, ModelComparison, PermutationFit, PermutationTest,
+    Prediction, QBetween, StopReason, Subgroup, SubgroupFit, TestKind, anova, subgroup_analysis,
 };

@@ -33,18 +33,18 @@ use crate::error::{MetaError, Result};
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetaAnalysis {
-    methods: Vec<Method>,
-    test: TestKind,
-    level: f64,
-    tau2: Option<f64>,
-    weights: Option<Vec<f64>>,
-    max_iter: usize,
-    tol: f64,
-    step_adj: f64,
-    tau2_init: Option<f64>,
-    confint: bool,
-    tau2_max: Option<f64>,
-    digits: usize,
+    pub(crate) methods: Vec<Method>,
+    pub(crate) test: TestKind,
+    pub(crate) level: f64,
+    pub(crate) tau2: Option<f64>,
+    pub(crate) weights: Option<Vec<f64>>,
+    pub(crate) max_iter: usize,
+    pub(crate) tol: f64,
+    pub(crate) step_adj: f64,
+    pub(crate) tau2_init: Option<f64>,
+    pub(crate) confint: bool,
+    pub(crate) tau2_max: Option<f64>,
+    pub(crate) digits: usize,
 }
 
 impl Default for MetaAnalysis {
@@ -156,7 +156,7 @@ impl MetaAnalysis {
         self
     }
 
-    fn alpha(&self) -> Result<f64> {
+    pub(crate) fn alpha(&self) -> Result<f64> {
         let l = self.level;
         let alpha = if l > 1.0 {
             (100.0 - l) / 100.0
@@ -173,7 +173,7 @@ impl MetaAnalysis {
         Ok(alpha)
     }
 
-    fn validate(&self, studies: &Studies) -> Result<f64> {
+    pub(crate) fn validate(&self, studies: &Studies) -> Result<f64> {
         let alpha = self.alpha()?;
         if self.methods.is_empty() {
             return Err(MetaError::invalid_option(
@@ -295,6 +295,47 @@ impl MetaAnalysis {
         }
     }
 
+    /// Runs the fallback chain: the first estimator that converges wins; otherwise the last
+    /// one with a finite tau^2 (reported with `converged == false`).
+    ///
+    /// # Errors
+    /// [`MetaError::NotConverged`] when no estimator produced a finite tau^2.
+    pub(crate) fn run_chain(
+        &self,
+        mut estimate: impl FnMut(Method) -> Tau2Estimate,
+    ) -> Result<(Method, Tau2Estimate, Vec<Attempt>)> {
+        let mut attempts = Vec::new();
+        let mut chosen: Option<(Method, Tau2Estimate)> = None;
+        let mut last: Option<(Method, Tau2Estimate)> = None;
+        for &m in &self.methods {
+            let est = estimate(m);
+            attempts.push(Attempt {
+                method: m,
+                converged: est.converged,
+                iterations: est.iterations,
+                reason: est.reason,
+            });
+            if est.converged {
+                chosen = Some((m, est));
+                break;
+            }
+            if est.tau2.is_finite() {
+                last = Some((m, est));
+            }
+        }
+        match chosen.or(last) {
+            Some((m, est)) => Ok((m, est, attempts)),
+            None => {
+                let a = attempts.last();
+                Err(MetaError::NotConverged {
+                    method: a.map(|a| a.method.to_string()).unwrap_or_default(),
+                    iterations: a.map(|a| a.iterations).unwrap_or(0),
+                    reason: format!("{:?}", a.map(|a| a.reason)),
+                })
+            }
+        }
+    }
+
     /// Fits the model to `studies`.
     ///
     /// # Formula
@@ -351,11 +392,8 @@ impl MetaAnalysis {
         };
 
         // tau^2, through the fallback chain
-        let mut attempts = Vec::new();
-        let mut chosen: Option<(Method, Tau2Estimate)> = None;
-        let mut last: Option<(Method, Tau2Estimate)> = None;
-        for &m in &self.methods {
-            let est = if k == 1 && !m.is_equal_effects() {
+        let (method, est, attempts) = self.run_chain(|m| {
+            if k == 1 && !m.is_equal_effects() {
                 // metafor's "k1" case: no estimation, tau^2 = 0 unless fixed
                 Tau2Estimate {
                     tau2: self.tau2.unwrap_or(0.0),
@@ -370,32 +408,8 @@ impl MetaAnalysis {
                 }
             } else {
                 self.estimate(m, &inp)
-            };
-            attempts.push(Attempt {
-                method: m,
-                converged: est.converged,
-                iterations: est.iterations,
-                reason: est.reason,
-            });
-            if est.converged {
-                chosen = Some((m, est));
-                break;
             }
-            if est.tau2.is_finite() {
-                last = Some((m, est));
-            }
-        }
-        let (method, est) = match chosen.or(last) {
-            Some(c) => c,
-            None => {
-                let a = attempts.last();
-                return Err(MetaError::NotConverged {
-                    method: a.map(|a| a.method.to_string()).unwrap_or_default(),
-                    iterations: a.map(|a| a.iterations).unwrap_or(0),
-                    reason: format!("{:?}", a.map(|a| a.reason)),
-                });
-            }
-        };
+        })?;
         if !est.converged {
             warnings.push(format!(
                 "{method} did not converge after {} iterations; the last iterate is reported.",
@@ -491,28 +505,44 @@ fn sign(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// metafor's `fit.stats`: log-likelihoods, deviances and information criteria.
+/// metafor's `fit.stats` for the intercept-only model (see [`fit_stats_design`]).
+fn fit_stats(y: &[f64], v: &[f64], tau2: f64, rss: f64, tau2_estimated: bool) -> FitStats {
+    let k = y.len() as f64;
+    let sw: f64 = v.iter().map(|vi| 1.0 / (vi + tau2)).sum();
+    fit_stats_design(v, 1, tau2, rss, k.ln(), sw.ln(), tau2_estimated)
+}
+
+/// metafor's `fit.stats`: log-likelihoods, deviances and information criteria of a model
+/// with `p` fixed effects.
 ///
 /// # Formula
 /// `ll_ML = -k/2 log(2 pi) - 1/2 sum log(v + tau2) - 1/2 RSS`;
-/// `ll_REML = -(k-1)/2 log(2 pi) + 1/2 log k - 1/2 sum log(v + tau2) - 1/2 log sum(w) - 1/2 RSS`,
-/// with `RSS = sum w (y - mu)^2`; `AIC = -2 ll + 2 m`, `BIC = -2 ll + m log(n)`,
-/// `AICc = -2 ll + 2 m n/(n - m - 1)` (`n = k` for ML, `k - 1` for REML, `m = 1 + [tau2 estimated]`).
-fn fit_stats(y: &[f64], v: &[f64], tau2: f64, rss: f64, tau2_estimated: bool) -> FitStats {
-    let k = y.len() as f64;
-    let p = 1.0;
+/// `ll_REML = -(k-p)/2 log(2 pi) + 1/2 log det(X'X) - 1/2 sum log(v + tau2)
+///  - 1/2 log det(X'WX) - 1/2 RSS` (`det(X'X) = k`, `det(X'WX) = sum(w)` without moderators),
+/// with `RSS = sum w (y - X beta)^2`; `AIC = -2 ll + 2 m`, `BIC = -2 ll + m log(n)`,
+/// `AICc = -2 ll + 2 m n/(n - m - 1)` (`n = k` for ML, `k - p` for REML,
+/// `m = p + [tau2 estimated]`).
+pub(crate) fn fit_stats_design(
+    v: &[f64],
+    p: usize,
+    tau2: f64,
+    rss: f64,
+    logdet_xx: f64,
+    logdet_xwx: f64,
+    tau2_estimated: bool,
+) -> FitStats {
+    let k = v.len() as f64;
+    let p = p as f64;
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
     let mut logdet = 0.0;
-    let mut sw = 0.0;
     let mut sat = 0.0;
     for &vi in v {
         logdet += (vi + tau2).ln();
-        sw += 1.0 / (vi + tau2);
         sat += -0.5 * (ln2pi + vi.ln());
     }
-    let _ = y;
     let ll_ml = -0.5 * k * ln2pi - 0.5 * logdet - 0.5 * rss;
-    let ll_reml = -0.5 * (k - p) * ln2pi + 0.5 * k.ln() - 0.5 * logdet - 0.5 * sw.ln() - 0.5 * rss;
+    let ll_reml =
+        -0.5 * (k - p) * ln2pi + 0.5 * logdet_xx - 0.5 * logdet - 0.5 * logdet_xwx - 0.5 * rss;
     let m = p + if tau2_estimated { 1.0 } else { 0.0 };
     let dev_ml = if k > p { -2.0 * (ll_ml - sat) } else { 0.0 };
     let aicc = |ll: f64, n: f64| {

@@ -326,6 +326,67 @@ pub(crate) fn print_vector(f: &mut fmt::Formatter<'_>, cells: &[(&str, String)])
     writeln!(f, "{} ", row.join("  "))
 }
 
+/// R's `print(data.frame, quote = FALSE, right = TRUE, print.gap = gap)` followed by
+/// metafor's `.print.table` (which ends every line with a space): row names left-aligned,
+/// cells and headers right-aligned to the widest entry of their column, and the columns
+/// wrapped into blocks of at most 80 characters (R's default `width`), as R does.
+pub(crate) fn print_frame(
+    f: &mut fmt::Formatter<'_>,
+    rownames: &[String],
+    headers: &[&str],
+    cols: &[Vec<String>],
+    gap: usize,
+) -> fmt::Result {
+    const WIDTH: usize = 80;
+    let rlabw = rownames
+        .iter()
+        .map(|r| r.chars().count())
+        .max()
+        .unwrap_or(0);
+    let widths: Vec<usize> = headers
+        .iter()
+        .zip(cols)
+        .map(|(h, c)| {
+            c.iter()
+                .map(|s| s.chars().count())
+                .chain(std::iter::once(h.chars().count()))
+                .max()
+                .unwrap_or(0)
+                + gap
+        })
+        .collect();
+    let ncol = headers.len();
+    let mut jmin = 0;
+    while jmin < ncol {
+        let mut width = rlabw;
+        let mut jmax = jmin;
+        loop {
+            width += widths[jmax];
+            jmax += 1;
+            if !(jmax < ncol && width + widths[jmax] < WIDTH) {
+                break;
+            }
+        }
+        let mut line = " ".repeat(rlabw);
+        for j in jmin..jmax {
+            line.push_str(&format!("{:>w$}", headers[j], w = widths[j]));
+        }
+        writeln!(f, "{line} ")?;
+        for (i, rn) in rownames.iter().enumerate() {
+            let mut line = format!("{rn:<rlabw$}");
+            for j in jmin..jmax {
+                line.push_str(&format!("{:>w$}", cols[j][i], w = widths[j]));
+            }
+            writeln!(f, "{line} ")?;
+        }
+        jmin = jmax;
+    }
+    Ok(())
+}
+
+/// R's significance legend as metafor prints it.
+pub(crate) const SIGNIF_LEGEND: &str = "Signif. codes:  0 \u{2018}***\u{2019} 0.001 \u{2018}**\u{2019} 0.01 \u{2018}*\u{2019} 0.05 \u{2018}.\u{2019} 0.1 \u{2018} \u{2019} 1";
+
 impl fmt::Display for MetaFit {
     /// The layout of metafor's `print.rma.uni`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -417,7 +478,7 @@ impl fmt::Display for MetaFit {
 }
 
 /// `round(df, 2)` printed as R prints a number: no trailing zeros.
-fn format_df(df: f64) -> String {
+pub(crate) fn format_df(df: f64) -> String {
     let r = (df * 100.0).round() / 100.0;
     if r.fract() == 0.0 {
         format!("{r:.0}")

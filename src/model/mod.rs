@@ -4,17 +4,29 @@
 //! * `tau2` — one function per tau^2 estimator;
 //! * `inference` — the pooled estimate, its test, CI and prediction interval;
 //! * `heterogeneity` — Q, I^2, H^2 and the Q-profile interval;
-//! * `fit` — [`MetaFit`] and its metafor-style `Display`.
+//! * `fit` — [`MetaFit`] and its metafor-style `Display`;
+//! * `regression` — [`MetaRegression`] / [`MetaRegressionFit`]: mixed-effects meta-regression;
+//! * `subgroup` — [`subgroup_analysis`]: pooled estimates per subgroup and tests of differences;
+//! * `anova` — [`anova`]: likelihood-ratio tests of nested models;
+//! * `permutest` — [`PermutationTest`]: exact and random permutation tests.
 
 mod analysis;
+mod anova;
 mod fit;
 mod heterogeneity;
 mod inference;
 mod method;
+mod permutest;
 mod projection;
+mod regression;
+mod subgroup;
 mod tau2;
 
 pub use analysis::MetaAnalysis;
+pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use method::{Method, TestKind};
+pub use permutest::{PermutationFit, PermutationTest};
+pub use regression::{Coefficient, MetaRegression, MetaRegressionFit, Prediction};
+pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysis};
 pub use tau2::StopReason;

@@ -48,11 +48,6 @@ impl WlsQr {
         Some(WlsQr { q, r, sqrt_w })
     }
 
-    /// Number of rows `k`.
-    pub(crate) fn k(&self) -> usize {
-        self.q.nrows()
-    }
-
     /// Number of columns `p`.
     pub(crate) fn p(&self) -> usize {
         self.q.ncols()
@@ -61,11 +56,6 @@ impl WlsQr {
     /// The thin `Q` factor (k x p).
     pub(crate) fn q(&self) -> &DMatrix<f64> {
         &self.q
-    }
-
-    /// `sqrt(w_i)`.
-    pub(crate) fn sqrt_w(&self) -> &[f64] {
-        &self.sqrt_w
     }
 
     /// `Q' sqrt(W) y` (length p).

@@ -1,0 +1,229 @@
+//! `Display` of [`MetaRegressionFit`] in the layout of metafor's `print.rma.uni`.
+
+use std::fmt;
+
+use super::MetaRegressionFit;
+use super::design::format_btt;
+use crate::model::fit::{
+    SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
+};
+use crate::model::method::Method;
+
+/// The "Test of Moderators" line(s) for a Wald test.
+pub(crate) fn write_qm(
+    f: &mut fmt::Formatter<'_>,
+    btt: &[usize],
+    qm: f64,
+    df: (f64, Option<f64>),
+    p: f64,
+    d: usize,
+) -> fmt::Result {
+    writeln!(
+        f,
+        "Test of Moderators (coefficient{} {}):",
+        if btt.len() == 1 { "" } else { "s" },
+        format_btt(btt)
+    )?;
+    match df.1 {
+        Some(df2) => writeln!(
+            f,
+            "F(df1 = {}, df2 = {}) = {}, p-val {}",
+            df.0,
+            format_df(df2),
+            fcf(qm, d),
+            pval_str(p, d, true, " ")
+        ),
+        None => writeln!(
+            f,
+            "QM(df = {}) = {}, p-val {}",
+            df.0,
+            fcf(qm, d),
+            pval_str(p, d, true, " ")
+        ),
+    }
+}
+
+impl fmt::Display for MetaRegressionFit {
+    /// The layout of metafor's `print.rma.uni` (mixed-effects / fixed-effects with moderators
+    /// models; the random-effects layout for an intercept-only model).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.digits;
+        let eps10 = f64::EPSILON * 10.0;
+        let ee = self.method.is_equal_effects();
+        let io = self.int_only;
+        writeln!(f)?;
+        if ee {
+            let name = if !io {
+                "Fixed-Effects with Moderators Model"
+            } else {
+                match self.method {
+                    Method::FE => "Fixed-Effects Model",
+                    Method::CE => "Common-Effects Model",
+                    _ => "Equal-Effects Model",
+                }
+            };
+            writeln!(f, "{name} (k = {})", self.k)?;
+        } else {
+            let name = if io {
+                "Random-Effects Model"
+            } else {
+                "Mixed-Effects Model"
+            };
+            if self.tau2_fixed {
+                writeln!(f, "{name} (k = {}; user-specified tau^2 value)", self.k)?;
+            } else {
+                writeln!(
+                    f,
+                    "{name} (k = {}; tau^2 estimator: {})",
+                    self.k, self.method
+                )?;
+            }
+        }
+        writeln!(f)?;
+        if !ee {
+            let td = if self.tau2.abs() <= eps10 { 0 } else { d };
+            let se = self
+                .tau2_se
+                .map(|s| format!(" (SE = {})", fcf(s, d)))
+                .unwrap_or_default();
+            let td2 = if self.tau2 <= eps10 { 0 } else { d };
+            if io {
+                writeln!(
+                    f,
+                    "tau^2 (estimated amount of total heterogeneity): {}{se}",
+                    fcf(self.tau2, td)
+                )?;
+                writeln!(
+                    f,
+                    "tau (square root of estimated tau^2 value):      {}",
+                    fcf(self.tau, td2)
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "tau^2 (estimated amount of residual heterogeneity):     {}{se}",
+                    fcf(self.tau2, td)
+                )?;
+                writeln!(
+                    f,
+                    "tau (square root of estimated tau^2 value):             {}",
+                    fcf(self.tau, td2)
+                )?;
+            }
+        }
+        if io {
+            writeln!(
+                f,
+                "I^2 (total heterogeneity / total variability):   {}%",
+                fcf(self.i2, 2)
+            )?;
+            writeln!(
+                f,
+                "H^2 (total variability / sampling variability):  {}",
+                fcf(self.h2, 2)
+            )?;
+        } else {
+            writeln!(
+                f,
+                "I^2 (residual heterogeneity / unaccounted variability): {}%",
+                fcf(self.i2, 2)
+            )?;
+            writeln!(
+                f,
+                "H^2 (unaccounted variability / sampling variability):   {}",
+                fcf(self.h2, 2)
+            )?;
+            if let Some(r2) = self.r2 {
+                writeln!(
+                    f,
+                    "R^2 (amount of heterogeneity accounted for):            {}%",
+                    fcf(r2, 2)
+                )?;
+            }
+        }
+        writeln!(f)?;
+        if io {
+            writeln!(f, "Test for Heterogeneity:")?;
+            writeln!(
+                f,
+                "Q(df = {}) = {}, p-val {}",
+                self.q_df,
+                fcf(self.q, d),
+                pval_str(self.q_p_value, d, true, " ")
+            )?;
+        } else {
+            writeln!(f, "Test for Residual Heterogeneity:")?;
+            writeln!(
+                f,
+                "QE(df = {}) = {}, p-val {}",
+                self.q_df,
+                fcf(self.q, d),
+                pval_str(self.q_p_value, d, true, " ")
+            )?;
+        }
+        writeln!(f)?;
+        if self.p > 1 && !self.qm.is_nan() {
+            write_qm(
+                f,
+                &self.btt,
+                self.qm,
+                (self.qm_df, self.qm_df2),
+                self.qm_p_value,
+                d,
+            )?;
+            writeln!(f)?;
+        }
+        writeln!(f, "Model Results:")?;
+        writeln!(f)?;
+        write_coef_table(f, self, None, d)?;
+        writeln!(f)?;
+        writeln!(f, "---")?;
+        writeln!(f, "{SIGNIF_LEGEND}")?;
+        writeln!(f)
+    }
+}
+
+/// The coefficient table; `pvals` replaces the p-values (permutation tests).
+pub(crate) fn write_coef_table(
+    f: &mut fmt::Formatter<'_>,
+    fit: &MetaRegressionFit,
+    pvals: Option<&[f64]>,
+    d: usize,
+) -> fmt::Result {
+    let c = &fit.coefficients;
+    let t = fit.test.uses_t();
+    let pv: Vec<f64> = match pvals {
+        Some(p) => p.to_vec(),
+        None => c.iter().map(|c| c.p_value).collect(),
+    };
+    let mut headers = vec!["estimate", "se", if t { "tval" } else { "zval" }];
+    let mut cols: Vec<Vec<String>> = vec![
+        c.iter().map(|c| fcf(c.estimate, d)).collect(),
+        c.iter().map(|c| fcf(c.se, d)).collect(),
+        c.iter().map(|c| fcf(c.statistic, d)).collect(),
+    ];
+    if t {
+        headers.push("df");
+        cols.push(
+            c.iter()
+                .map(|c| c.df.map_or("NA".into(), format_df))
+                .collect(),
+        );
+    }
+    headers.extend(["pval", "ci.lb", "ci.ub", ""]);
+    cols.push(pv.iter().map(|&p| pval_str(p, d, false, "")).collect());
+    cols.push(c.iter().map(|c| fcf(c.ci_lower, d)).collect());
+    cols.push(c.iter().map(|c| fcf(c.ci_upper, d)).collect());
+    cols.push(pv.iter().map(|&p| stars(p).to_string()).collect());
+    if fit.int_only {
+        let cells: Vec<(&str, String)> = headers
+            .iter()
+            .zip(&cols)
+            .map(|(h, col)| (*h, col[0].clone()))
+            .collect();
+        print_vector(f, &cells)
+    } else {
+        let rows: Vec<String> = c.iter().map(|c| c.name.clone()).collect();
+        print_frame(f, &rows, &headers, &cols, 2)
+    }
+}
