@@ -481,6 +481,7 @@ impl MetaAnalysis {
                 attempts,
             },
             warnings,
+            measure: studies.measure(),
             digits: self.digits,
         })
     }
