@@ -6,8 +6,14 @@ use clap::{Parser, Subcommand};
 
 #[path = "cli/common.rs"]
 mod common;
+#[path = "cli/escalc.rs"]
+mod escalc;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/pool.rs"]
+mod pool;
+#[path = "cli/raw.rs"]
+mod raw;
 
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
@@ -21,12 +27,21 @@ struct Cli {
 enum Command {
     /// Fit an equal- or random-effects model (metafor's rma).
     Fit(fit::FitArgs),
+    /// Compute effect sizes from raw data (metafor's escalc): CSV or JSON with yi and vi.
+    Escalc(escalc::EscalcArgs),
+    /// Pool 2x2 tables with the Mantel-Haenszel method (metafor's rma.mh).
+    Mh(pool::MhArgs),
+    /// Pool 2x2 tables with Peto's one-step odds ratio (metafor's rma.peto).
+    Peto(pool::PoolArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Escalc(args) => escalc::run(&args),
+        Command::Mh(args) => pool::run_mh(&args),
+        Command::Peto(args) => pool::run_peto(&args),
     };
     match result {
         Ok(out) => {
