@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::data::effect_size::{
-    Options, To, TwoByTwo, TwoByTwoMeasure, VarianceType, default_label, two_by_two_effects,
+    Labels, Options, To, TwoByTwo, TwoByTwoMeasure, VarianceType, two_by_two_effects,
 };
 use crate::error::{MetaError, Result};
 use crate::numeric::dist::chisq_sf;
@@ -91,8 +91,8 @@ pub(crate) fn prepare(
     if tables.is_empty() {
         return Err(MetaError::Empty);
     }
-    let labels: Vec<String> = match &o.labels {
-        Some(l) if l.len() == tables.len() => l.clone(),
+    let labels = match &o.labels {
+        Some(l) if l.len() == tables.len() => Labels(Some(l.clone())),
         Some(l) => {
             return Err(MetaError::LengthMismatch {
                 field: "labels".into(),
@@ -100,7 +100,7 @@ pub(crate) fn prepare(
                 found: l.len(),
             });
         }
-        None => (0..tables.len()).map(default_label).collect(),
+        None => Labels(None),
     };
     for (i, t) in tables.iter().enumerate() {
         t.validate(i, &labels)?;

@@ -2,7 +2,7 @@
 
 use super::measure::{Measure, VarianceType};
 use super::table::EffectSizeTable;
-use super::{Options, finish, finite, wmean};
+use super::{Labels, Options, finish, finite, wmean};
 use crate::error::{MetaError, Result};
 
 /// The measures computed from correlation coefficients.
@@ -51,12 +51,12 @@ impl Correlation {
         Correlation { ri, ni }
     }
 
-    fn validate(&self, i: usize, labels: &[String]) -> Result<()> {
+    fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         finite(i, labels, "ri", self.ri)?;
         if !(self.ri.abs() < 1.0) {
             return Err(MetaError::invalid_value(
                 i,
-                &labels[i],
+                &labels.get(i),
                 "ri",
                 self.ri,
                 "a correlation must be in (-1, 1)",
@@ -66,7 +66,7 @@ impl Correlation {
         if !(self.ni >= 2.0) {
             return Err(MetaError::invalid_value(
                 i,
-                &labels[i],
+                &labels.get(i),
                 "ni",
                 self.ni,
                 "a sample size must be >= 2",
@@ -80,7 +80,7 @@ pub(super) fn compute(
     data: &[Correlation],
     m: CorrelationMeasure,
     opts: &Options,
-    labels: Vec<String>,
+    labels: Labels,
 ) -> Result<EffectSizeTable> {
     for (i, s) in data.iter().enumerate() {
         s.validate(i, &labels)?;

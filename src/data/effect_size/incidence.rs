@@ -3,7 +3,7 @@
 
 use super::measure::Measure;
 use super::table::EffectSizeTable;
-use super::{Options, corrected, count, finish, finite};
+use super::{Labels, Options, corrected, count, finish, finite};
 use crate::error::{MetaError, Result};
 
 /// The measures computed from two groups' events and person-times.
@@ -60,7 +60,7 @@ impl IncidenceTable {
         IncidenceTable { x1i, t1i, x2i, t2i }
     }
 
-    fn validate(&self, i: usize, labels: &[String]) -> Result<()> {
+    fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         count(i, labels, "x1i", self.x1i)?;
         count(i, labels, "x2i", self.x2i)?;
         person_time(i, labels, "t1i", self.t1i)?;
@@ -85,12 +85,12 @@ impl EventRate {
     }
 }
 
-fn person_time(i: usize, labels: &[String], field: &str, t: f64) -> Result<()> {
+fn person_time(i: usize, labels: &Labels, field: &str, t: f64) -> Result<()> {
     finite(i, labels, field, t)?;
     if !(t > 0.0) {
         return Err(MetaError::invalid_value(
             i,
-            &labels[i],
+            &labels.get(i),
             field,
             t,
             "a person-time must be > 0",
@@ -101,13 +101,13 @@ fn person_time(i: usize, labels: &[String], field: &str, t: f64) -> Result<()> {
 
 /// IRR (`two = Some`) or IR: the shared correction logic.
 pub(super) trait Rates: Copy {
-    fn validate(&self, i: usize, labels: &[String]) -> Result<()>;
+    fn validate(&self, i: usize, labels: &Labels) -> Result<()>;
     fn events(&self) -> (f64, Option<f64>);
     fn times(&self) -> (f64, Option<f64>);
 }
 
 impl Rates for IncidenceTable {
-    fn validate(&self, i: usize, labels: &[String]) -> Result<()> {
+    fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         IncidenceTable::validate(self, i, labels)
     }
     fn events(&self) -> (f64, Option<f64>) {
@@ -119,7 +119,7 @@ impl Rates for IncidenceTable {
 }
 
 impl Rates for EventRate {
-    fn validate(&self, i: usize, labels: &[String]) -> Result<()> {
+    fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         count(i, labels, "xi", self.xi)?;
         person_time(i, labels, "ti", self.ti)
     }
@@ -135,7 +135,7 @@ pub(super) fn compute<R: Rates, M: Into<Measure>>(
     data: &[R],
     m: M,
     opts: &Options,
-    labels: Vec<String>,
+    labels: Labels,
 ) -> Result<EffectSizeTable> {
     for (i, s) in data.iter().enumerate() {
         s.validate(i, &labels)?;

@@ -2,7 +2,7 @@
 
 use super::measure::{Measure, VarianceType};
 use super::table::EffectSizeTable;
-use super::{Options, finish, finite, hedges_c, wmean};
+use super::{Labels, Options, finish, finite, hedges_c, wmean};
 use crate::error::{MetaError, Result};
 
 /// The measures computed from two groups' means, SDs and sizes.
@@ -100,7 +100,7 @@ impl TwoGroupMeans {
         }
     }
 
-    fn validate(&self, i: usize, labels: &[String]) -> Result<()> {
+    fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         finite(i, labels, "m1i", self.m1i)?;
         finite(i, labels, "m2i", self.m2i)?;
         for (f, sd) in [("sd1i", self.sd1i), ("sd2i", self.sd2i)] {
@@ -108,7 +108,7 @@ impl TwoGroupMeans {
             if !(sd > 0.0) {
                 return Err(MetaError::invalid_value(
                     i,
-                    &labels[i],
+                    &labels.get(i),
                     f,
                     sd,
                     "a standard deviation must be > 0",
@@ -120,7 +120,7 @@ impl TwoGroupMeans {
             if !(n >= 2.0) {
                 return Err(MetaError::invalid_value(
                     i,
-                    &labels[i],
+                    &labels.get(i),
                     f,
                     n,
                     "a group size must be >= 2",
@@ -142,7 +142,7 @@ pub(super) fn compute(
     data: &[TwoGroupMeans],
     m: MeansMeasure,
     opts: &Options,
-    labels: Vec<String>,
+    labels: Labels,
 ) -> Result<EffectSizeTable> {
     for (i, s) in data.iter().enumerate() {
         s.validate(i, &labels)?;

@@ -105,6 +105,21 @@ pub struct EffectSizes<'a, T: EffectSizeInput> {
     labels: Option<Vec<String>>,
 }
 
+/// Study labels: the given ones, or metafor-style defaults made only when needed (an
+/// error message), so that no string is allocated per study on the hot path.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Labels(pub Option<Vec<String>>);
+
+impl Labels {
+    /// The label of study `i`.
+    pub fn get(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Some(l) => std::borrow::Cow::Borrowed(l[i].as_str()),
+            None => std::borrow::Cow::Owned(default_label(i)),
+        }
+    }
+}
+
 /// Options resolved for a computation (crate-internal).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Options {
@@ -145,10 +160,10 @@ impl<'a, T: EffectSizeInput> EffectSizes<'a, T> {
         self.measure
     }
 
-    fn resolved_labels(&self) -> Result<Vec<String>> {
+    fn resolved_labels(&self) -> Result<Labels> {
         match &self.labels {
-            None => Ok((0..self.data.len()).map(default_label).collect()),
-            Some(l) if l.len() == self.data.len() => Ok(l.clone()),
+            None => Ok(Labels(None)),
+            Some(l) if l.len() == self.data.len() => Ok(Labels(Some(l.clone()))),
             Some(l) => Err(MetaError::LengthMismatch {
                 field: "labels".into(),
                 expected: self.data.len(),
@@ -194,7 +209,7 @@ impl<'a, T: EffectSizeInput> EffectSizes<'a, T> {
         }
     }
 
-    fn prepare(&self) -> Result<Vec<String>> {
+    fn prepare(&self) -> Result<Labels> {
         if self.data.is_empty() {
             return Err(MetaError::Empty);
         }
@@ -359,13 +374,13 @@ pub(crate) fn wmean(x: impl Iterator<Item = Option<f64>>, w: impl Iterator<Item 
 }
 
 /// Checks that a raw value is finite.
-pub(crate) fn finite(i: usize, labels: &[String], field: &str, x: f64) -> Result<()> {
+pub(crate) fn finite(i: usize, labels: &Labels, field: &str, x: f64) -> Result<()> {
     if x.is_finite() {
         Ok(())
     } else {
         Err(MetaError::invalid_value(
             i,
-            &labels[i],
+            &labels.get(i),
             field,
             x,
             "must be a finite number",
@@ -375,12 +390,12 @@ pub(crate) fn finite(i: usize, labels: &[String], field: &str, x: f64) -> Result
 
 /// Checks that a count is finite and `>= 0` (non-integer counts are accepted, as in
 /// metafor).
-pub(crate) fn count(i: usize, labels: &[String], field: &str, x: f64) -> Result<()> {
+pub(crate) fn count(i: usize, labels: &Labels, field: &str, x: f64) -> Result<()> {
     finite(i, labels, field, x)?;
     if x < 0.0 {
         return Err(MetaError::invalid_value(
             i,
-            &labels[i],
+            &labels.get(i),
             field,
             x,
             "a count must be >= 0",

@@ -2,7 +2,7 @@
 
 use super::measure::{Measure, VarianceType};
 use super::table::EffectSizeTable;
-use super::{Options, corrected, count, finish, finite, wmean};
+use super::{Labels, Options, corrected, count, finish, finite, wmean};
 use crate::error::{MetaError, Result};
 
 /// The measures computed from single proportions (`x` events out of `n`).
@@ -69,13 +69,13 @@ impl Proportion {
         Proportion { xi, ni }
     }
 
-    fn validate(&self, i: usize, labels: &[String]) -> Result<()> {
+    fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         count(i, labels, "xi", self.xi)?;
         finite(i, labels, "ni", self.ni)?;
         if !(self.ni > 0.0) {
             return Err(MetaError::invalid_value(
                 i,
-                &labels[i],
+                &labels.get(i),
                 "ni",
                 self.ni,
                 "a sample size must be > 0",
@@ -84,7 +84,7 @@ impl Proportion {
         if self.xi > self.ni {
             return Err(MetaError::invalid_value(
                 i,
-                &labels[i],
+                &labels.get(i),
                 "xi",
                 self.xi,
                 format!("events exceed the sample size ni = {}", self.ni),
@@ -98,7 +98,7 @@ pub(super) fn compute(
     data: &[Proportion],
     m: ProportionMeasure,
     opts: &Options,
-    labels: Vec<String>,
+    labels: Labels,
 ) -> Result<EffectSizeTable> {
     for (i, s) in data.iter().enumerate() {
         s.validate(i, &labels)?;

@@ -1,7 +1,10 @@
 //! [`EffectSizeTable`]: computed effect sizes, one row per study.
 
+use std::borrow::Cow;
+
 use super::measure::Measure;
 use super::transform::Transform;
+use super::{Labels, default_label};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 
@@ -17,7 +20,7 @@ pub struct EffectSizeTable {
     measure: Measure,
     yi: Vec<Option<f64>>,
     vi: Vec<Option<f64>>,
-    labels: Vec<String>,
+    labels: Option<Vec<String>>,
     ni: Vec<f64>,
 }
 
@@ -26,14 +29,14 @@ impl EffectSizeTable {
         measure: Measure,
         yi: Vec<Option<f64>>,
         vi: Vec<Option<f64>>,
-        labels: Vec<String>,
+        labels: Labels,
         ni: Vec<f64>,
     ) -> Self {
         EffectSizeTable {
             measure,
             yi,
             vi,
-            labels,
+            labels: labels.0,
             ni,
         }
     }
@@ -54,9 +57,17 @@ impl EffectSizeTable {
     pub fn vi(&self) -> &[Option<f64>] {
         &self.vi
     }
-    /// Study labels.
-    pub fn labels(&self) -> &[String] {
-        &self.labels
+    /// The study labels given to the builder, if any.
+    pub fn labels(&self) -> Option<&[String]> {
+        self.labels.as_deref()
+    }
+    /// The label of study `i` (zero-based): the given one, or `"Study i+1"`. Panics if
+    /// `i >= k`, like slice indexing.
+    pub fn label(&self, i: usize) -> Cow<'_, str> {
+        match &self.labels {
+            Some(l) => Cow::Borrowed(l[i].as_str()),
+            None => Cow::Owned(default_label(i)),
+        }
     }
     /// Total sample size of each study, as metafor records it (`attr(yi, "ni")`): both
     /// groups' sizes, the sample size, or the total person-time; before any continuity
@@ -123,7 +134,7 @@ impl EffectSizeTable {
             if !(v > 0.0) {
                 return Err(MetaError::invalid_value(
                     i,
-                    &self.labels[i],
+                    &self.label(i),
                     "vi",
                     v,
                     "a sampling variance of 0 cannot be meta-analysed (a continuity correction, `add` with `to`, avoids it)",
@@ -132,9 +143,13 @@ impl EffectSizeTable {
             yi.push(y);
             vi.push(v);
         }
-        let labels: Vec<String> = keep.iter().map(|&i| self.labels[i].clone()).collect();
-        Ok(Studies::from_variances(yi, vi)?
-            .with_labels(labels)?
-            .with_measure(self.measure))
+        let mut studies = Studies::from_variances(yi, vi)?.with_measure(self.measure);
+        if let Some(l) = &self.labels {
+            studies = studies.with_labels(keep.iter().map(|&i| l[i].clone()))?;
+        } else if keep.len() < self.k() {
+            // keep the original study numbers in the labels of the remaining studies
+            studies = studies.with_labels(keep.iter().map(|&i| default_label(i)))?;
+        }
+        Ok(studies)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::measure::{Measure, VarianceType};
 use super::table::EffectSizeTable;
-use super::{Options, corrected, count, finish, wmean};
+use super::{Labels, Options, corrected, count, finish, wmean};
 use crate::error::{MetaError, Result};
 
 /// The measures computed from a 2x2 table.
@@ -125,7 +125,7 @@ impl TwoByTwo {
     }
 
     /// Checks the counts of study `i`.
-    pub(crate) fn validate(&self, i: usize, labels: &[String]) -> Result<()> {
+    pub(crate) fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         count(i, labels, "ai", self.ai)?;
         count(i, labels, "ci", self.ci)?;
         for (ev, other, nname, oname) in [
@@ -138,7 +138,7 @@ impl TwoByTwo {
                 if other < 0.0 {
                     return Err(MetaError::invalid_value(
                         i,
-                        &labels[i],
+                        &labels.get(i),
                         if nname == "n1i" { "ai" } else { "ci" },
                         ev,
                         format!("events exceed the group size {nname} = {n}"),
@@ -247,7 +247,7 @@ pub(super) fn compute(
     data: &[TwoByTwo],
     m: TwoByTwoMeasure,
     opts: &Options,
-    labels: Vec<String>,
+    labels: Labels,
 ) -> Result<EffectSizeTable> {
     for (i, t) in data.iter().enumerate() {
         t.validate(i, &labels)?;
