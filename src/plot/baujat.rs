@@ -10,6 +10,7 @@
 use super::axis::{AxisSpec, Frame, INK};
 use super::scales::Transform;
 use super::svg::{Anchor, Font, Paint, Svg};
+use super::text::text_width;
 use super::{check_option, draw_grid};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
@@ -289,33 +290,109 @@ impl BaujatPlot {
         let (l, r, t, b) = (frame.left, frame.right, frame.top, frame.bottom);
         svg.open_clipped("panel-content", "baujat-panel", l, t, r - l, b - t);
         let rad = (fs * 0.25).max(2.0);
-        for &(i, x, y) in &pts {
-            let (px, py) = (frame.x.map(x), frame.y.map(y));
+        let lfs = fs * 0.9;
+        // point marks first, so labels can avoid all of them
+        let marks: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|&(_, x, y)| (frame.x.map(x), frame.y.map(y)))
+            .collect();
+        for &(px, py) in &marks {
             svg.circle("study", px, py, rad, Paint::both(INK, INK, 0.5));
+        }
+        let mut placed: Vec<Rect> = marks
+            .iter()
+            .map(|&(px, py)| Rect::new(px - rad, py - rad, px + rad, py + rad))
+            .collect();
+        for (&(i, _, _), &(px, py)) in pts.iter().zip(&marks) {
             let text = match self.labels {
                 PointLabels::Ids => format!("{}", i + 1),
                 PointLabels::Labels => d.labels[i].clone(),
-                PointLabels::None => String::new(),
+                PointLabels::None => continue,
             };
-            // labels left of points in the right half, right of them otherwise
-            let (tx, anchor) = if px > (l + r) / 2.0 {
-                (px - rad - 3.0, Anchor::End)
-            } else {
-                (px + rad + 3.0, Anchor::Start)
-            };
-            svg.text(
-                "point-label",
-                tx,
-                py - rad - 1.0,
-                &text,
-                anchor,
-                Font::regular(fs * 0.9),
-            );
+            let (tx, ty, anchor) = place_label(&text, px, py, rad, lfs, (l, t, r, b), &mut placed);
+            svg.text("point-label", tx, ty, &text, anchor, Font::regular(lfs));
         }
         svg.close();
         frame.draw_axes(&mut svg);
         Ok(svg.finish())
     }
+}
+
+/// An axis-aligned box in pixels.
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+impl Rect {
+    fn new(x0: f64, y0: f64, x1: f64, y1: f64) -> Self {
+        Rect { x0, y0, x1, y1 }
+    }
+    /// The area the two boxes share.
+    fn overlap(&self, o: &Rect) -> f64 {
+        let w = self.x1.min(o.x1) - self.x0.max(o.x0);
+        let h = self.y1.min(o.y1) - self.y0.max(o.y0);
+        if w > 0.0 && h > 0.0 { w * h } else { 0.0 }
+    }
+}
+
+/// Chooses where to put a point's label: the first of fourteen positions around the point
+/// (above right, above left, below right, below left, right, left, above, below, then
+/// farther above and below) whose box
+/// stays inside the panel and overlaps no point and no label placed before; when every
+/// position collides, the one with the least overlap (area outside the panel weighs ten
+/// times as much). Returns the text position and anchor,
+/// and records the chosen box in `placed`.
+fn place_label(
+    text: &str,
+    px: f64,
+    py: f64,
+    rad: f64,
+    fs: f64,
+    panel: (f64, f64, f64, f64),
+    placed: &mut Vec<Rect>,
+) -> (f64, f64, Anchor) {
+    let w = text_width(text, fs, false);
+    let h = fs;
+    let g = rad + 2.0;
+    // (left edge, top edge) of the label box for each candidate
+    let candidates = [
+        (px + g, py - g - h),
+        (px - g - w, py - g - h),
+        (px + g, py + g),
+        (px - g - w, py + g),
+        (px + g, py - h / 2.0),
+        (px - g - w, py - h / 2.0),
+        (px - w / 2.0, py - g - h),
+        (px - w / 2.0, py + g),
+        (px + g, py - g - 2.0 * h),
+        (px - g - w, py - g - 2.0 * h),
+        (px + g, py + g + h),
+        (px - g - w, py + g + h),
+        (px + g, py - g - 3.0 * h),
+        (px - g - w, py - g - 3.0 * h),
+    ];
+    let (l, t, r, b) = panel;
+    let mut best = (f64::INFINITY, 0usize);
+    for (c, &(x0, y0)) in candidates.iter().enumerate() {
+        let bx = Rect::new(x0, y0, x0 + w, y0 + h);
+        // area outside the panel counts ten times as much as overlap with other marks
+        let inside = Rect::new(l, t, r, b).overlap(&bx);
+        let cost =
+            placed.iter().map(|p| p.overlap(&bx)).sum::<f64>() + 10.0 * (w * h - inside).max(0.0);
+        if cost < best.0 {
+            best = (cost, c);
+            if cost == 0.0 {
+                break;
+            }
+        }
+    }
+    let (x0, y0) = candidates[best.1];
+    placed.push(Rect::new(x0, y0, x0 + w, y0 + h));
+    (x0, y0 + 0.8 * h, Anchor::Start)
 }
 
 #[cfg(test)]

@@ -814,31 +814,43 @@ impl ForestPlot {
         );
         svg.close();
 
-        let line_top = y0;
-        if let Some(r) = self.reference {
-            if scale.contains(r) {
-                let x = scale.map(r);
-                svg.line(
-                    "refline",
-                    x,
-                    line_top,
-                    x,
-                    axis_y,
-                    Paint::stroke("#555555", 1.0).dashed("4 3"),
-                );
+        // vertical lines run from the first row to the axis, interrupted by note rows
+        // (whose text may cross the panel)
+        let mut spans: Vec<(f64, f64)> = Vec::new();
+        let mut start = Some(y0);
+        for (i, r) in rows.iter().enumerate() {
+            let row_top = y0 + i as f64 * rh;
+            if matches!(r, ForestRow::Note(_)) {
+                if let Some(s) = start.take() {
+                    if row_top > s {
+                        spans.push((s, row_top));
+                    }
+                }
+            } else if start.is_none() {
+                start = Some(row_top);
             }
         }
-        if let Some(g) = self.data.guide {
-            if scale.contains(g) {
-                let x = scale.map(g);
-                svg.line(
-                    "guide",
-                    x,
-                    line_top,
-                    x,
-                    axis_y,
-                    Paint::stroke("#888888", 1.0).dashed("2 2"),
-                );
+        if let Some(s) = start {
+            spans.push((s, axis_y));
+        }
+        let vlines = [
+            (
+                self.reference,
+                "refline",
+                Paint::stroke("#555555", 1.0).dashed("4 3"),
+            ),
+            (
+                self.data.guide,
+                "guide",
+                Paint::stroke("#888888", 1.0).dashed("2 2"),
+            ),
+        ];
+        for (value, class, paint) in vlines {
+            if let Some(v) = value.filter(|v| scale.contains(*v)) {
+                let x = scale.map(v);
+                for &(a, b) in &spans {
+                    svg.line(class, x, a, x, b, paint);
+                }
             }
         }
 

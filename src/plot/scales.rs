@@ -148,7 +148,7 @@ pub(crate) fn sanitize_domain(lo: f64, hi: f64) -> (f64, f64) {
         let half = if mag == 0.0 { 0.5 } else { min_span / 2.0 };
         lo = centre - half;
         hi = centre + half;
-        if !(lo < hi) {
+        if lo >= hi {
             // centre so large that adding half is lost in rounding: cannot happen with a
             // relative half-width of 5e-10, but stay safe
             lo = centre - centre.abs() * 1e-6;
