@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 mod common;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/plot.rs"]
+mod plot;
 
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
@@ -21,12 +23,21 @@ struct Cli {
 enum Command {
     /// Fit an equal- or random-effects model (metafor's rma).
     Fit(fit::FitArgs),
+    /// Forest plot of a model as SVG (studies, summary diamond, prediction interval).
+    Forest(plot::ForestArgs),
+    /// Funnel plot as SVG (optionally contour-enhanced).
+    Funnel(plot::FunnelArgs),
+    /// Baujat plot as SVG (contribution to heterogeneity against influence).
+    Baujat(plot::BaujatArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Forest(args) => plot::run_forest(&args),
+        Command::Funnel(args) => plot::run_funnel(&args),
+        Command::Baujat(args) => plot::run_baujat(&args),
     };
     match result {
         Ok(out) => {
