@@ -7,7 +7,6 @@
 //! even where statrs' inverse CDFs stop at 1e-9 absolute.
 
 // Negated comparisons such as `!(df > 0.0)` are deliberate: they are also true for NaN.
-#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::nonminimal_bool)]
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal, StudentsT};
 use statrs::function::gamma::{gamma_lr, gamma_ur, ln_gamma};
