@@ -6,7 +6,7 @@
 //! | [`landenberger2005()`] | real | 58 studies of cognitive-behavioural programmes for offenders (Landenberger & Lipsey 2005) |
 //! | [`bcg()`] | real | 13 BCG vaccine trials (Colditz et al. 1994) |
 //! | [`published_results()`] | real (review-level) | pooled results of reviews of IPV perpetrator programmes, as printed, each with its source |
-//!
+//! | [`ipv::simulate`] | **simulated** | study-level evaluations of IPV perpetrator programmes, drawn from a documented generating model calibrated to the published results |
 //!
 //! The files live in the repository's `data/` directory (cited in `data/SOURCES.md`) and are
 //! embedded in the library with `include_str!`, so these functions need no file system. A
@@ -27,6 +27,7 @@
 //! ```
 
 mod bcg;
+pub mod ipv;
 
 mod landenberger;
 mod published;

@@ -78,7 +78,7 @@ fn interval(text: &str) -> Option<(f64, f64)> {
 /// `data/published-results.csv` (copied unchanged from the project's digest material).
 ///
 /// These are **facts** as printed, each with its source page, and are never altered: use
-/// them as the comparators of analyses of the simulated IPV data . For
+/// them as the comparators of analyses of the simulated IPV data ([`super::ipv`]). For
 /// example, Wilson, Feder & Olaghere (2021) print an odds ratio of 0.79 (0.49–1.28) for
 /// official reports and 0.99 (0.74–1.32) for victim reports in experimental studies. No
 /// review printed Q, I^2 or tau^2 on the pages read.
