@@ -657,3 +657,30 @@ fn evidence_outside_high_income_countries_is_thin() {
         .count();
     assert_eq!(high, 44);
 }
+
+// ---------------------------------------------------------------- invariants, any seed
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// For any seed: reproducible, every record simulated, counts within their margins.
+    #[test]
+    fn any_seed_gives_consistent_simulated_records(seed in proptest::prelude::any::<u64>()) {
+        let a = Assumptions::default();
+        let one = ipv::simulate(&a, seed).unwrap();
+        proptest::prop_assert_eq!(&one, &ipv::simulate(&a, seed).unwrap());
+        proptest::prop_assert_eq!(one.len(), a.total_studies());
+        for s in &one {
+            proptest::prop_assert!(s.simulated && s.label.ends_with("(simulated)"));
+            for arm in std::iter::once(&s.programme).chain(s.comparison.as_ref()) {
+                proptest::prop_assert!(arm.dropouts <= arm.n);
+                for src in Source::ALL {
+                    if let Some(o) = arm.outcome(src) {
+                        proptest::prop_assert!(o.completer_events <= arm.completers());
+                        proptest::prop_assert!(o.dropout_events.is_none_or(|f| f <= arm.dropouts));
+                    }
+                }
+            }
+        }
+    }
+}
