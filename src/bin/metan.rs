@@ -10,6 +10,8 @@ mod common;
 mod escalc;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/plot.rs"]
+mod plot;
 #[path = "cli/pool.rs"]
 mod pool;
 #[path = "cli/raw.rs"]
@@ -33,6 +35,12 @@ enum Command {
     Mh(pool::MhArgs),
     /// Pool 2x2 tables with Peto's one-step odds ratio (metafor's rma.peto).
     Peto(pool::PoolArgs),
+    /// Forest plot of a model as SVG (studies, summary diamond, prediction interval).
+    Forest(plot::ForestArgs),
+    /// Funnel plot as SVG (optionally contour-enhanced).
+    Funnel(plot::FunnelArgs),
+    /// Baujat plot as SVG (contribution to heterogeneity against influence).
+    Baujat(plot::BaujatArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +50,9 @@ fn main() -> ExitCode {
         Command::Escalc(args) => escalc::run(&args),
         Command::Mh(args) => pool::run_mh(&args),
         Command::Peto(args) => pool::run_peto(&args),
+        Command::Forest(args) => plot::run_forest(&args),
+        Command::Funnel(args) => plot::run_funnel(&args),
+        Command::Baujat(args) => plot::run_baujat(&args),
     };
     match result {
         Ok(out) => {

@@ -10,6 +10,7 @@
 
 mod analysis;
 mod fit;
+mod genq_ci;
 mod heterogeneity;
 mod inference;
 mod method;

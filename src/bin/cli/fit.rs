@@ -35,10 +35,10 @@ pub struct FitArgs {
     #[arg(long, default_value = "z")]
     pub test: String,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
     pub level: f64,
     /// Fix tau^2 at this value instead of estimating it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
     /// Column of weights (required by GENQ).
     #[arg(long)]
