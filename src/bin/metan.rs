@@ -6,8 +6,16 @@ use clap::{Parser, Subcommand};
 
 #[path = "cli/common.rs"]
 mod common;
+#[path = "cli/escalc.rs"]
+mod escalc;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/plot.rs"]
+mod plot;
+#[path = "cli/pool.rs"]
+mod pool;
+#[path = "cli/raw.rs"]
+mod raw;
 
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
@@ -21,12 +29,30 @@ struct Cli {
 enum Command {
     /// Fit an equal- or random-effects model (metafor's rma).
     Fit(fit::FitArgs),
+    /// Compute effect sizes from raw data (metafor's escalc): CSV or JSON with yi and vi.
+    Escalc(escalc::EscalcArgs),
+    /// Pool 2x2 tables with the Mantel-Haenszel method (metafor's rma.mh).
+    Mh(pool::MhArgs),
+    /// Pool 2x2 tables with Peto's one-step odds ratio (metafor's rma.peto).
+    Peto(pool::PoolArgs),
+    /// Forest plot of a model as SVG (studies, summary diamond, prediction interval).
+    Forest(plot::ForestArgs),
+    /// Funnel plot as SVG (optionally contour-enhanced).
+    Funnel(plot::FunnelArgs),
+    /// Baujat plot as SVG (contribution to heterogeneity against influence).
+    Baujat(plot::BaujatArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Escalc(args) => escalc::run(&args),
+        Command::Mh(args) => pool::run_mh(&args),
+        Command::Peto(args) => pool::run_peto(&args),
+        Command::Forest(args) => plot::run_forest(&args),
+        Command::Funnel(args) => plot::run_funnel(&args),
+        Command::Baujat(args) => plot::run_baujat(&args),
     };
     match result {
         Ok(out) => {

@@ -8,25 +8,33 @@
 //! * `regression` — [`MetaRegression`] / [`MetaRegressionFit`]: mixed-effects meta-regression;
 //! * `subgroup` — [`subgroup_analysis`]: pooled estimates per subgroup and tests of differences;
 //! * `anova` — [`anova`]: likelihood-ratio tests of nested models;
-//! * `permutest` — [`PermutationTest`]: exact and random permutation tests.
+//! * `permutest` — [`PermutationTest`]: exact and random permutation tests;
+//! * `mh`, `peto` — pooling 2x2 tables directly: [`MantelHaenszel`] -> [`MhFit`] and
+//!   [`Peto`] -> [`PetoFit`] (metafor's `rma.mh` and `rma.peto`).
 
 mod analysis;
 mod anova;
 mod fit;
+mod genq_ci;
 mod heterogeneity;
 mod inference;
 mod method;
+mod mh;
 mod permutest;
+mod peto;
 mod projection;
 mod regression;
 mod subgroup;
+mod tables;
 mod tau2;
 
 pub use analysis::MetaAnalysis;
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use method::{Method, TestKind};
+pub use mh::{MantelHaenszel, MhFit, MhMeasure};
 pub use permutest::{PermutationFit, PermutationTest};
+pub use peto::{Peto, PetoFit};
 pub use regression::{Coefficient, MetaRegression, MetaRegressionFit, Prediction};
 pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysis};
 pub use tau2::StopReason;
