@@ -202,7 +202,12 @@ fn check_fit(c: &mut Checker, label: &str, f: &Value, fit: &MetaRegressionFit, s
         && nonnull(&f["tau2"]).is_some_and(|t| t < 1e-12)
         && fit.tau2() == 0.0;
     let z = 1e-13 * sc;
-    let g = method;
+    let group = if c.rel > REL {
+        format!("{method} (ill-conditioned X)")
+    } else {
+        method.to_string()
+    };
+    let g = group.as_str();
     let co = fit.coefficients();
     let names: Vec<&str> = f["names"]
         .as_array()

@@ -8,6 +8,10 @@ use clap::{Parser, Subcommand};
 mod common;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/permutest.rs"]
+mod permutest;
+#[path = "cli/subgroup.rs"]
+mod subgroup;
 
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
@@ -19,14 +23,20 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Fit an equal- or random-effects model (metafor's rma).
+    /// Fit an equal- or random-effects model, or a meta-regression with --mods (metafor's rma).
     Fit(fit::FitArgs),
+    /// Subgroup analysis: a pooled estimate per level of a column and tests of differences.
+    Subgroup(subgroup::SubgroupArgs),
+    /// Permutation test of a (meta-regression) model (metafor's permutest).
+    Permutest(permutest::PermutestArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Subgroup(args) => subgroup::run(&args),
+        Command::Permutest(args) => permutest::run(&args),
     };
     match result {
         Ok(out) => {

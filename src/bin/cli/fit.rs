@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use metan::data::csv::{CsvSpec, read_studies};
-use metan::{MetaAnalysis, MetaError, Method, TestKind};
+use metan::{MetaAnalysis, MetaError, MetaRegression, Method, TestKind};
 
-use crate::common::{Format, to_json};
+use crate::common::{Format, load_studies, parse_btt, parse_reference, split_list, to_json};
 
 /// Arguments of `metan fit`.
 #[derive(Args, Debug)]
@@ -44,6 +44,20 @@ pub struct FitArgs {
     /// Decimals in the text output.
     #[arg(long, default_value_t = 4)]
     pub digits: usize,
+    /// Moderator columns (comma-separated or repeated): a mixed-effects meta-regression.
+    /// A column that is not numeric is categorical (dummy-coded against its first level).
+    #[arg(long, value_name = "COL[,COL...]")]
+    pub mods: Vec<String>,
+    /// Reference level of a categorical moderator, e.g. design=rct (repeatable).
+    #[arg(long, value_name = "COL=LEVEL")]
+    pub reference: Vec<String>,
+    /// Coefficients of the omnibus test QM, 1-based as in metafor (default: all but the
+    /// intercept), e.g. 2,3.
+    #[arg(long, value_name = "J[,J...]")]
+    pub btt: Option<String>,
+    /// Fit the meta-regression without an intercept.
+    #[arg(long)]
+    pub no_intercept: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -58,6 +72,17 @@ pub fn parse_methods(s: &str) -> Result<Vec<Method>, MetaError> {
 pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let methods = parse_methods(&a.method)?;
     let test: TestKind = a.test.parse()?;
+    let mods = split_list(&a.mods);
+    if !mods.is_empty() || a.no_intercept {
+        return run_regression(a, methods, test, &mods);
+    }
+    if !a.reference.is_empty() || a.btt.is_some() {
+        return Err(MetaError::InvalidOption {
+            option: "reference/btt".into(),
+            value: "given".into(),
+            reason: "only meaningful with --mods".into(),
+        });
+    }
     let mut spec = CsvSpec::new(a.yi.clone());
     spec = match (&a.vi, &a.sei) {
         (_, Some(se)) => spec.standard_errors(se.clone()),
@@ -81,6 +106,53 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
         ma = ma.weights(table.numeric_column(w)?);
     }
     let fit = ma.fit(&studies)?;
+    match a.format {
+        Format::Text => Ok(fit.to_string()),
+        Format::Json => to_json(&fit),
+    }
+}
+
+/// `metan fit --mods ...`: a mixed-effects meta-regression.
+fn run_regression(
+    a: &FitArgs,
+    methods: Vec<Method>,
+    test: TestKind,
+    mods: &[String],
+) -> Result<String, MetaError> {
+    if a.weights.is_some() {
+        return Err(MetaError::InvalidOption {
+            option: "weights".into(),
+            value: "given".into(),
+            reason: "user weights are not supported for meta-regression".into(),
+        });
+    }
+    let studies = load_studies(
+        &a.csv,
+        &a.yi,
+        a.vi.as_deref(),
+        a.sei.as_deref(),
+        a.slab.as_deref(),
+        mods,
+        &[],
+    )?;
+    let mut mr = MetaRegression::new()
+        .methods(methods)
+        .test(test)
+        .level(a.level)
+        .digits(a.digits)
+        .moderators(mods.iter().cloned())
+        .intercept(!a.no_intercept);
+    for r in &a.reference {
+        let (c, l) = parse_reference(r)?;
+        mr = mr.reference(c, l);
+    }
+    if let Some(b) = &a.btt {
+        mr = mr.btt(parse_btt(b)?);
+    }
+    if let Some(t) = a.tau2 {
+        mr = mr.tau2(t);
+    }
+    let fit = mr.fit(&studies)?;
     match a.format {
         Format::Text => Ok(fit.to_string()),
         Format::Json => to_json(&fit),
