@@ -951,6 +951,18 @@ fn exact_permutation_tests_match_permutest_exactly() {
             "{label}: QMp {qm_p} vs {}",
             r.qm_p_value()
         );
+        // print.permutest.rma.uni (metan's first line is metafor's progress message)
+        let ours = r.to_string();
+        let ours = ours
+            .split_once("permutation test.\n")
+            .map(|(_, rest)| rest)
+            .unwrap();
+        let norm = |s: &str| s.trim_matches('\n').to_string();
+        assert_eq!(
+            norm(ours),
+            norm(p["printed"].as_str().unwrap()),
+            "{label}: printed"
+        );
         n += 1;
     }
     assert_eq!(n, 4);

@@ -379,25 +379,28 @@ impl PermutationFit {
 }
 
 impl fmt::Display for PermutationFit {
-    /// The layout of metafor's `print.permutest.rma.uni`.
+    /// metafor's progress line ("Running N iterations for an exact permutation test."),
+    /// then the layout of `print.permutest.rma.uni`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.fit.digits();
         let fit = &self.fit;
-        writeln!(f)?;
         writeln!(
             f,
-            "{} permutation test: {} permutations{}",
-            if self.exact { "Exact" } else { "Approximate" },
+            "Running {} iterations for an {} permutation test.",
             self.permutations,
-            if self.exact {
-                String::new()
-            } else {
-                format!(" (seed {})", self.seed)
-            }
+            if self.exact { "exact" } else { "approximate" }
         )?;
         writeln!(f)?;
         if !fit.intercept_only() {
-            write_qm(f, fit.btt(), fit.qm(), fit.qm_df(), self.qm_p_value, d)?;
+            write_qm(
+                f,
+                fit.btt(),
+                fit.qm(),
+                fit.qm_df(),
+                self.qm_p_value,
+                d,
+                true,
+            )?;
             writeln!(f)?;
         }
         writeln!(f, "Model Results:")?;
@@ -409,7 +412,7 @@ impl fmt::Display for PermutationFit {
         writeln!(f)?;
         writeln!(
             f,
-            "p-value{} and QM p-value based on permutation testing",
+            "1) p-value{} based on permutation testing",
             if fit.intercept_only() { "" } else { "s" }
         )?;
         writeln!(f)
