@@ -10,12 +10,16 @@ mod common;
 mod escalc;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/permutest.rs"]
+mod permutest;
 #[path = "cli/plot.rs"]
 mod plot;
 #[path = "cli/pool.rs"]
 mod pool;
 #[path = "cli/raw.rs"]
 mod raw;
+#[path = "cli/subgroup.rs"]
+mod subgroup;
 
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
@@ -25,9 +29,11 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Fit an equal- or random-effects model (metafor's rma).
+    /// Fit an equal- or random-effects model, or a meta-regression with --mods (metafor's rma).
     Fit(fit::FitArgs),
     /// Compute effect sizes from raw data (metafor's escalc): CSV or JSON with yi and vi.
     Escalc(escalc::EscalcArgs),
@@ -41,6 +47,10 @@ enum Command {
     Funnel(plot::FunnelArgs),
     /// Baujat plot as SVG (contribution to heterogeneity against influence).
     Baujat(plot::BaujatArgs),
+    /// Subgroup analysis: a pooled estimate per level of a column and tests of differences.
+    Subgroup(subgroup::SubgroupArgs),
+    /// Permutation test of a (meta-regression) model (metafor's permutest).
+    Permutest(permutest::PermutestArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +63,8 @@ fn main() -> ExitCode {
         Command::Forest(args) => plot::run_forest(&args),
         Command::Funnel(args) => plot::run_funnel(&args),
         Command::Baujat(args) => plot::run_baujat(&args),
+        Command::Subgroup(args) => subgroup::run(&args),
+        Command::Permutest(args) => permutest::run(&args),
     };
     match result {
         Ok(out) => {

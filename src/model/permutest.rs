@@ -311,15 +311,15 @@ fn unrank(counts: &[usize], mut rank: u128) -> Vec<usize> {
     let mut total = multinomial(&c).unwrap_or(0);
     let mut out = Vec::with_capacity(n);
     for remaining in (1..=n).rev() {
-        for g in 0..c.len() {
-            if c[g] == 0 {
+        for (g, cg) in c.iter_mut().enumerate() {
+            if *cg == 0 {
                 continue;
             }
-            // permutations of the rest when position gets g
-            let sub = total * c[g] as u128 / remaining as u128;
+            // permutations of the rest when this position gets g
+            let sub = total * *cg as u128 / remaining as u128;
             if rank < sub {
                 out.push(g);
-                c[g] -= 1;
+                *cg -= 1;
                 total = sub;
                 break;
             }
@@ -379,25 +379,28 @@ impl PermutationFit {
 }
 
 impl fmt::Display for PermutationFit {
-    /// The layout of metafor's `print.permutest.rma.uni`.
+    /// metafor's progress line ("Running N iterations for an exact permutation test."),
+    /// then the layout of `print.permutest.rma.uni`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.fit.digits();
         let fit = &self.fit;
-        writeln!(f)?;
         writeln!(
             f,
-            "{} permutation test: {} permutations{}",
-            if self.exact { "Exact" } else { "Approximate" },
+            "Running {} iterations for an {} permutation test.",
             self.permutations,
-            if self.exact {
-                String::new()
-            } else {
-                format!(" (seed {})", self.seed)
-            }
+            if self.exact { "exact" } else { "approximate" }
         )?;
         writeln!(f)?;
         if !fit.intercept_only() {
-            write_qm(f, fit.btt(), fit.qm(), fit.qm_df(), self.qm_p_value, d)?;
+            write_qm(
+                f,
+                fit.btt(),
+                fit.qm(),
+                fit.qm_df(),
+                self.qm_p_value,
+                d,
+                true,
+            )?;
             writeln!(f)?;
         }
         writeln!(f, "Model Results:")?;
@@ -409,7 +412,7 @@ impl fmt::Display for PermutationFit {
         writeln!(f)?;
         writeln!(
             f,
-            "p-value{} and QM p-value based on permutation testing",
+            "1) p-value{} based on permutation testing",
             if fit.intercept_only() { "" } else { "s" }
         )?;
         writeln!(f)
@@ -427,8 +430,8 @@ mod tests {
         assert_eq!(n, 60); // 6!/(2! 1! 3!)
         let mut all: Vec<Vec<usize>> = (0..n).map(|r| unrank(&counts, r)).collect();
         for p in &all {
-            for g in 0..3 {
-                assert_eq!(p.iter().filter(|&&x| x == g).count(), counts[g]);
+            for (g, &n) in counts.iter().enumerate() {
+                assert_eq!(p.iter().filter(|&&x| x == g).count(), n);
             }
         }
         let sorted = {

@@ -311,8 +311,9 @@ impl MetaRegression {
     ///     .with_attribute("design", ["rct", "rct", "qe", "qe", "qe"])?;
     /// let fit = MetaRegression::new().moderator("design").reference("design", "rct").fit(&s)?;
     /// assert_eq!(fit.coefficients()[1].name, "designqe");
-    /// // equal-weight dummy: the coefficient is the difference of the group means
-    /// assert!((fit.coefficients()[1].estimate - (0.9 + 0.7 + 0.3 - 1.5) / 3.0 * 1.0).abs() < 0.2);
+    /// // equal variances, hence equal weights: the coefficient is the difference of the means
+    /// let diff = (0.3 + 0.9 + 0.7) / 3.0 - (0.1 + 0.4) / 2.0;
+    /// assert!((fit.coefficients()[1].estimate - diff).abs() < 1e-12);
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn fit(&self, studies: &Studies) -> Result<MetaRegressionFit> {

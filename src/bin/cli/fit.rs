@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 use metan::data::csv::{CsvSpec, Table, read_studies};
 use metan::data::effect_size::Measure;
-use metan::{MetaAnalysis, MetaError, Method, Studies, TestKind};
+use metan::{MetaAnalysis, MetaError, MetaRegression, Method, Studies, TestKind};
 
-use crate::common::{Format, to_json};
+use crate::common::{Format, load_studies, parse_btt, parse_reference, split_list, to_json};
 use crate::raw::{Corrections, RawColumns, effect_sizes};
 
 /// Arguments of `metan fit`.
@@ -46,6 +46,20 @@ pub struct FitArgs {
     /// Decimals in the text output.
     #[arg(long, default_value_t = 4)]
     pub digits: usize,
+    /// Moderator columns (comma-separated or repeated): a mixed-effects meta-regression.
+    /// A column that is not numeric is categorical (dummy-coded against its first level).
+    #[arg(long, value_name = "COL[,COL...]")]
+    pub mods: Vec<String>,
+    /// Reference level of a categorical moderator, e.g. design=rct (repeatable).
+    #[arg(long, value_name = "COL=LEVEL")]
+    pub reference: Vec<String>,
+    /// Coefficients of the omnibus test QM, 1-based as in metafor (default: all but the
+    /// intercept), e.g. 2,3.
+    #[arg(long, value_name = "J[,J...]")]
+    pub btt: Option<String>,
+    /// Fit the meta-regression without an intercept.
+    #[arg(long)]
+    pub no_intercept: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -68,6 +82,25 @@ pub fn parse_methods(s: &str) -> Result<Vec<Method>, MetaError> {
 pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let methods = parse_methods(&a.method)?;
     let test: TestKind = a.test.parse()?;
+    let mods = split_list(&a.mods);
+    if !mods.is_empty() || a.no_intercept {
+        if a.measure.is_some() {
+            return Err(MetaError::InvalidOption {
+                option: "measure".into(),
+                value: "given".into(),
+                reason: "compute the effect sizes with `metan escalc` first, then fit with --mods"
+                    .into(),
+            });
+        }
+        return run_regression(a, methods, test, &mods);
+    }
+    if !a.reference.is_empty() || a.btt.is_some() {
+        return Err(MetaError::InvalidOption {
+            option: "reference/btt".into(),
+            value: "given".into(),
+            reason: "only meaningful with --mods".into(),
+        });
+    }
     // with --measure: effect sizes from raw columns; studies with NA yi/vi are omitted
     let mut kept: Option<Vec<usize>> = None;
     let studies = match &a.measure {
@@ -141,4 +174,51 @@ fn read_yi_vi(a: &FitArgs) -> Result<Studies, MetaError> {
         spec = spec.labels(l.clone());
     }
     read_studies(&a.csv, &spec)
+}
+
+/// `metan fit --mods ...`: a mixed-effects meta-regression.
+fn run_regression(
+    a: &FitArgs,
+    methods: Vec<Method>,
+    test: TestKind,
+    mods: &[String],
+) -> Result<String, MetaError> {
+    if a.weights.is_some() {
+        return Err(MetaError::InvalidOption {
+            option: "weights".into(),
+            value: "given".into(),
+            reason: "user weights are not supported for meta-regression".into(),
+        });
+    }
+    let studies = load_studies(
+        &a.csv,
+        &a.yi,
+        a.vi.as_deref(),
+        a.sei.as_deref(),
+        a.slab.as_deref(),
+        mods,
+        &[],
+    )?;
+    let mut mr = MetaRegression::new()
+        .methods(methods)
+        .test(test)
+        .level(a.level)
+        .digits(a.digits)
+        .moderators(mods.iter().cloned())
+        .intercept(!a.no_intercept);
+    for r in &a.reference {
+        let (c, l) = parse_reference(r)?;
+        mr = mr.reference(c, l);
+    }
+    if let Some(b) = &a.btt {
+        mr = mr.btt(parse_btt(b)?);
+    }
+    if let Some(t) = a.tau2 {
+        mr = mr.tau2(t);
+    }
+    let fit = mr.fit(&studies)?;
+    match a.format {
+        Format::Text => Ok(fit.to_string()),
+        Format::Json => to_json(&fit),
+    }
 }

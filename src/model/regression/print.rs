@@ -10,6 +10,7 @@ use crate::model::fit::{
 use crate::model::method::Method;
 
 /// The "Test of Moderators" line(s) for a Wald test.
+/// `mark` appends metafor's footnote symbol (permutation tests).
 pub(crate) fn write_qm(
     f: &mut fmt::Formatter<'_>,
     btt: &[usize],
@@ -17,12 +18,14 @@ pub(crate) fn write_qm(
     df: (f64, Option<f64>),
     p: f64,
     d: usize,
+    mark: bool,
 ) -> fmt::Result {
     writeln!(
         f,
-        "Test of Moderators (coefficient{} {}):",
+        "Test of Moderators (coefficient{} {}):{}",
         if btt.len() == 1 { "" } else { "s" },
-        format_btt(btt)
+        format_btt(btt),
+        if mark { "\u{b9}" } else { "" }
     )?;
     match df.1 {
         Some(df2) => writeln!(
@@ -170,6 +173,7 @@ impl fmt::Display for MetaRegressionFit {
                 (self.qm_df, self.qm_df2),
                 self.qm_p_value,
                 d,
+                false,
             )?;
             writeln!(f)?;
         }
@@ -210,8 +214,19 @@ pub(crate) fn write_coef_table(
                 .collect(),
         );
     }
-    headers.extend(["pval", "ci.lb", "ci.ub", ""]);
-    cols.push(pv.iter().map(|&p| pval_str(p, d, false, "")).collect());
+    // metafor's .addfootsym marks permutation p-values: `pval¹`, each value padded by a space
+    let mark = pvals.is_some();
+    headers.extend([
+        if mark { "pval\u{b9}" } else { "pval" },
+        "ci.lb",
+        "ci.ub",
+        "",
+    ]);
+    cols.push(
+        pv.iter()
+            .map(|&p| pval_str(p, d, false, "") + if mark { " " } else { "" })
+            .collect(),
+    );
     cols.push(c.iter().map(|c| fcf(c.ci_lower, d)).collect());
     cols.push(c.iter().map(|c| fcf(c.ci_upper, d)).collect());
     cols.push(pv.iter().map(|&p| stars(p).to_string()).collect());

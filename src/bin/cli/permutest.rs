@@ -1,0 +1,104 @@
+//! `metan permutest`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use metan::{MetaError, MetaRegression, PermutationTest, TestKind};
+
+use crate::common::{Format, load_studies, parse_btt, parse_reference, split_list, to_json};
+use crate::fit::parse_methods;
+
+/// Arguments of `metan permutest`.
+#[derive(Args, Debug)]
+pub struct PermutestArgs {
+    /// CSV file with one row per study.
+    pub csv: PathBuf,
+    /// Moderator columns (comma-separated or repeated); none: the intercept-only model,
+    /// tested by sign flips.
+    #[arg(long, value_name = "COL[,COL...]")]
+    pub mods: Vec<String>,
+    /// Reference level of a categorical moderator, e.g. design=rct (repeatable).
+    #[arg(long, value_name = "COL=LEVEL")]
+    pub reference: Vec<String>,
+    /// Coefficients of the omnibus test QM (1-based), e.g. 2,3.
+    #[arg(long, value_name = "J[,J...]")]
+    pub btt: Option<String>,
+    /// Fit the model without an intercept.
+    #[arg(long)]
+    pub no_intercept: bool,
+    /// Number of random permutations; the test is exact when the number of distinct
+    /// permutations does not exceed it (as in metafor).
+    #[arg(long, default_value_t = 1000)]
+    pub iter: usize,
+    /// Seed of the random permutations (same seed, same result on any machine).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Enumerate every permutation even when there are more than --iter.
+    #[arg(long)]
+    pub exact: bool,
+    /// Column of effect estimates.
+    #[arg(long, default_value = "yi")]
+    pub yi: String,
+    /// Column of sampling variances (the default, `vi`).
+    #[arg(long, conflicts_with = "sei")]
+    pub vi: Option<String>,
+    /// Column of standard errors (instead of variances).
+    #[arg(long)]
+    pub sei: Option<String>,
+    /// Column of study labels.
+    #[arg(long)]
+    pub slab: Option<String>,
+    /// tau^2 estimator or fallback chain.
+    #[arg(long, default_value = "REML")]
+    pub method: String,
+    /// Test: z, t, knha or adhoc.
+    #[arg(long, default_value = "z")]
+    pub test: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0)]
+    pub level: f64,
+    /// Decimals in the text output.
+    #[arg(long, default_value_t = 4)]
+    pub digits: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Runs `metan permutest` and returns what to print.
+pub fn run(a: &PermutestArgs) -> Result<String, MetaError> {
+    let test: TestKind = a.test.parse()?;
+    let mods = split_list(&a.mods);
+    let studies = load_studies(
+        &a.csv,
+        &a.yi,
+        a.vi.as_deref(),
+        a.sei.as_deref(),
+        a.slab.as_deref(),
+        &mods,
+        &[],
+    )?;
+    let mut mr = MetaRegression::new()
+        .methods(parse_methods(&a.method)?)
+        .test(test)
+        .level(a.level)
+        .digits(a.digits)
+        .moderators(mods)
+        .intercept(!a.no_intercept);
+    for r in &a.reference {
+        let (c, l) = parse_reference(r)?;
+        mr = mr.reference(c, l);
+    }
+    if let Some(b) = &a.btt {
+        mr = mr.btt(parse_btt(b)?);
+    }
+    let res = PermutationTest::new()
+        .iter(a.iter)
+        .seed(a.seed)
+        .exact(a.exact)
+        .run(&mr, &studies)?;
+    match a.format {
+        Format::Text => Ok(res.to_string()),
+        Format::Json => to_json(&res),
+    }
+}

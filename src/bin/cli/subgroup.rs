@@ -1,0 +1,71 @@
+//! `metan subgroup`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use metan::{MetaAnalysis, MetaError, TestKind, subgroup_analysis};
+
+use crate::common::{Format, load_studies, to_json};
+use crate::fit::parse_methods;
+
+/// Arguments of `metan subgroup`.
+#[derive(Args, Debug)]
+pub struct SubgroupArgs {
+    /// CSV file with one row per study.
+    pub csv: PathBuf,
+    /// The grouping column (its values are the subgroups).
+    #[arg(long)]
+    pub by: String,
+    /// Column of effect estimates.
+    #[arg(long, default_value = "yi")]
+    pub yi: String,
+    /// Column of sampling variances (the default, `vi`).
+    #[arg(long, conflicts_with = "sei")]
+    pub vi: Option<String>,
+    /// Column of standard errors (instead of variances).
+    #[arg(long)]
+    pub sei: Option<String>,
+    /// Column of study labels.
+    #[arg(long)]
+    pub slab: Option<String>,
+    /// tau^2 estimator (or fallback chain, e.g. REML,DL) of every subgroup and of the
+    /// common-tau^2 model.
+    #[arg(long, default_value = "REML")]
+    pub method: String,
+    /// Test: z, t, knha or adhoc.
+    #[arg(long, default_value = "z")]
+    pub test: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0)]
+    pub level: f64,
+    /// Decimals in the text output.
+    #[arg(long, default_value_t = 4)]
+    pub digits: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Runs `metan subgroup` and returns what to print.
+pub fn run(a: &SubgroupArgs) -> Result<String, MetaError> {
+    let test: TestKind = a.test.parse()?;
+    let studies = load_studies(
+        &a.csv,
+        &a.yi,
+        a.vi.as_deref(),
+        a.sei.as_deref(),
+        a.slab.as_deref(),
+        &[],
+        std::slice::from_ref(&a.by),
+    )?;
+    let ma = MetaAnalysis::new()
+        .methods(parse_methods(&a.method)?)
+        .test(test)
+        .level(a.level)
+        .digits(a.digits);
+    let fit = subgroup_analysis(&studies, &a.by, &ma)?;
+    match a.format {
+        Format::Text => Ok(fit.to_string()),
+        Format::Json => to_json(&fit),
+    }
+}
