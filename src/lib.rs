@@ -46,6 +46,7 @@ pub mod data;
 pub mod error;
 pub mod model;
 mod numeric;
+pub mod sensitivity;
 
 pub use data::Studies;
 pub use error::{MetaError, Result};

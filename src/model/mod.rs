@@ -9,7 +9,7 @@
 mod analysis;
 mod fit;
 mod heterogeneity;
-mod inference;
+pub(crate) mod inference;
 mod method;
 mod projection;
 mod tau2;
