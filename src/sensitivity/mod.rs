@@ -64,7 +64,9 @@ pub use gosh::{Gosh, GoshResult, GoshSubset};
 pub use influence::{Influence, InfluenceCutoffs, InfluenceRow, influence};
 pub use leave_one_out::{RefitRow, Refits, leave_one_out};
 pub use scenarios::{
-    OutcomeSource, Predicate, Scenario, ScenarioData, ScenarioStudy, SensitivityReport,
+    AttrValue, BackTransform, ExcludedStudy, ModelSpec, Outcome, OutcomeSource, Predicate,
+    Scenario, ScenarioData, ScenarioResult, ScenarioStudy, SensitivityReport, UsedStudy,
+    leave_out_each_flagged,
 };
 
 use crate::data::Studies;
