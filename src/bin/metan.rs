@@ -6,8 +6,14 @@ use clap::{Parser, Subcommand};
 
 #[path = "cli/common.rs"]
 mod common;
+#[path = "cli/diagnostics.rs"]
+mod diagnostics;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/gosh.rs"]
+mod gosh;
+#[path = "cli/scenarios.rs"]
+mod scenarios;
 
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
@@ -21,12 +27,27 @@ struct Cli {
 enum Command {
     /// Fit an equal- or random-effects model (metafor's rma).
     Fit(fit::FitArgs),
+    /// Leave-one-out analysis (metafor's leave1out).
+    Leave1out(diagnostics::DiagArgs),
+    /// Cumulative meta-analysis (metafor's cumul).
+    Cumul(diagnostics::CumulArgs),
+    /// Outlier and influence diagnostics (metafor's influence).
+    Influence(diagnostics::DiagArgs),
+    /// Fits to all (or random) subsets of the studies, written as CSV (metafor's gosh).
+    Gosh(gosh::GoshArgs),
+    /// Named sensitivity scenarios (outcome sources, flawed studies, drop-out) side by side.
+    Scenarios(scenarios::ScenarioArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Leave1out(args) => diagnostics::run_leave1out(&args),
+        Command::Cumul(args) => diagnostics::run_cumul(&args),
+        Command::Influence(args) => diagnostics::run_influence(&args),
+        Command::Gosh(args) => gosh::run(&args),
+        Command::Scenarios(args) => scenarios::run(&args),
     };
     match result {
         Ok(out) => {

@@ -68,6 +68,8 @@ pub use scenarios::{
     Scenario, ScenarioData, ScenarioResult, ScenarioStudy, SensitivityReport, UsedStudy,
     leave_out_each_flagged,
 };
+#[cfg(feature = "serde")]
+pub use scenarios::ScenarioSpec;
 
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
