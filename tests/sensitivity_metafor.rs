@@ -24,6 +24,9 @@ use metan::{MetaAnalysis, Method, Studies, TestKind};
 use serde_json::Value;
 
 const REL: f64 = 1e-10;
+
+type RefitGet = fn(&metan::sensitivity::RefitRow) -> f64;
+type InflGet = fn(&metan::sensitivity::InfluenceRow) -> f64;
 const ABS_NEAR_ZERO: f64 = 1e-10;
 
 fn fixture() -> Value {
@@ -95,7 +98,7 @@ fn spec(ds: &Value, method: &str, test: &str) -> MetaAnalysis {
 }
 
 fn compare_refits(w: &mut Worst, rows: &[metan::sensitivity::RefitRow], exp: &Value, ctx: &str) {
-    let fields: [(&str, fn(&metan::sensitivity::RefitRow) -> f64); 13] = [
+    let fields: [(&str, RefitGet); 13] = [
         ("estimate", |r| r.estimate),
         ("se", |r| r.se),
         ("zval", |r| r.statistic),
@@ -155,7 +158,7 @@ fn leave1out_cumul_influence_baujat_match_metafor() {
 
         let inf = influence(&sp, &s).unwrap();
         let e = &case["influence"];
-        let fields: [(&str, fn(&metan::sensitivity::InfluenceRow) -> f64); 9] = [
+        let fields: [(&str, InflGet); 9] = [
             ("rstudent", |r| r.rstudent),
             ("dffits", |r| r.dffits),
             ("cook_d", |r| r.cook_d),

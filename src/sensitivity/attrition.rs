@@ -203,7 +203,9 @@ impl MissingRule {
             MissingRule::Imor { treatment, control } => {
                 for (arm, d) in [("treatment", treatment), ("control", control)] {
                     if !(d.is_finite() && d >= 0.0) {
-                        return Err(format!("IMOR of the {arm} arm = {d}: must be finite and >= 0"));
+                        return Err(format!(
+                            "IMOR of the {arm} arm = {d}: must be finite and >= 0"
+                        ));
                     }
                 }
                 let zero = [t.events, t.non_events, k.events, k.non_events].contains(&0.0);
@@ -235,9 +237,16 @@ fn imor_arm(r: f64, f: f64, m: f64, d: f64) -> (f64, f64) {
 /// Log odds ratio and variance of a 2x2 table (`a`, `b`: events / non-events in the
 /// treatment arm; `c`, `d` in the control arm), metafor's `escalc("OR")` conventions.
 pub(crate) fn log_or_cells(a: f64, b: f64, c: f64, d: f64) -> (f64, f64) {
-    let add = if [a, b, c, d].contains(&0.0) { 0.5 } else { 0.0 };
+    let add = if [a, b, c, d].contains(&0.0) {
+        0.5
+    } else {
+        0.0
+    };
     let (a, b, c, d) = (a + add, b + add, c + add, d + add);
-    (((a * d) / (b * c)).ln(), 1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d)
+    (
+        ((a * d) / (b * c)).ln(),
+        1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d,
+    )
 }
 
 /// The attrition scenarios for a base scenario: available case, drop-outs as events, best
@@ -322,12 +331,27 @@ mod tests {
 
     #[test]
     fn imor_limits_match_imputation() {
-        let c = BinaryCounts::new(ArmCounts::new(20.0, 60.0, 20.0), ArmCounts::new(30.0, 60.0, 10.0));
+        let c = BinaryCounts::new(
+            ArmCounts::new(20.0, 60.0, 20.0),
+            ArmCounts::new(30.0, 60.0, 10.0),
+        );
         // IMOR 0 in both arms: no drop-out had the event (point estimate of ICA-0)
-        let (y0, _) = MissingRule::Imor { treatment: 0.0, control: 0.0 }.log_or(&c).unwrap();
+        let (y0, _) = MissingRule::Imor {
+            treatment: 0.0,
+            control: 0.0,
+        }
+        .log_or(&c)
+        .unwrap();
         let want = ((20.0f64 / 80.0) / (30.0 / 70.0)).ln();
         assert!((y0 - want).abs() < 1e-14);
-        assert!(MissingRule::Imor { treatment: -1.0, control: 1.0 }.log_or(&c).is_err());
+        assert!(
+            MissingRule::Imor {
+                treatment: -1.0,
+                control: 1.0
+            }
+            .log_or(&c)
+            .is_err()
+        );
         let bad = BinaryCounts::new(ArmCounts::new(0.0, 0.0, 5.0), ArmCounts::new(1.0, 1.0, 0.0));
         assert!(MissingRule::AvailableCase.log_or(&bad).is_err());
     }

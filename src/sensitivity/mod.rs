@@ -63,13 +63,13 @@ pub use cumulative::{CumulativeOrder, cumulative};
 pub use gosh::{Gosh, GoshResult, GoshSubset};
 pub use influence::{Influence, InfluenceCutoffs, InfluenceRow, influence};
 pub use leave_one_out::{RefitRow, Refits, leave_one_out};
+#[cfg(feature = "serde")]
+pub use scenarios::ScenarioSpec;
 pub use scenarios::{
     AttrValue, BackTransform, ExcludedStudy, ModelSpec, Outcome, OutcomeSource, Predicate,
     Scenario, ScenarioData, ScenarioResult, ScenarioStudy, SensitivityReport, UsedStudy,
     leave_out_each_flagged,
 };
-#[cfg(feature = "serde")]
-pub use scenarios::ScenarioSpec;
 
 use crate::data::Studies;
 use crate::error::{MetaError, Result};

@@ -395,7 +395,9 @@ impl ScenarioData {
             column: col.map(str::to_string),
             message: msg,
         };
-        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(reader);
         let headers: Vec<String> = rdr
             .headers()
             .map_err(|e| err(None, None, e.to_string()))?
@@ -403,7 +405,8 @@ impl ScenarioData {
             .map(str::to_string)
             .collect();
         let col = |n: &str| headers.iter().position(|h| h == n);
-        let study_c = col("study").ok_or_else(|| err(Some(1), Some("study"), "missing column".into()))?;
+        let study_c =
+            col("study").ok_or_else(|| err(Some(1), Some("study"), "missing column".into()))?;
         let source_c =
             col("source").ok_or_else(|| err(Some(1), Some("source"), "missing column".into()))?;
         let effect_c = (col("yi"), col("vi"));
@@ -450,9 +453,8 @@ impl ScenarioData {
             let outcome = match (effect_c, has_counts) {
                 ((Some(yc), Some(vc)), _) if num(yc)?.is_some() => {
                     let yi = num(yc)?.unwrap_or(f64::NAN);
-                    let vi = num(vc)?.ok_or_else(|| {
-                        err(Some(line), Some("vi"), "yi given without vi".into())
-                    })?;
+                    let vi = num(vc)?
+                        .ok_or_else(|| err(Some(line), Some("vi"), "yi given without vi".into()))?;
                     if !(yi.is_finite() && vi.is_finite() && vi > 0.0) {
                         return Err(err(
                             Some(line),
@@ -474,9 +476,7 @@ impl ScenarioData {
                         super::ArmCounts::new(x[0], x[1], x[2]),
                         super::ArmCounts::new(x[3], x[4], x[5]),
                     );
-                    counts
-                        .check()
-                        .map_err(|m| err(Some(line), None, m))?;
+                    counts.check().map_err(|m| err(Some(line), None, m))?;
                     Outcome::Binary(counts)
                 }
                 _ => {
@@ -683,7 +683,9 @@ impl Predicate {
         let num = |attr: &str| s.attribute(attr).and_then(AttrValue::number);
         match self {
             Predicate::All => true,
-            Predicate::Equals { attr, value } => s.attribute(attr).is_some_and(|a| a.matches(value)),
+            Predicate::Equals { attr, value } => {
+                s.attribute(attr).is_some_and(|a| a.matches(value))
+            }
             Predicate::NotEquals { attr, value } => {
                 s.attribute(attr).is_some_and(|a| !a.matches(value))
             }
@@ -1138,7 +1140,11 @@ impl fmt::Display for SensitivityReport {
             self.model.method,
             self.model.test,
             self.model.level,
-            if exp { "; estimates and CIs exponentiated" } else { "" }
+            if exp {
+                "; estimates and CIs exponentiated"
+            } else {
+                ""
+            }
         )?;
         writeln!(f)?;
         let all: Vec<&ScenarioResult> =
@@ -1186,7 +1192,29 @@ impl fmt::Display for SensitivityReport {
                 .iter()
                 .map(|u| format!("{} [{}]", u.study, u.source))
                 .collect();
-            writeln!(f, "  {n}: {}", if used.is_empty() { "none".into() } else { used.join(", ") })?;
+            writeln!(f, "  {n}:")?;
+            let mut line = String::from("   ");
+            for (i, u) in used.iter().enumerate() {
+                let item = if i + 1 < used.len() {
+                    format!(" {u},")
+                } else {
+                    format!(" {u}")
+                };
+                if line.len() + item.len() > 92 && line.len() > 3 {
+                    writeln!(f, "{line}")?;
+                    line = String::from("   ");
+                }
+                line.push_str(&item);
+            }
+            writeln!(
+                f,
+                "{}",
+                if used.is_empty() {
+                    "    none".to_string()
+                } else {
+                    line
+                }
+            )?;
             if let Some(e) = &r.error {
                 writeln!(f, "    not fitted: {e}")?;
             }
@@ -1338,13 +1366,18 @@ impl ScenarioSpec {
                         })
                     };
                     let mut made = match b.builtin.as_str() {
-                        "drop_flagged" => vec![Scenario::drop_flagged(&self.base, &need(&b.flag, "flag")?)],
+                        "drop_flagged" => {
+                            vec![Scenario::drop_flagged(&self.base, &need(&b.flag, "flag")?)]
+                        }
                         "rcts_only" => vec![Scenario::rcts_only(
                             &self.base,
                             b.attr.as_deref().unwrap_or("design"),
                             b.value.as_deref().unwrap_or("RCT"),
                         )],
-                        "source_only" => vec![Scenario::source_only(&self.base, need_src(&b.source, "source")?)],
+                        "source_only" => vec![Scenario::source_only(
+                            &self.base,
+                            need_src(&b.source, "source")?,
+                        )],
                         "paired" => vec![Scenario::paired(
                             &self.base,
                             need_src(&b.source, "source")?,
@@ -1407,21 +1440,28 @@ mod tests {
         let s = |l: &str| ScenarioStudy::new(l);
         ScenarioData::simulated(
             vec![
-                s("A").effect(OutcomeSource::Official, -0.6, 0.04)
+                s("A")
+                    .effect(OutcomeSource::Official, -0.6, 0.04)
                     .effect(OutcomeSource::Partner, -0.1, 0.05)
                     .attr("design", "RCT"),
-                s("B").effect(OutcomeSource::Official, -0.5, 0.03)
+                s("B")
+                    .effect(OutcomeSource::Official, -0.5, 0.03)
                     .attr("design", "quasi")
                     .attr("flawed", true),
-                s("C").effect(OutcomeSource::Partner, 0.05, 0.06)
+                s("C")
+                    .effect(OutcomeSource::Partner, 0.05, 0.06)
                     .effect(OutcomeSource::Couple, 0.1, 0.05)
                     .attr("design", "RCT"),
-                s("D").binary(
-                    OutcomeSource::Official,
-                    BinaryCounts::new(ArmCounts::new(10.0, 40.0, 30.0), ArmCounts::new(20.0, 40.0, 5.0)),
-                )
-                .attr("design", "quasi")
-                .attr("flawed", "yes"),
+                s("D")
+                    .binary(
+                        OutcomeSource::Official,
+                        BinaryCounts::new(
+                            ArmCounts::new(10.0, 40.0, 30.0),
+                            ArmCounts::new(20.0, 40.0, 5.0),
+                        ),
+                    )
+                    .attr("design", "quasi")
+                    .attr("flawed", "yes"),
             ],
             "toy",
         )
@@ -1437,7 +1477,11 @@ mod tests {
         let p = Scenario::new("partner, else couple")
             .sources([OutcomeSource::Partner, OutcomeSource::Couple]);
         let r = p.run(&d, &ModelSpec::default());
-        let src: Vec<String> = r.used.iter().map(|u| format!("{}:{}", u.study, u.source)).collect();
+        let src: Vec<String> = r
+            .used
+            .iter()
+            .map(|u| format!("{}:{}", u.study, u.source))
+            .collect();
         assert_eq!(src, ["A:partner", "C:partner"]);
         let r = Scenario::drop_flagged(&base, "flawed").run(&d, &ModelSpec::default());
         assert_eq!(r.k, 1);
@@ -1486,7 +1530,10 @@ mod tests {
         let none = Scenario::new("none").select(Predicate::Label { label: "Z".into() });
         let rep = SensitivityReport::run(&d, &base, &[none]).unwrap();
         assert_eq!(rep.scenarios()[0].k, 0);
-        assert_eq!(rep.scenarios()[0].error.as_deref(), Some("no studies: the data set is empty"));
+        assert_eq!(
+            rep.scenarios()[0].error.as_deref(),
+            Some("no studies: the data set is empty")
+        );
     }
 
     #[cfg(feature = "serde")]
@@ -1506,7 +1553,13 @@ mod tests {
                 OutcomeSource::Other("my source".into())
             ]
         );
-        assert_eq!(s.missing, MissingRule::Imor { treatment: 2.0, control: 1.0 });
+        assert_eq!(
+            s.missing,
+            MissingRule::Imor {
+                treatment: 2.0,
+                control: 1.0
+            }
+        );
         assert_eq!(s.model.unwrap().method, Method::DL);
         assert_eq!(s.model.unwrap().level, 95.0);
         let d = toy();

@@ -46,7 +46,9 @@ pub fn run(a: &GoshArgs) -> Result<String, MetaError> {
     let est = r.estimates();
     let (lo, hi) = est
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+            (l.min(x), h.max(x))
+        });
     Ok(format!(
         "GOSH ({} model): {} subsets of k = {} studies ({}), estimates from {lo:.4} to {hi:.4}; written to {}\n",
         r.method(),

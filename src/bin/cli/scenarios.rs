@@ -68,7 +68,11 @@ fn read(path: &PathBuf) -> Result<String, MetaError> {
 /// Runs `metan scenarios`.
 pub fn run(a: &ScenarioArgs) -> Result<String, MetaError> {
     let text = read(&a.spec)?;
-    let spec = if a.spec.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    let spec = if a
+        .spec
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         ScenarioSpec::from_json(&text)?
     } else {
         ScenarioSpec::from_toml(&text)?
