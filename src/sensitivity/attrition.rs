@@ -287,6 +287,24 @@ pub fn attrition_scenarios(base: &Scenario, imor_grid: &[(f64, f64)]) -> Vec<Sce
 ///
 /// # Errors
 /// Those of [`SensitivityReport::run`].
+///
+/// # Examples
+/// ```
+/// use metan::sensitivity::{ArmCounts, BinaryCounts, OutcomeSource, Scenario, ScenarioData, ScenarioStudy};
+/// use metan::sensitivity::attrition::attrition_report;
+/// let study = |l: &str, t: ArmCounts, c: ArmCounts| {
+///     ScenarioStudy::new(l).binary(OutcomeSource::Official, BinaryCounts::new(t, c))
+/// };
+/// let data = ScenarioData::simulated(vec![
+///     study("A", ArmCounts::new(10.0, 50.0, 30.0), ArmCounts::new(20.0, 45.0, 5.0)),
+///     study("B", ArmCounts::new(15.0, 60.0, 25.0), ArmCounts::new(25.0, 55.0, 8.0)),
+/// ], "toy");
+/// let r = attrition_report(&data, &Scenario::new("all"), &[(2.0, 1.0)])?;
+/// assert_eq!(r.scenarios().len(), 4); // ITT, best, worst, one IMOR
+/// // high drop-out in the programme arms: counting drop-outs as failures erases the benefit
+/// assert!(r.base().estimate < 0.0 && r.scenarios()[0].estimate > 0.0);
+/// # Ok::<(), metan::MetaError>(())
+/// ```
 pub fn attrition_report(
     data: &super::scenarios::ScenarioData,
     base: &Scenario,

@@ -934,6 +934,20 @@ impl Scenario {
 
 /// Built-in: one scenario per study flagged `flag`, each leaving out that study alone
 /// from the base scenario.
+///
+/// # Examples
+/// ```
+/// use metan::sensitivity::{OutcomeSource as Src, Scenario, ScenarioData, ScenarioStudy};
+/// use metan::sensitivity::leave_out_each_flagged;
+/// let data = ScenarioData::simulated(vec![
+///     ScenarioStudy::new("A").effect(Src::Official, -0.5, 0.04).attr("flawed", true),
+///     ScenarioStudy::new("B").effect(Src::Official, -0.2, 0.03),
+///     ScenarioStudy::new("C").effect(Src::Official, -0.4, 0.05).attr("flawed", true),
+/// ], "toy");
+/// let each = leave_out_each_flagged(&data, &Scenario::new("all"), "flawed");
+/// assert_eq!(each.len(), 2);
+/// assert_eq!(each[0].name, "without A (flagged flawed)");
+/// ```
 pub fn leave_out_each_flagged(data: &ScenarioData, base: &Scenario, flag: &str) -> Vec<Scenario> {
     data.studies
         .iter()
