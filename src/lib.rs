@@ -43,9 +43,11 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::nonminimal_bool)]
 
 pub mod data;
+pub mod datasets;
 pub mod error;
 pub mod model;
 mod numeric;
+pub mod plot;
 pub mod sensitivity;
 
 pub use data::Studies;

@@ -223,6 +223,12 @@ fn every_estimator_every_test_every_dataset() {
             for &field in FIELDS {
                 let theirs = num(&f[field]);
                 let mine = ours(&fit, field);
+                // metafor's GENQ interval needs the CompQuadForm package, which the fixture
+                // machine lacks (Debian ships no r-cran-compquadform): no reference here. The
+                // interval is checked by exact identities in src/model/genq_ci.rs instead.
+                if method == "GENQ" && field.contains("_ci_") && theirs.is_none() {
+                    continue;
+                }
                 match (theirs, mine) {
                     (None, None) => {}
                     (None, Some(m)) if !m.is_finite() => {}
@@ -255,10 +261,14 @@ fn every_estimator_every_test_every_dataset() {
                 }
             }
             // metafor's lb.sign / ub.sign of the Q-profile interval
+            let genq_ci_missing = method == "GENQ" && f["tau2_ci_lower"].is_null();
             for (side, theirs, mine) in [
                 ("lb", &f["tau2_ci_lb_sign"], fit.tau2_ci_signs().0),
                 ("ub", &f["tau2_ci_ub_sign"], fit.tau2_ci_signs().1),
             ] {
+                if genq_ci_missing {
+                    continue;
+                }
                 let theirs = theirs.as_str().filter(|s| !s.is_empty());
                 if theirs != mine {
                     failures.push(format!(

@@ -8,10 +8,18 @@ use clap::{Parser, Subcommand};
 mod common;
 #[path = "cli/diagnostics.rs"]
 mod diagnostics;
+#[path = "cli/escalc.rs"]
+mod escalc;
 #[path = "cli/fit.rs"]
 mod fit;
 #[path = "cli/gosh.rs"]
 mod gosh;
+#[path = "cli/plot.rs"]
+mod plot;
+#[path = "cli/pool.rs"]
+mod pool;
+#[path = "cli/raw.rs"]
+mod raw;
 #[path = "cli/scenarios.rs"]
 mod scenarios;
 
@@ -27,6 +35,18 @@ struct Cli {
 enum Command {
     /// Fit an equal- or random-effects model (metafor's rma).
     Fit(fit::FitArgs),
+    /// Compute effect sizes from raw data (metafor's escalc): CSV or JSON with yi and vi.
+    Escalc(escalc::EscalcArgs),
+    /// Pool 2x2 tables with the Mantel-Haenszel method (metafor's rma.mh).
+    Mh(pool::MhArgs),
+    /// Pool 2x2 tables with Peto's one-step odds ratio (metafor's rma.peto).
+    Peto(pool::PoolArgs),
+    /// Forest plot of a model as SVG (studies, summary diamond, prediction interval).
+    Forest(plot::ForestArgs),
+    /// Funnel plot as SVG (optionally contour-enhanced).
+    Funnel(plot::FunnelArgs),
+    /// Baujat plot as SVG (contribution to heterogeneity against influence).
+    Baujat(plot::BaujatArgs),
     /// Leave-one-out analysis (metafor's leave1out).
     Leave1out(diagnostics::DiagArgs),
     /// Cumulative meta-analysis (metafor's cumul).
@@ -43,6 +63,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit::run(&args),
+        Command::Escalc(args) => escalc::run(&args),
+        Command::Mh(args) => pool::run_mh(&args),
+        Command::Peto(args) => pool::run_peto(&args),
+        Command::Forest(args) => plot::run_forest(&args),
+        Command::Funnel(args) => plot::run_funnel(&args),
+        Command::Baujat(args) => plot::run_baujat(&args),
         Command::Leave1out(args) => diagnostics::run_leave1out(&args),
         Command::Cumul(args) => diagnostics::run_cumul(&args),
         Command::Influence(args) => diagnostics::run_influence(&args),

@@ -1,6 +1,8 @@
-//! Study data: the validated [`Studies`] container and the CSV reader.
+//! Study data: the validated [`Studies`] container, the CSV reader and effect sizes from
+//! raw data ([`effect_size`]).
 
 pub mod csv;
+pub mod effect_size;
 mod studies;
 
 pub use studies::Studies;

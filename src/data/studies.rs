@@ -1,5 +1,6 @@
 //! [`Studies`]: the validated container every analysis takes.
 
+use super::effect_size::Measure;
 use crate::error::{MetaError, Result};
 
 /// A validated set of studies: effect estimates `yi` with their sampling variances `vi`,
@@ -29,6 +30,8 @@ pub struct Studies {
     labels: Vec<String>,
     moderators: Vec<(String, Vec<f64>)>,
     attributes: Vec<(String, Vec<String>)>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    measure: Option<Measure>,
 }
 
 /// The default label of the study at zero-based `index`.
@@ -125,6 +128,7 @@ impl Studies {
             labels,
             moderators: Vec::new(),
             attributes: Vec::new(),
+            measure: None,
         }
     }
 
@@ -207,6 +211,27 @@ impl Studies {
             None => self.attributes.push((name, values)),
         }
         Ok(self)
+    }
+
+    /// Records the effect-size measure the estimates are on (set by
+    /// [`crate::data::effect_size::EffectSizeTable::into_studies`]), so that fits can be
+    /// back-transformed ([`crate::MetaFit::back_transformed`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::data::effect_size::Measure;
+    /// let s = metan::Studies::from_variances(vec![0.1], vec![0.04])?.with_measure(Measure::OR);
+    /// assert_eq!(s.measure(), Some(Measure::OR));
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn with_measure(mut self, measure: Measure) -> Self {
+        self.measure = Some(measure);
+        self
+    }
+
+    /// The effect-size measure, when known.
+    pub fn measure(&self) -> Option<Measure> {
+        self.measure
     }
 
     /// The number of studies, `k`.
@@ -298,6 +323,7 @@ impl Studies {
                 .iter()
                 .map(|(n, v)| (n.clone(), pick_s(v)))
                 .collect(),
+            measure: self.measure,
         })
     }
 
@@ -327,6 +353,7 @@ fn check_estimate(i: usize, y: f64) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]

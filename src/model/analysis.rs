@@ -1,6 +1,7 @@
 //! [`MetaAnalysis`]: the model specification (a builder), and `fit`.
 
 use super::fit::{Attempt, Convergence, FitStats, MetaFit};
+use super::genq_ci::genq_interval;
 use super::heterogeneity::{i2_h2, q_profile, q_test};
 use super::inference::{Inference, infer};
 use super::method::{Method, TestKind};
@@ -423,9 +424,22 @@ impl MetaAnalysis {
 
         // Q-profile interval (metafor's confint)
         let mut ci_t = None;
-        if self.confint && !ee && !tau2_fixed && k >= 2 && method != Method::GENQ {
+        if self.confint && !ee && !tau2_fixed && k >= 2 {
             let tau2_max = self.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2));
-            ci_t = q_profile(y, v, alpha, tau2_max);
+            ci_t = match (method, self.weights.as_deref()) {
+                (Method::GENQ, Some(a)) => genq_interval(y, v, a, alpha, tau2_max),
+                _ => q_profile(y, v, alpha, tau2_max),
+            };
+            if ci_t.is_none() {
+                warnings.push(format!(
+                    "The {} confidence interval for tau^2 could not be computed.",
+                    if method == Method::GENQ {
+                        "generalized Q"
+                    } else {
+                        "Q-profile"
+                    }
+                ));
+            }
         }
         let tr = |f: &dyn Fn(f64) -> f64| ci_t.map(|c| (f(c.tau2.0), f(c.tau2.1)));
         let tau2_ci = tr(&|t| t);
@@ -481,6 +495,7 @@ impl MetaAnalysis {
                 attempts,
             },
             warnings,
+            measure: studies.measure(),
             digits: self.digits,
         })
     }

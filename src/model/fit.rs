@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::method::{Method, TestKind};
 use super::tau2::StopReason;
+use crate::data::effect_size::{BackTransformed, Measure, Transform};
 
 /// One attempt of the fallback chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +108,9 @@ pub struct MetaFit {
     pub(crate) fit_stats: FitStats,
     pub(crate) convergence: Convergence,
     pub(crate) warnings: Vec<String>,
+    /// The effect-size measure of the studies, when known (omitted from JSON when not).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub(crate) measure: Option<Measure>,
     #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) digits: usize,
 }
@@ -253,6 +257,40 @@ impl MetaFit {
     /// Warnings metafor would have given (k = 1 test switch, extreme variance ratio, ...).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// The effect-size measure of the studies, when they recorded one
+    /// ([`crate::Studies::with_measure`]).
+    pub fn measure(&self) -> Option<Measure> {
+        self.measure
+    }
+
+    /// The pooled estimate, its confidence interval and (for random-effects models) its
+    /// prediction interval, transformed by `transform` (metafor's
+    /// `predict(res, transf = ...)`).
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::data::effect_size::Transform;
+    /// use metan::{MetaAnalysis, Studies};
+    /// let s = Studies::from_variances(vec![-0.5, -0.2, -0.9], vec![0.04, 0.02, 0.09])?;
+    /// let fit = MetaAnalysis::new().fit(&s)?;
+    /// let or = fit.transformed(Transform::Exp);
+    /// assert_eq!(or.estimate, fit.estimate().exp());
+    /// assert_eq!(or.ci_lower, fit.ci().0.exp());
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn transformed(&self, transform: Transform) -> BackTransformed {
+        BackTransformed::new(transform, self.estimate, self.ci(), self.pi())
+    }
+
+    /// [`MetaFit::transformed`] with the measure's back-transformation
+    /// ([`Measure::back_transform`]): `exp` for log ratio measures, `tanh` for Fisher's z,
+    /// the inverse logit for logits, ... `None` when the measure is unknown, or is PFT
+    /// (whose inverse needs the sample sizes: call `transformed(Transform::ipft_hm(ni))`).
+    pub fn back_transformed(&self) -> Option<BackTransformed> {
+        let t = self.measure?.back_transform()?;
+        Some(self.transformed(t))
     }
 
     /// The same fit, printed with `digits` decimals (metafor's `print(x, digits=)`).
@@ -412,8 +450,38 @@ impl fmt::Display for MetaFit {
             f,
             "Signif. codes:  0 \u{2018}***\u{2019} 0.001 \u{2018}**\u{2019} 0.01 \u{2018}*\u{2019} 0.05 \u{2018}.\u{2019} 0.1 \u{2018} \u{2019} 1"
         )?;
-        writeln!(f)
+        writeln!(f)?;
+        if let (Some(m), Some(bt)) = (self.measure, self.back_transformed()) {
+            if !bt.transform.is_identity() {
+                write_back_transformed(f, m, &bt, d)?;
+            }
+        }
+        Ok(())
     }
+}
+
+/// The back-transformed block printed after the model results when the measure is known:
+/// the layout of metafor's `print.rma.mh` (`Model Results (OR scale):`), with the
+/// prediction interval of `predict(res, transf = ...)` for random-effects models.
+pub(crate) fn write_back_transformed(
+    f: &mut fmt::Formatter<'_>,
+    measure: Measure,
+    bt: &BackTransformed,
+    d: usize,
+) -> fmt::Result {
+    writeln!(f, "Model Results ({} scale):", measure.natural_scale())?;
+    writeln!(f)?;
+    let mut cells: Vec<(&str, String)> = vec![
+        ("estimate", fcf(bt.estimate, d)),
+        ("ci.lb", fcf(bt.ci_lower, d)),
+        ("ci.ub", fcf(bt.ci_upper, d)),
+    ];
+    if let (Some(l), Some(u)) = (bt.pi_lower, bt.pi_upper) {
+        cells.push(("pi.lb", fcf(l, d)));
+        cells.push(("pi.ub", fcf(u, d)));
+    }
+    print_vector(f, &cells)?;
+    writeln!(f)
 }
 
 /// `round(df, 2)` printed as R prints a number: no trailing zeros.

@@ -4,17 +4,25 @@
 //! * `tau2` — one function per tau^2 estimator;
 //! * `inference` — the pooled estimate, its test, CI and prediction interval;
 //! * `heterogeneity` — Q, I^2, H^2 and the Q-profile interval;
-//! * `fit` — [`MetaFit`] and its metafor-style `Display`.
+//! * `fit` — [`MetaFit`] and its metafor-style `Display`;
+//! * `mh`, `peto` — pooling 2x2 tables directly: [`MantelHaenszel`] -> [`MhFit`] and
+//!   [`Peto`] -> [`PetoFit`] (metafor's `rma.mh` and `rma.peto`).
 
 mod analysis;
 mod fit;
+mod genq_ci;
 mod heterogeneity;
 pub(crate) mod inference;
 mod method;
+mod mh;
+mod peto;
 mod projection;
+mod tables;
 mod tau2;
 
 pub use analysis::MetaAnalysis;
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use method::{Method, TestKind};
+pub use mh::{MantelHaenszel, MhFit, MhMeasure};
+pub use peto::{Peto, PetoFit};
 pub use tau2::StopReason;

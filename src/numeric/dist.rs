@@ -6,6 +6,8 @@
 //! Newton steps on the log of the tail probability, so that it is accurate to a few ulps
 //! even where statrs' inverse CDFs stop at 1e-9 absolute.
 
+// Negated comparisons such as `!(df > 0.0)` are deliberate: they are also true for NaN.
+
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal, StudentsT};
 use statrs::function::gamma::{gamma_lr, gamma_ur, ln_gamma};
 

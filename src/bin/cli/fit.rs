@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use metan::data::csv::{CsvSpec, read_studies};
-use metan::{MetaAnalysis, MetaError, Method, TestKind};
+use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::data::effect_size::Measure;
+use metan::{MetaAnalysis, MetaError, Method, Studies, TestKind};
 
 use crate::common::{Format, to_json};
+use crate::raw::{Corrections, RawColumns, effect_sizes};
 
 /// Arguments of `metan fit`.
 #[derive(Args, Debug)]
@@ -33,10 +35,10 @@ pub struct FitArgs {
     #[arg(long, default_value = "z")]
     pub test: String,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
     pub level: f64,
     /// Fix tau^2 at this value instead of estimating it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
     /// Column of weights (required by GENQ).
     #[arg(long)]
@@ -47,6 +49,14 @@ pub struct FitArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Compute the effect sizes from raw columns with this measure (as `metan escalc`)
+    /// instead of reading `yi`/`vi`; the fit then reports the back-transformed estimate
+    #[arg(long)]
+    pub measure: Option<String>,
+    #[command(flatten)]
+    pub columns: RawColumns,
+    #[command(flatten)]
+    pub corrections: Corrections,
 }
 
 /// Parses a method or a comma-separated fallback chain.
@@ -58,16 +68,27 @@ pub fn parse_methods(s: &str) -> Result<Vec<Method>, MetaError> {
 pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let methods = parse_methods(&a.method)?;
     let test: TestKind = a.test.parse()?;
-    let mut spec = CsvSpec::new(a.yi.clone());
-    spec = match (&a.vi, &a.sei) {
-        (_, Some(se)) => spec.standard_errors(se.clone()),
-        (Some(v), None) => spec.variances(v.clone()),
-        (None, None) => spec.variances("vi"),
+    // with --measure: effect sizes from raw columns; studies with NA yi/vi are omitted
+    let mut kept: Option<Vec<usize>> = None;
+    let studies = match &a.measure {
+        Some(m) => {
+            let measure: Measure = m.parse()?;
+            let table = Table::from_path(&a.csv)?;
+            let labels = a
+                .slab
+                .as_deref()
+                .map(|s| table.text_column(s))
+                .transpose()?;
+            let es = effect_sizes(&table, measure, &a.columns, &a.corrections, labels)?;
+            let omitted = es.omitted().len();
+            if omitted > 0 {
+                eprintln!("metan: warning: {omitted} studies with NAs omitted from model fitting.");
+            }
+            kept = Some(es.complete());
+            es.into_studies()?
+        }
+        None => read_yi_vi(a)?,
     };
-    if let Some(l) = &a.slab {
-        spec = spec.labels(l.clone());
-    }
-    let studies = read_studies(&a.csv, &spec)?;
     let mut ma = MetaAnalysis::new()
         .methods(methods)
         .test(test)
@@ -77,12 +98,47 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
         ma = ma.tau2(t);
     }
     if let Some(w) = &a.weights {
-        let table = metan::data::csv::Table::from_path(&a.csv)?;
-        ma = ma.weights(table.numeric_column(w)?);
+        let table = Table::from_path(&a.csv)?;
+        let all = table.numeric_column(w)?;
+        ma = ma.weights(match &kept {
+            Some(idx) => idx.iter().map(|&i| all[i]).collect(),
+            None => all,
+        });
     }
     let fit = ma.fit(&studies)?;
     match a.format {
         Format::Text => Ok(fit.to_string()),
-        Format::Json => to_json(&fit),
+        Format::Json => match fit.back_transformed() {
+            // with a measure: the fit plus its back-transformed estimate and intervals
+            Some(bt) => {
+                let mut v = serde_json::to_value(&fit).map_err(|e| MetaError::Numerical {
+                    context: format!("JSON serialization: {e}"),
+                })?;
+                if let serde_json::Value::Object(m) = &mut v {
+                    m.insert(
+                        "back_transformed".into(),
+                        serde_json::to_value(bt).map_err(|e| MetaError::Numerical {
+                            context: format!("JSON serialization: {e}"),
+                        })?,
+                    );
+                }
+                to_json(&v)
+            }
+            None => to_json(&fit),
+        },
     }
+}
+
+/// Studies from the `yi` and `vi` (or `sei`) columns.
+fn read_yi_vi(a: &FitArgs) -> Result<Studies, MetaError> {
+    let mut spec = CsvSpec::new(a.yi.clone());
+    spec = match (&a.vi, &a.sei) {
+        (_, Some(se)) => spec.standard_errors(se.clone()),
+        (Some(v), None) => spec.variances(v.clone()),
+        (None, None) => spec.variances("vi"),
+    };
+    if let Some(l) = &a.slab {
+        spec = spec.labels(l.clone());
+    }
+    read_studies(&a.csv, &spec)
 }
