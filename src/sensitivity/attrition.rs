@@ -18,8 +18,9 @@
 //! [`attrition_scenarios`] builds all of them (and a grid of IMORs) as [`Scenario`]s, so that
 //! [`SensitivityReport`] shows them side by side.
 //!
-//! Log odds ratios from counts follow metafor's `escalc(measure = "OR")`: 1/2 is added to
-//! every cell of a table only when one of its cells is zero.
+//! Log odds ratios from counts come from the crate's `escalc` ([`crate::data::effect_size`],
+//! metafor's `escalc(measure = "OR")`): 1/2 is added to every cell of a table only when one
+//! of its cells is zero.
 //!
 //! # References
 //! * Higgins, J. P. T., White, I. R., & Wood, A. M. (2008). Imputation methods for missing
@@ -30,6 +31,7 @@
 //!   violence: A review of efficacy research and recent trends. *Partner Abuse*, 1, 26-44.
 
 use super::scenarios::{Scenario, SensitivityReport};
+use crate::data::effect_size::{EffectSizes, TwoByTwo, TwoByTwoMeasure};
 
 /// Counts in one arm.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -167,7 +169,7 @@ impl MissingRule {
     /// use metan::sensitivity::{ArmCounts, BinaryCounts, MissingRule};
     /// let c = BinaryCounts::new(ArmCounts::new(20.0, 60.0, 20.0), ArmCounts::new(30.0, 60.0, 10.0));
     /// let (aca, _) = MissingRule::AvailableCase.log_or(&c)?;
-    /// assert!((aca - (20.0f64 * 60.0 / (60.0 * 30.0)).ln()).abs() < 1e-15);
+    /// assert!((aca - (20.0f64 * 60.0 / (60.0 * 30.0)).ln()).abs() < 1e-14);
     /// // IMOR = 1 in both arms is missing at random: the available-case estimate
     /// let (mar, _) = MissingRule::Imor { treatment: 1.0, control: 1.0 }.log_or(&c)?;
     /// assert!((mar - aca).abs() < 1e-14);
@@ -179,7 +181,7 @@ impl MissingRule {
     pub fn log_or(&self, c: &BinaryCounts) -> Result<(f64, f64), String> {
         c.check()?;
         let (t, k) = (&c.treatment, &c.control);
-        let table = |a: f64, b: f64, cc: f64, d: f64| Ok(log_or_cells(a, b, cc, d));
+        let table = log_or_cells;
         match *self {
             MissingRule::AvailableCase => table(t.events, t.non_events, k.events, k.non_events),
             MissingRule::DropoutsAsEvents => table(
@@ -235,18 +237,20 @@ fn imor_arm(r: f64, f: f64, m: f64, d: f64) -> (f64, f64) {
 }
 
 /// Log odds ratio and variance of a 2x2 table (`a`, `b`: events / non-events in the
-/// treatment arm; `c`, `d` in the control arm), metafor's `escalc("OR")` conventions.
-pub(crate) fn log_or_cells(a: f64, b: f64, c: f64, d: f64) -> (f64, f64) {
-    let add = if [a, b, c, d].contains(&0.0) {
-        0.5
-    } else {
-        0.0
-    };
-    let (a, b, c, d) = (a + add, b + add, c + add, d + add);
-    (
-        ((a * d) / (b * c)).ln(),
-        1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d,
-    )
+/// treatment arm; `c`, `d` in the control arm), from the crate's `escalc`
+/// ([`crate::data::effect_size`], measure OR, metafor's defaults: 1/2 added to every cell of
+/// a table with a zero cell).
+pub(crate) fn log_or_cells(a: f64, b: f64, c: f64, d: f64) -> Result<(f64, f64), String> {
+    let table = [TwoByTwo::new(a, b, c, d)];
+    let es = EffectSizes::two_by_two(&table, TwoByTwoMeasure::OR)
+        .compute()
+        .map_err(|e| e.to_string())?;
+    match (es.yi()[0], es.vi()[0]) {
+        (Some(y), Some(v)) => Ok((y, v)),
+        _ => Err(format!(
+            "log odds ratio undefined for the table ({a}, {b}, {c}, {d})"
+        )),
+    }
 }
 
 /// The attrition scenarios for a base scenario: available case, drop-outs as events, best
@@ -322,11 +326,11 @@ mod tests {
 
     #[test]
     fn escalc_zero_cell_rule() {
-        let (y, v) = log_or_cells(0.0, 10.0, 5.0, 5.0);
-        assert_eq!(y, (0.5f64 * 5.5 / (10.5 * 5.5)).ln());
+        let (y, v) = log_or_cells(0.0, 10.0, 5.0, 5.0).unwrap();
+        assert!((y - (0.5f64 * 5.5 / (10.5 * 5.5)).ln()).abs() < 1e-15);
         assert!((v - (2.0 + 1.0 / 10.5 + 2.0 / 5.5)).abs() < 1e-15);
-        let (y, _) = log_or_cells(2.0, 10.0, 5.0, 5.0);
-        assert_eq!(y, (2.0f64 * 5.0 / 50.0).ln());
+        let (y, _) = log_or_cells(2.0, 10.0, 5.0, 5.0).unwrap();
+        assert!((y - (2.0f64 * 5.0 / 50.0).ln()).abs() < 1e-15);
     }
 
     /// The IMOR variance equals the delta method on `p*(p, a)` computed numerically.
