@@ -3,6 +3,9 @@
 //!
 //! Run with `cargo run --release --example sensitivity_report`.
 //!
+//! Part 1 builds a tiny toy data set here; part 2 runs the same scenarios on the project's
+//! simulated IPV evaluations (`metan::datasets::ipv`, also SIMULATED).
+//!
 //! The data are SIMULATED here, from a seeded portable generator (ChaCha8, seed 2024), so
 //! the output is the same on every platform. They are a toy, not evidence: the generating
 //! model only mimics the structure the digest describes (see `../shared/digest/README.md`):
@@ -120,5 +123,33 @@ fn main() -> Result<(), metan::MetaError> {
     let attrition = attrition_report(&data, &base, &[(2.0, 1.0), (3.0, 1.0), (2.0, 2.0)])?
         .with_back_transform(BackTransform::Exp);
     println!("{attrition}");
+
+    // Part 2: the project's SIMULATED IPV evaluations (metan::datasets::ipv).
+    let sims = metan::datasets::ipv::simulate(
+        &metan::datasets::ipv::Assumptions::default(),
+        metan::datasets::ipv::DEFAULT_SEED,
+    )?;
+    let ipv = ScenarioData::from_simulated_ipv(&sims);
+    // the base: each evaluation's own analysis (ITT with observed drop-out outcomes, or
+    // completers only where drop-outs were not followed up)
+    let base = Scenario::new("official records, as reported")
+        .sources([Src::Official])
+        .missing(metan::sensitivity::MissingRule::ObservedDropouts);
+    let scenarios = vec![
+        Scenario::source_only(&base, Src::Partner),
+        Scenario::paired(&base, Src::Official, Src::Partner),
+        Scenario::paired(&base, Src::Partner, Src::Official),
+        Scenario::drop_flagged(&base, "flawed"),
+        Scenario::rcts_only(&base, "design", "rct"),
+        base.clone()
+            .missing(metan::sensitivity::MissingRule::AvailableCase)
+            .named("official records, completers only"),
+        base.clone()
+            .missing(metan::sensitivity::MissingRule::DropoutsAsEvents)
+            .named("official records, ITT with drop-outs as re-offenders"),
+    ];
+    let report =
+        SensitivityReport::run(&ipv, &base, &scenarios)?.with_back_transform(BackTransform::Exp);
+    println!("{report}");
     Ok(())
 }

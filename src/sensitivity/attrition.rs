@@ -41,8 +41,12 @@ pub struct ArmCounts {
     pub events: f64,
     /// Completers without the event.
     pub non_events: f64,
-    /// Drop-outs (outcome unknown).
+    /// Drop-outs.
     pub dropouts: f64,
+    /// Drop-outs known to have had the event, when the study followed them up (used only
+    /// by [`MissingRule::ObservedDropouts`]; every other rule treats drop-outs as missing).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub dropout_events: Option<f64>,
 }
 
 impl ArmCounts {
@@ -52,7 +56,13 @@ impl ArmCounts {
             events,
             non_events,
             dropouts,
+            dropout_events: None,
         }
+    }
+    /// Records how many drop-outs had the event (when they were followed up).
+    pub fn with_dropout_events(mut self, events: f64) -> Self {
+        self.dropout_events = Some(events);
+        self
     }
     /// Everyone randomised: completers plus drop-outs.
     pub fn total(&self) -> f64 {
@@ -95,6 +105,13 @@ impl BinaryCounts {
                     return Err(format!("{arm} {f} = {x}: counts must be finite and >= 0"));
                 }
             }
+            if let Some(e) = c.dropout_events {
+                if !(e.is_finite() && e >= 0.0 && e <= c.dropouts) {
+                    return Err(format!(
+                        "{arm} dropout_events = {e}: must be finite, >= 0 and <= dropouts"
+                    ));
+                }
+            }
             if !(c.events + c.non_events > 0.0) {
                 return Err(format!("{arm} arm has no completers"));
             }
@@ -114,6 +131,10 @@ pub enum MissingRule {
     AvailableCase,
     /// Every drop-out counted as an event (failure), in both arms.
     DropoutsAsEvents,
+    /// Intention to treat with the drop-outs' observed outcomes in an arm that reports them
+    /// ([`ArmCounts::dropout_events`]), completers only in an arm that does not: the
+    /// analysis a study itself reports.
+    ObservedDropouts,
     /// Best case for the treatment: treatment drop-outs without, control drop-outs with the
     /// event.
     BestCase,
@@ -137,6 +158,7 @@ impl MissingRule {
         match self {
             MissingRule::AvailableCase => "available case".into(),
             MissingRule::DropoutsAsEvents => "ITT, drop-outs as events".into(),
+            MissingRule::ObservedDropouts => "as reported (observed drop-out outcomes)".into(),
             MissingRule::BestCase => "best case".into(),
             MissingRule::WorstCase => "worst case".into(),
             MissingRule::Imor { treatment, control } => {
@@ -190,6 +212,14 @@ impl MissingRule {
                 k.events + k.dropouts,
                 k.non_events,
             ),
+            MissingRule::ObservedDropouts => {
+                let cells = |a: &ArmCounts| match a.dropout_events {
+                    Some(e) => (a.events + e, a.non_events + a.dropouts - e),
+                    None => (a.events, a.non_events),
+                };
+                let ((a, b), (cc, d)) = (cells(t), cells(k));
+                table(a, b, cc, d)
+            }
             MissingRule::BestCase => table(
                 t.events,
                 t.non_events + t.dropouts,

@@ -25,7 +25,9 @@
 //!   otherwise the source falls back to a direct pass. For large k every leave-one-out tau^2
 //!   lies close to the full-data value (|x| ~ 1/k), so a handful of terms suffice: this is
 //!   what makes leave-one-out and influence O(k) for every estimator, iterative ones
-//!   included (they are warm-started at the full-data tau^2).
+//!   included: ML, REML and EB start where metafor starts (their likelihood can have several
+//!   maxima) and follow nearly the path of the full-data iterations, whose iterates are
+//!   used as series centres; PM and PMM are warm-started at the full-data tau^2.
 
 use crate::model::inference::crit_and_p;
 use crate::model::{Method, TestKind};
@@ -34,6 +36,8 @@ use crate::numeric::dist::{chisq_quantile, chisq_sf};
 /// Sums over a subset at one tau^2 (see the module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct WSums {
+    /// The centre `c` of `d = y - c`.
+    pub c: f64,
     pub n: f64,
     pub sw: f64,
     pub s2: f64,
@@ -83,6 +87,8 @@ impl WSums {
 /// Sums that do not depend on tau^2: unweighted, and with the user weights `a`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct PlainSums {
+    /// The centre `c` of `d = y - c`.
+    pub c: f64,
     pub n: f64,
     pub sd: f64,
     pub sd2: f64,
@@ -116,8 +122,6 @@ impl PlainSums {
 
 /// What the estimators and the inference need from a subset.
 pub(crate) trait Source {
-    /// The centre `c` of the estimates (`d = y - c`).
-    fn centre(&self) -> f64;
     /// Number of studies.
     fn n(&self) -> usize;
     /// Sums with `w = 1/(v + tau2)`.
@@ -156,39 +160,54 @@ impl<'a> Direct<'a> {
     }
 }
 
-impl Source for Direct<'_> {
-    fn centre(&self) -> f64 {
-        self.c
+impl Direct<'_> {
+    fn each(&self, mut f: impl FnMut(usize, f64, f64)) {
+        for (j, (&y, &v)) in self.y.iter().zip(self.v).enumerate() {
+            if Some(j) != self.skip {
+                f(j, y, v);
+            }
+        }
     }
+}
+
+impl Source for Direct<'_> {
     fn n(&self) -> usize {
         self.y.len() - usize::from(self.skip.is_some())
     }
+    /// Two passes: the weighted mean, then sums centred at it (no cancellation in `Q`).
     fn at(&self, tau2: f64) -> WSums {
-        let mut s = WSums::default();
-        for (j, (&y, &v)) in self.y.iter().zip(self.v).enumerate() {
-            if Some(j) != self.skip {
-                s.add(1.0 / (v + tau2), y - self.c, 1.0);
-            }
-        }
+        let (mut sw, mut swd) = (0.0, 0.0);
+        self.each(|_, y, v| {
+            let w = 1.0 / (v + tau2);
+            sw += w;
+            swd += w * (y - self.c);
+        });
+        let c = self.c + swd / sw;
+        let mut s = WSums {
+            c,
+            ..WSums::default()
+        };
+        self.each(|_, y, v| s.add(1.0 / (v + tau2), y - c, 1.0));
         s
     }
     fn log_det(&self, tau2: f64) -> f64 {
         let mut l = 0.0;
-        for (j, &v) in self.v.iter().enumerate() {
-            if Some(j) != self.skip {
-                l += (v + tau2).ln();
-            }
-        }
+        self.each(|_, _, v| l += (v + tau2).ln());
         l
     }
+    /// Two passes: the unweighted mean, then sums centred at it.
     fn plain(&self) -> PlainSums {
-        let mut p = PlainSums::default();
-        for (j, (&y, &v)) in self.y.iter().zip(self.v).enumerate() {
-            if Some(j) != self.skip {
-                let a = self.a.map_or(0.0, |a| a[j]);
-                p.add(y - self.c, v, a, 1.0);
-            }
-        }
+        let (mut n, mut sd) = (0.0, 0.0);
+        self.each(|_, y, _| {
+            n += 1.0;
+            sd += y - self.c;
+        });
+        let c = self.c + sd / n;
+        let mut p = PlainSums {
+            c,
+            ..PlainSums::default()
+        };
+        self.each(|j, y, v| p.add(y - c, v, self.a.map_or(0.0, |a| a[j]), 1.0));
         p
     }
 }
@@ -196,6 +215,8 @@ impl Source for Direct<'_> {
 /// Moments of the full data at one centre `tau0` (see the module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct Moments {
+    /// Centre of the estimates.
+    c: f64,
     tau0: f64,
     /// `s = min(v) + tau0`.
     s: f64,
@@ -227,6 +248,7 @@ impl Moments {
             log_det += (vj + tau0).ln();
         }
         Moments {
+            c,
             tau0,
             s,
             b,
@@ -279,6 +301,7 @@ impl Moments {
         let s = self.s;
         let s2 = s * s;
         Some(WSums {
+            c: self.c,
             n: n as f64,
             sw: t1[0] / s,
             swd: t1[1] / s,
@@ -369,9 +392,6 @@ pub(crate) struct Series<'s, 'a> {
 }
 
 impl Source for Series<'_, '_> {
-    fn centre(&self) -> f64 {
-        self.data.c
-    }
     fn n(&self) -> usize {
         self.data.y.len() - usize::from(self.skip.is_some())
     }
@@ -381,17 +401,19 @@ impl Source for Series<'_, '_> {
             .data
             .nearest(tau2)
             .and_then(|m| m.all_at(tau2, k))
-            .and_then(|mut s| match self.skip {
-                None => Some(s),
-                Some(i) => {
+            .and_then(|mut s| {
+                if let Some(i) = self.skip {
                     let w = 1.0 / (self.data.v[i] + tau2);
                     // the subtraction loses accuracy when study i dominates
                     if w > 0.5 * s.sw {
                         return None;
                     }
                     s.add(w, self.data.y[i] - self.data.c, -1.0);
-                    Some(s)
                 }
+                // sums about the full-data centre: Q and y'PPy lose digits when the subset
+                // is far more homogeneous than its distance from that centre
+                let ok = s.q() > 1e-4 * s.swd2 && s.ypp() > 1e-4 * s.s2d2;
+                ok.then_some(s)
             });
         match series {
             Some(s) => s,
@@ -408,8 +430,10 @@ impl Source for Series<'_, '_> {
         let mut p = self.data.plain;
         if let Some(i) = self.skip {
             let a = self.data.a.map_or(0.0, |a| a[i]);
-            // exact for the counts; the downdate of centred sums is well conditioned
-            p.add(self.data.y[i] - self.data.c, self.data.v[i], a, -1.0);
+            p.add(self.data.y[i] - p.c, self.data.v[i], a, -1.0);
+            if !(p.rss() > 1e-4 * p.sd2) {
+                return self.data.direct(self.skip).plain();
+            }
         }
         p
     }
@@ -445,8 +469,10 @@ fn ok(t: f64) -> Tau2Fit {
 
 /// tau^2 on the subset, by the estimator of `p` (as `MetaAnalysis::fit` computes it).
 ///
-/// `warm` is a starting value for ML/REML/EB (Fisher scoring) and PM/PMM (Newton), used in
-/// place of the Hedges start; the converged value does not depend on it.
+/// ML, REML and EB start, as metafor does, at the truncated Hedges estimate (or
+/// `tau2_init`): their likelihoods can have more than one maximum, and the start decides
+/// which one is found. `warm` is the starting value of PM/PMM (Newton's method on the
+/// monotone `Q(tau2)`, whose root is unique): any start gives the same root.
 pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit {
     let n = src.n();
     let nf = n as f64;
@@ -487,7 +513,7 @@ pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit
             let trpv = a.sav - a.sa2v / a.sa;
             ok(((qa - trpv) / trp).max(0.0))
         }
-        Method::ML | Method::REML | Method::EB => fisher(src, p, warm),
+        Method::ML | Method::REML | Method::EB => fisher(src, p, None),
         Method::PM | Method::PMM => {
             let target = if p.method == Method::PMM {
                 chisq_quantile(0.5, df)
@@ -500,6 +526,15 @@ pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit
     }
 }
 
+/// The iterates of Fisher scoring (ML/REML/EB) on `src` from its usual start: the refits of
+/// nearby subsets follow nearly the same path, so these make good series centres.
+pub(crate) fn fisher_path<S: Source>(src: &S, p: &Params) -> Vec<f64> {
+    let mut path = Vec::new();
+    let t = fisher(src, p, Some(&mut path));
+    path.push(t.tau2);
+    path
+}
+
 fn he_raw<S: Source>(src: &S) -> f64 {
     let p = src.plain();
     let nf = p.n;
@@ -509,7 +544,7 @@ fn he_raw<S: Source>(src: &S) -> f64 {
 
 /// Fisher scoring, as `model::tau2::fisher_scoring` (same steps, boundary rule and
 /// likelihood check), on a [`Source`].
-fn fisher<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit {
+fn fisher<S: Source>(src: &S, p: &Params, mut path: Option<&mut Vec<f64>>) -> Tau2Fit {
     let nf = src.n() as f64;
     let step = |tau2: f64| -> f64 {
         let s = src.at(tau2);
@@ -520,7 +555,7 @@ fn fisher<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit {
         };
         adj * p.step_adj
     };
-    let mut tau2 = match warm.or(p.tau2_init) {
+    let mut tau2 = match p.tau2_init {
         Some(t) => t,
         None => he_raw(src).max(0.0),
     };
@@ -528,6 +563,9 @@ fn fisher<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit {
     let mut it = 0;
     while it < p.max_iter {
         it += 1;
+        if let Some(path) = path.as_deref_mut() {
+            path.push(tau2);
+        }
         let mut adj = step(tau2);
         if adj.is_nan() {
             adj = 0.0;
@@ -651,13 +689,12 @@ pub(crate) fn infer<S: Source>(src: &S, p: &Params, t: Tau2Fit) -> SubFit {
         t.tau2
     };
     let s = src.at(tau2);
-    let c = src.centre();
     let rss_w = s.q();
     let (estimate, mut var) = if p.user_weights {
         let a = src.plain();
-        (c + a.sad / a.sa, (a.sa2v + tau2 * a.sa2) / (a.sa * a.sa))
+        (a.c + a.sad / a.sa, (a.sa2v + tau2 * a.sa2) / (a.sa * a.sa))
     } else {
-        (c + s.shift(), 1.0 / s.sw)
+        (s.c + s.shift(), 1.0 / s.sw)
     };
     let df = n as f64 - 1.0;
     let mut s2w = 1.0;
@@ -745,18 +782,19 @@ mod tests {
             for t in [0.0, 0.001, 0.29, 0.3, 0.31, 0.45] {
                 let a = ser.at(t);
                 let b = dir.at(t);
+                // the direct sums are centred at the subset's own mean: compare invariants
                 for (x, z) in [
                     (a.sw, b.sw),
                     (a.s2, b.s2),
                     (a.s3, b.s3),
-                    (a.swd2, b.swd2),
-                    (a.s2d2, b.s2d2),
                     (a.q(), b.q()),
                     (a.ypp(), b.ypp()),
+                    (a.trpp(), b.trpp()),
                 ] {
                     assert!((x - z).abs() <= 1e-13 * z.abs(), "{x} vs {z} at {t}");
                 }
-                assert!((a.swd - b.swd).abs() <= 1e-13 * b.sw);
+                let (m1, m2) = (a.c + a.shift(), b.c + b.shift());
+                assert!((m1 - m2).abs() <= 1e-14, "{m1} vs {m2}");
                 let (l1, l2) = (ser.log_det(t), dir.log_det(t));
                 assert!((l1 - l2).abs() <= 1e-12 * l2.abs().max(1.0));
             }

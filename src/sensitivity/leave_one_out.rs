@@ -179,8 +179,20 @@ pub(crate) fn deletion_fits(
             centres.push(t0);
         }
     }
+    if matches!(p.method, Method::ML | Method::REML | Method::EB) && p.fixed.is_none() && k > 2 {
+        // the left-out fits follow nearly the full-data path of Fisher scoring
+        let full = engine::Direct {
+            y,
+            v,
+            a: weights,
+            c: prep.fit.estimate(),
+            skip: None,
+        };
+        centres.extend(engine::fisher_path(&full, p));
+    }
+    let centres = spread(&centres, v);
     let data = SeriesData::new(y, v, weights, prep.fit.estimate(), &centres);
-    let warm = p.method.is_iterative().then_some(full_tau2);
+    let warm = matches!(p.method, Method::PM | Method::PMM).then_some(full_tau2);
     let one = |i: usize| {
         let src = data.without(Some(i));
         let t = engine::tau2(&src, p, warm);
@@ -195,6 +207,25 @@ pub(crate) fn deletion_fits(
     {
         (0..k).map(one).collect()
     }
+}
+
+/// Keeps the candidate centres that are at least 5% of `min(v) + centre` apart (at most
+/// 24): a left-out tau^2 near a centre then needs about a dozen series terms.
+fn spread(cands: &[f64], v: &[f64]) -> Vec<f64> {
+    let vmin = v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let mut out: Vec<f64> = Vec::new();
+    for &c in cands {
+        if !(c.is_finite() && c >= 0.0) || out.len() >= 24 {
+            continue;
+        }
+        if out
+            .iter()
+            .all(|&e| (c - e).abs() > 0.05 * (vmin + e.min(c)))
+        {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Leave-one-out analysis: the model refitted without each study in turn (metafor's

@@ -536,6 +536,103 @@ impl ScenarioData {
     }
 }
 
+impl ScenarioData {
+    /// The project's **SIMULATED** IPV programme evaluations ([`crate::datasets::ipv`]) as
+    /// scenario data, labelled simulated.
+    ///
+    /// Each measured outcome source (official, partner, self-report) becomes an outcome:
+    /// binary counts with drop-outs (completers with / without re-offending, drop-outs, and
+    /// the drop-outs' re-offending where the evaluation followed them up:
+    /// [`MissingRule::ObservedDropouts`] is the analysis each evaluation reports) for
+    /// studies with a comparison arm, so that every [`MissingRule`] applies; for
+    /// completer-vs-drop-out designs (no comparison group) the log odds ratio of completers
+    /// vs drop-outs, the comparison those studies report. Attributes: `design`, `flawed`,
+    /// `completer_only`, `model`, `comparison`, `region`, `income`, `country`, `year`,
+    /// `follow_up_months`, `dropout_rate` (programme arm) and `simulated`.
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::datasets::ipv;
+    /// use metan::sensitivity::{OutcomeSource, Scenario, ScenarioData, SensitivityReport};
+    /// let sims = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
+    /// let data = ScenarioData::from_simulated_ipv(&sims);
+    /// assert!(data.is_simulated());
+    /// let base = Scenario::new("official records").sources([OutcomeSource::Official]);
+    /// let partner = Scenario::source_only(&base, OutcomeSource::Partner);
+    /// let report = SensitivityReport::run(&data, &base, &[partner])?;
+    /// assert!(report.to_string().contains("SIMULATED"));
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn from_simulated_ipv(studies: &[crate::datasets::ipv::SimulatedStudy]) -> Self {
+        use crate::datasets::ipv::{Arm, ArmOutcome, Handling, Source};
+        let counts = |arm: &Arm, o: &ArmOutcome| {
+            let e = f64::from(o.completer_events);
+            let c =
+                super::ArmCounts::new(e, f64::from(arm.completers()) - e, f64::from(arm.dropouts));
+            match o.dropout_events {
+                Some(f) => c.with_dropout_events(f64::from(f)),
+                None => c,
+            }
+        };
+        let list = studies
+            .iter()
+            .map(|st| {
+                let mut s = ScenarioStudy::new(st.label.clone())
+                    .attr("design", st.design.name())
+                    .attr("flawed", st.is_flawed())
+                    .attr("completer_only", st.completer_only)
+                    .attr("model", st.model.name())
+                    .attr("comparison", st.comparison_condition.name())
+                    .attr("region", st.region.name())
+                    .attr("income", st.income.name())
+                    .attr("country", st.country.clone())
+                    .attr("year", f64::from(st.year))
+                    .attr("follow_up_months", f64::from(st.follow_up_months))
+                    .attr(
+                        "dropout_rate",
+                        f64::from(st.programme.dropouts) / f64::from(st.programme.n),
+                    )
+                    .attr("simulated", true);
+                for (src, os) in [
+                    (Source::Official, OutcomeSource::Official),
+                    (Source::Partner, OutcomeSource::Partner),
+                    (Source::SelfReport, OutcomeSource::SelfReport),
+                ] {
+                    let Some(po) = st.programme.outcome(src) else {
+                        continue;
+                    };
+                    match &st.comparison {
+                        Some(c) => {
+                            if let Some(co) = c.outcome(src) {
+                                let b = BinaryCounts::new(counts(&st.programme, po), counts(c, co));
+                                s = s.binary(os, b);
+                            }
+                        }
+                        None => {
+                            if let Some(t) = st.two_by_two(src, Handling::AvailableCase) {
+                                let (a, b, c, d) = (
+                                    f64::from(t.ai),
+                                    f64::from(t.bi),
+                                    f64::from(t.ci),
+                                    f64::from(t.di),
+                                );
+                                if let Ok((yi, vi)) = super::attrition::log_or_cells(a, b, c, d) {
+                                    s = s.effect(os, yi, vi);
+                                }
+                            }
+                        }
+                    }
+                }
+                s
+            })
+            .collect();
+        ScenarioData::simulated(
+            list,
+            "simulated IPV programme evaluations (metan::datasets::ipv)",
+        )
+    }
+}
+
 /// A selection rule on study attributes, outcome sources and labels (see the module docs
 /// for the serialized form).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -798,6 +895,11 @@ impl Scenario {
     /// Sets the model.
     pub fn model(mut self, m: ModelSpec) -> Self {
         self.model = Some(m);
+        self
+    }
+    /// Renames the scenario.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
         self
     }
     /// Sets the description.
