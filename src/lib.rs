@@ -77,6 +77,7 @@ pub mod error;
 pub mod model;
 mod numeric;
 pub mod plot;
+pub mod sensitivity;
 
 pub use data::Studies;
 pub use error::{MetaError, Result};

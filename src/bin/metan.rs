@@ -6,10 +6,14 @@ use clap::{Parser, Subcommand};
 
 #[path = "cli/common.rs"]
 mod common;
+#[path = "cli/diagnostics.rs"]
+mod diagnostics;
 #[path = "cli/escalc.rs"]
 mod escalc;
 #[path = "cli/fit.rs"]
 mod fit;
+#[path = "cli/gosh.rs"]
+mod gosh;
 #[path = "cli/permutest.rs"]
 mod permutest;
 #[path = "cli/plot.rs"]
@@ -18,6 +22,8 @@ mod plot;
 mod pool;
 #[path = "cli/raw.rs"]
 mod raw;
+#[path = "cli/scenarios.rs"]
+mod scenarios;
 #[path = "cli/subgroup.rs"]
 mod subgroup;
 
@@ -51,6 +57,16 @@ enum Command {
     Subgroup(subgroup::SubgroupArgs),
     /// Permutation test of a (meta-regression) model (metafor's permutest).
     Permutest(permutest::PermutestArgs),
+    /// Leave-one-out analysis (metafor's leave1out).
+    Leave1out(diagnostics::DiagArgs),
+    /// Cumulative meta-analysis (metafor's cumul).
+    Cumul(diagnostics::CumulArgs),
+    /// Outlier and influence diagnostics (metafor's influence).
+    Influence(diagnostics::DiagArgs),
+    /// Fits to all (or random) subsets of the studies, written as CSV (metafor's gosh).
+    Gosh(gosh::GoshArgs),
+    /// Named sensitivity scenarios (outcome sources, flawed studies, drop-out) side by side.
+    Scenarios(scenarios::ScenarioArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +81,11 @@ fn main() -> ExitCode {
         Command::Baujat(args) => plot::run_baujat(&args),
         Command::Subgroup(args) => subgroup::run(&args),
         Command::Permutest(args) => permutest::run(&args),
+        Command::Leave1out(args) => diagnostics::run_leave1out(&args),
+        Command::Cumul(args) => diagnostics::run_cumul(&args),
+        Command::Influence(args) => diagnostics::run_influence(&args),
+        Command::Gosh(args) => gosh::run(&args),
+        Command::Scenarios(args) => scenarios::run(&args),
     };
     match result {
         Ok(out) => {

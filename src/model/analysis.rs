@@ -577,3 +577,35 @@ pub(crate) fn fit_stats_design(
         aicc_reml: aicc(ll_reml, k - p),
     }
 }
+
+/// Read access for the sensitivity analyses, which refit the same specification on subsets.
+impl MetaAnalysis {
+    /// Validates the specification against `studies`; returns `alpha`.
+    pub(crate) fn checked_alpha(&self, studies: &Studies) -> Result<f64> {
+        self.validate(studies)
+    }
+    pub(crate) fn spec_test(&self) -> TestKind {
+        self.test
+    }
+    pub(crate) fn spec_fixed_tau2(&self) -> Option<f64> {
+        self.tau2
+    }
+    pub(crate) fn spec_weights(&self) -> Option<&[f64]> {
+        self.weights.as_deref()
+    }
+    pub(crate) fn spec_max_iter(&self) -> usize {
+        self.max_iter
+    }
+    pub(crate) fn spec_tol(&self) -> f64 {
+        self.tol
+    }
+    pub(crate) fn spec_step_adj(&self) -> f64 {
+        self.step_adj
+    }
+    pub(crate) fn spec_tau2_init(&self) -> Option<f64> {
+        self.tau2_init
+    }
+    pub(crate) fn spec_digits(&self) -> usize {
+        self.digits
+    }
+}

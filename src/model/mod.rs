@@ -17,7 +17,7 @@ mod anova;
 mod fit;
 mod genq_ci;
 mod heterogeneity;
-mod inference;
+pub(crate) mod inference;
 mod method;
 mod mh;
 mod permutest;

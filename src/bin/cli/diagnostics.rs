@@ -1,0 +1,157 @@
+//! `metan leave1out`, `metan cumul` and `metan influence`: the standard sensitivity
+//! diagnostics of an equal- or random-effects model (metafor's `leave1out`, `cumul` and
+//! `influence`).
+//!
+//! Text output prints metafor-like tables; `--format json` prints a JSON array with one
+//! object per study (leave1out, influence: input order; cumul: the order in which studies
+//! enter) with the fields
+//! `study, k, estimate, se, statistic, p_value, ci_lower, ci_upper, q, q_p_value, tau2, i2,
+//! h2, converged` (leave1out, cumul) or
+//! `study, rstudent, dffits, cook_d, cov_r, tau2_del, q_del, hat, weight, dfbetas,
+//! influential` (influence).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::sensitivity::{CumulativeOrder, cumulative, influence, leave_one_out};
+use metan::{MetaAnalysis, MetaError, Method, Studies, TestKind};
+
+use crate::common::{Format, to_json};
+
+/// The data and model options shared by the sensitivity subcommands.
+#[derive(Args, Debug)]
+pub struct ModelArgs {
+    /// CSV file with one row per study.
+    pub csv: PathBuf,
+    /// Column of effect estimates.
+    #[arg(long, default_value = "yi")]
+    pub yi: String,
+    /// Column of sampling variances (the default, `vi`).
+    #[arg(long, conflicts_with = "sei")]
+    pub vi: Option<String>,
+    /// Column of standard errors (instead of variances).
+    #[arg(long)]
+    pub sei: Option<String>,
+    /// Column of study labels.
+    #[arg(long)]
+    pub slab: Option<String>,
+    /// Model / tau^2 estimator: EE, FE, CE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, GENQ
+    /// (case-insensitive). A comma-separated list is a fallback chain, e.g. REML,DL; the
+    /// diagnostics refit with the estimator that produced the full fit.
+    #[arg(long, default_value = "REML")]
+    pub method: String,
+    /// Test for the pooled estimate: z, t, knha or adhoc.
+    #[arg(long, default_value = "z")]
+    pub test: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0)]
+    pub level: f64,
+    /// Fix tau^2 at this value instead of estimating it.
+    #[arg(long)]
+    pub tau2: Option<f64>,
+    /// Column of weights (required by GENQ).
+    #[arg(long)]
+    pub weights: Option<String>,
+    /// Decimals in the text output.
+    #[arg(long, default_value_t = 4)]
+    pub digits: usize,
+}
+
+impl ModelArgs {
+    /// The studies and the model specification.
+    pub fn load(&self) -> Result<(Studies, MetaAnalysis), MetaError> {
+        let methods: Vec<Method> = self
+            .method
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        let test: TestKind = self.test.parse()?;
+        let mut spec = CsvSpec::new(self.yi.clone());
+        spec = match (&self.vi, &self.sei) {
+            (_, Some(se)) => spec.standard_errors(se.clone()),
+            (Some(v), None) => spec.variances(v.clone()),
+            (None, None) => spec.variances("vi"),
+        };
+        if let Some(l) = &self.slab {
+            spec = spec.labels(l.clone());
+        }
+        let studies = read_studies(&self.csv, &spec)?;
+        let mut ma = MetaAnalysis::new()
+            .methods(methods)
+            .test(test)
+            .level(self.level)
+            .digits(self.digits);
+        if let Some(t) = self.tau2 {
+            ma = ma.tau2(t);
+        }
+        if let Some(w) = &self.weights {
+            ma = ma.weights(Table::from_path(&self.csv)?.numeric_column(w)?);
+        }
+        Ok((studies, ma))
+    }
+}
+
+/// Arguments of `metan leave1out` and `metan influence`.
+#[derive(Args, Debug)]
+pub struct DiagArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `metan cumul`.
+#[derive(Args, Debug)]
+pub struct CumulArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Numeric column giving the order in which studies enter (ties keep the input order);
+    /// default: input order.
+    #[arg(long)]
+    pub order: Option<String>,
+    /// Enter the studies with the largest `--order` values first.
+    #[arg(long, requires = "order")]
+    pub decreasing: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Runs `metan leave1out`.
+pub fn run_leave1out(a: &DiagArgs) -> Result<String, MetaError> {
+    let (s, spec) = a.model.load()?;
+    let r = leave_one_out(&spec, &s)?;
+    match a.format {
+        Format::Text => Ok(r.to_string()),
+        Format::Json => to_json(&r.rows()),
+    }
+}
+
+/// Runs `metan cumul`.
+pub fn run_cumul(a: &CumulArgs) -> Result<String, MetaError> {
+    let (s, spec) = a.model.load()?;
+    let order = match &a.order {
+        None => CumulativeOrder::Input,
+        Some(col) => CumulativeOrder::Values {
+            values: Table::from_path(&a.model.csv)?.numeric_column(col)?,
+            decreasing: a.decreasing,
+        },
+    };
+    let r = cumulative(&spec, &s, &order)?;
+    match a.format {
+        Format::Text => Ok(r.to_string()),
+        Format::Json => to_json(&r.rows()),
+    }
+}
+
+/// Runs `metan influence`.
+pub fn run_influence(a: &DiagArgs) -> Result<String, MetaError> {
+    let (s, spec) = a.model.load()?;
+    let r = influence(&spec, &s)?;
+    match a.format {
+        Format::Text => Ok(r.to_string()),
+        Format::Json => to_json(&r.rows()),
+    }
+}

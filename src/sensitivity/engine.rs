@@ -1,0 +1,811 @@
+//! The refitting engine behind every sensitivity analysis (private).
+//!
+//! Every diagnostic refits the intercept-only model of a [`MetaAnalysis`] on a subset of the
+//! studies: all but one (leave-one-out, influence, Baujat), a prefix (cumulative), or any
+//! subset (GOSH). The estimators and the inference below are written once, against a
+//! [`Source`] that delivers the few sums they need for the subset at a given tau^2:
+//!
+//! * with `w = 1/(v + tau2)` and centred estimates `d = y - c`: `sum w`, `sum w^2`,
+//!   `sum w^3`, `sum w d`, `sum w d^2`, `sum w^2 d`, `sum w^2 d^2` ([`WSums`]);
+//! * without `tau2`: the unweighted sums (Hedges, Sidik-Jonkman's start) and the sums with the
+//!   user weights `a` (GENQ, weighted estimates) ([`PlainSums`]);
+//! * `sum log(v + tau2)` for the likelihood check of ML/REML.
+//!
+//! From these, `Q = y'Py`, `y'PPy`, `tr(P)` and `tr(PP)` follow in O(1) (see
+//! `model::projection` for the closed forms). Two kinds of sources exist:
+//!
+//! * [`Direct`]: one pass over the subset's studies, O(n) per query;
+//! * [`Series`]: "all studies but one" in O(terms) per query, from moments of the full data
+//!   at a centre `tau0`. With `a_j = 1/(v_j + tau0)`, `b_j = s a_j <= 1` (`s = min v + tau0`)
+//!   and `x = (tau2 - tau0)/s`, the weights expand as
+//!   `w_j^p = (b_j/s)^p sum_n C(n+p-1, n) (-x b_j)^n`, so every sum over all studies is a
+//!   short series in the moments `B[m][r] = sum_j b_j^m d_j^r`, and the left-out study's own
+//!   term is subtracted exactly. The series is used only when it converges to below 1e-17
+//!   within the stored moments and the left-out study carries less than half the weight;
+//!   otherwise the source falls back to a direct pass. For large k every leave-one-out tau^2
+//!   lies close to the full-data value (|x| ~ 1/k), so a handful of terms suffice: this is
+//!   what makes leave-one-out and influence O(k) for every estimator, iterative ones
+//!   included: ML, REML and EB start where metafor starts (their likelihood can have several
+//!   maxima) and follow nearly the path of the full-data iterations, whose iterates are
+//!   used as series centres; PM and PMM are warm-started at the full-data tau^2.
+
+use crate::model::inference::crit_and_p;
+use crate::model::{Method, TestKind};
+use crate::numeric::dist::{chisq_quantile, chisq_sf};
+
+/// Sums over a subset at one tau^2 (see the module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct WSums {
+    /// The centre `c` of `d = y - c`.
+    pub c: f64,
+    pub n: f64,
+    pub sw: f64,
+    pub s2: f64,
+    pub s3: f64,
+    pub swd: f64,
+    pub swd2: f64,
+    pub s2d: f64,
+    pub s2d2: f64,
+}
+
+impl WSums {
+    /// `mean - c`, the weighted mean relative to the centre.
+    pub fn shift(&self) -> f64 {
+        self.swd / self.sw
+    }
+    /// `Q = y'Py = sum w (y - mean)^2`.
+    pub fn q(&self) -> f64 {
+        self.swd2 - self.swd * self.swd / self.sw
+    }
+    /// `y'PPy = sum w^2 (y - mean)^2`.
+    pub fn ypp(&self) -> f64 {
+        let m = self.shift();
+        self.s2d2 - 2.0 * m * self.s2d + m * m * self.s2
+    }
+    /// `tr(P) = sum w - sum w^2 / sum w`.
+    pub fn trp(&self) -> f64 {
+        self.sw - self.s2 / self.sw
+    }
+    /// `tr(PP) = sum w^2 - 2 sum w^3 / sum w + (sum w^2 / sum w)^2`.
+    pub fn trpp(&self) -> f64 {
+        let r = self.s2 / self.sw;
+        self.s2 - 2.0 * self.s3 / self.sw + r * r
+    }
+    fn add(&mut self, w: f64, d: f64, sign: f64) {
+        let w2 = w * w;
+        self.n += sign;
+        self.sw += sign * w;
+        self.s2 += sign * w2;
+        self.s3 += sign * w2 * w;
+        self.swd += sign * w * d;
+        self.swd2 += sign * w * d * d;
+        self.s2d += sign * w2 * d;
+        self.s2d2 += sign * w2 * d * d;
+    }
+}
+
+/// Sums that do not depend on tau^2: unweighted, and with the user weights `a`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct PlainSums {
+    /// The centre `c` of `d = y - c`.
+    pub c: f64,
+    pub n: f64,
+    pub sd: f64,
+    pub sd2: f64,
+    pub sv: f64,
+    pub sa: f64,
+    pub sa2: f64,
+    pub sad: f64,
+    pub sad2: f64,
+    pub sav: f64,
+    pub sa2v: f64,
+}
+
+impl PlainSums {
+    fn add(&mut self, d: f64, v: f64, a: f64, sign: f64) {
+        self.n += sign;
+        self.sd += sign * d;
+        self.sd2 += sign * d * d;
+        self.sv += sign * v;
+        self.sa += sign * a;
+        self.sa2 += sign * a * a;
+        self.sad += sign * a * d;
+        self.sad2 += sign * a * d * d;
+        self.sav += sign * a * v;
+        self.sa2v += sign * a * a * v;
+    }
+    /// Unweighted residual sum of squares `sum (y - mean(y))^2`.
+    fn rss(&self) -> f64 {
+        self.sd2 - self.sd * self.sd / self.n
+    }
+}
+
+/// What the estimators and the inference need from a subset.
+pub(crate) trait Source {
+    /// Number of studies.
+    fn n(&self) -> usize;
+    /// Sums with `w = 1/(v + tau2)`.
+    fn at(&self, tau2: f64) -> WSums;
+    /// `sum log(v + tau2)`.
+    fn log_det(&self, tau2: f64) -> f64;
+    /// Unweighted and user-weighted sums.
+    fn plain(&self) -> PlainSums;
+}
+
+/// A direct pass over (a subset of) gathered studies, optionally skipping one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Direct<'a> {
+    pub y: &'a [f64],
+    pub v: &'a [f64],
+    pub a: Option<&'a [f64]>,
+    pub c: f64,
+    pub skip: Option<usize>,
+}
+
+impl<'a> Direct<'a> {
+    /// All of `y`, centred at its unweighted mean.
+    pub fn new(y: &'a [f64], v: &'a [f64], a: Option<&'a [f64]>) -> Self {
+        let c = if y.is_empty() {
+            0.0
+        } else {
+            y.iter().sum::<f64>() / y.len() as f64
+        };
+        Direct {
+            y,
+            v,
+            a,
+            c,
+            skip: None,
+        }
+    }
+}
+
+impl Direct<'_> {
+    fn each(&self, mut f: impl FnMut(usize, f64, f64)) {
+        for (j, (&y, &v)) in self.y.iter().zip(self.v).enumerate() {
+            if Some(j) != self.skip {
+                f(j, y, v);
+            }
+        }
+    }
+}
+
+impl Source for Direct<'_> {
+    fn n(&self) -> usize {
+        self.y.len() - usize::from(self.skip.is_some())
+    }
+    /// Two passes: the weighted mean, then sums centred at it (no cancellation in `Q`).
+    fn at(&self, tau2: f64) -> WSums {
+        let (mut sw, mut swd) = (0.0, 0.0);
+        self.each(|_, y, v| {
+            let w = 1.0 / (v + tau2);
+            sw += w;
+            swd += w * (y - self.c);
+        });
+        let c = self.c + swd / sw;
+        let mut s = WSums {
+            c,
+            ..WSums::default()
+        };
+        self.each(|_, y, v| s.add(1.0 / (v + tau2), y - c, 1.0));
+        s
+    }
+    fn log_det(&self, tau2: f64) -> f64 {
+        let mut l = 0.0;
+        self.each(|_, _, v| l += (v + tau2).ln());
+        l
+    }
+    /// Two passes: the unweighted mean, then sums centred at it.
+    fn plain(&self) -> PlainSums {
+        let (mut n, mut sd) = (0.0, 0.0);
+        self.each(|_, y, _| {
+            n += 1.0;
+            sd += y - self.c;
+        });
+        let c = self.c + sd / n;
+        let mut p = PlainSums {
+            c,
+            ..PlainSums::default()
+        };
+        self.each(|j, y, v| p.add(y - c, v, self.a.map_or(0.0, |a| a[j]), 1.0));
+        p
+    }
+}
+
+/// Moments of the full data at one centre `tau0` (see the module docs).
+#[derive(Debug, Clone)]
+pub(crate) struct Moments {
+    /// Centre of the estimates.
+    c: f64,
+    tau0: f64,
+    /// `s = min(v) + tau0`.
+    s: f64,
+    /// `B[m] = [sum b^m, sum b^m d, sum b^m d^2]`, `m = 0..=MAX_M`.
+    b: Vec<[f64; 3]>,
+    /// `sum log(v + tau0)`.
+    log_det: f64,
+}
+
+/// Highest moment stored: series of up to `MAX_M - 3` terms.
+const MAX_M: usize = 64;
+
+impl Moments {
+    pub fn new(y: &[f64], v: &[f64], c: f64, tau0: f64) -> Self {
+        let vmin = v.iter().cloned().fold(f64::INFINITY, f64::min);
+        let s = vmin + tau0;
+        let mut b = vec![[0.0; 3]; MAX_M + 1];
+        let mut log_det = 0.0;
+        for (&yj, &vj) in y.iter().zip(v) {
+            let bj = s / (vj + tau0);
+            let d = yj - c;
+            let mut p = 1.0;
+            for m in b.iter_mut() {
+                m[0] += p;
+                m[1] += p * d;
+                m[2] += p * d * d;
+                p *= bj;
+            }
+            log_det += (vj + tau0).ln();
+        }
+        Moments {
+            c,
+            tau0,
+            s,
+            b,
+            log_det,
+        }
+    }
+
+    /// Number of terms for `|x|`: the smallest `N` with `C(N+2, 2) |x|^N < 1e-17`
+    /// (`None` when more than the stored moments would be needed).
+    fn terms(x: f64) -> Option<usize> {
+        let ax = x.abs();
+        if ax == 0.0 {
+            return Some(1);
+        }
+        if !(ax < 0.9) {
+            return None;
+        }
+        let mut pw = 1.0;
+        for n in 1..=(MAX_M - 3) {
+            pw *= ax;
+            let c = ((n + 1) * (n + 2)) as f64 / 2.0;
+            if c * pw < 1e-17 {
+                return Some(n + 1);
+            }
+        }
+        None
+    }
+
+    /// Sums over all studies at `tau2`, or `None` when the series is too long.
+    fn all_at(&self, tau2: f64, n: usize) -> Option<WSums> {
+        let x = (tau2 - self.tau0) / self.s;
+        let nt = Self::terms(x)?;
+        let mut t1 = [0.0; 3];
+        let mut t2 = [0.0; 3];
+        let mut t3 = 0.0;
+        let mut pw = 1.0; // (-x)^i
+        for i in 0..nt {
+            let fi = i as f64;
+            let b1 = &self.b[i + 1];
+            let b2 = &self.b[i + 2];
+            let c2 = (fi + 1.0) * pw;
+            let c3 = (fi + 1.0) * (fi + 2.0) / 2.0 * pw;
+            for r in 0..3 {
+                t1[r] += pw * b1[r];
+                t2[r] += c2 * b2[r];
+            }
+            t3 += c3 * self.b[i + 3][0];
+            pw *= -x;
+        }
+        let s = self.s;
+        let s2 = s * s;
+        Some(WSums {
+            c: self.c,
+            n: n as f64,
+            sw: t1[0] / s,
+            swd: t1[1] / s,
+            swd2: t1[2] / s,
+            s2: t2[0] / s2,
+            s2d: t2[1] / s2,
+            s2d2: t2[2] / s2,
+            s3: t3 / (s2 * s),
+        })
+    }
+
+    fn log_det_at(&self, tau2: f64) -> Option<f64> {
+        let x = (tau2 - self.tau0) / self.s;
+        let nt = Self::terms(x)?;
+        let mut l = 0.0;
+        let mut pw = 1.0;
+        for i in 1..=nt {
+            pw *= x;
+            let sign = if i % 2 == 1 { 1.0 } else { -1.0 };
+            l += sign * pw / i as f64 * self.b[i][0];
+        }
+        Some(self.log_det + l)
+    }
+}
+
+/// Full data with their moment tables: the parent of the leave-one-out [`Series`] sources.
+#[derive(Debug, Clone)]
+pub(crate) struct SeriesData<'a> {
+    pub y: &'a [f64],
+    pub v: &'a [f64],
+    pub a: Option<&'a [f64]>,
+    pub c: f64,
+    tables: Vec<Moments>,
+    plain: PlainSums,
+}
+
+impl<'a> SeriesData<'a> {
+    /// Tables at each of `centres` (e.g. 0 and the full-data tau^2).
+    pub fn new(y: &'a [f64], v: &'a [f64], a: Option<&'a [f64]>, c: f64, centres: &[f64]) -> Self {
+        let tables = centres.iter().map(|&t| Moments::new(y, v, c, t)).collect();
+        let plain = Direct {
+            y,
+            v,
+            a,
+            c,
+            skip: None,
+        }
+        .plain();
+        SeriesData {
+            y,
+            v,
+            a,
+            c,
+            tables,
+            plain,
+        }
+    }
+
+    /// The source "all studies but `skip`" (`None`: all studies).
+    pub fn without(&self, skip: Option<usize>) -> Series<'_, 'a> {
+        Series { data: self, skip }
+    }
+
+    fn nearest(&self, tau2: f64) -> Option<&Moments> {
+        self.tables.iter().min_by(|p, q| {
+            let dp = ((tau2 - p.tau0) / p.s).abs();
+            let dq = ((tau2 - q.tau0) / q.s).abs();
+            dp.total_cmp(&dq)
+        })
+    }
+
+    fn direct(&self, skip: Option<usize>) -> Direct<'a> {
+        Direct {
+            y: self.y,
+            v: self.v,
+            a: self.a,
+            c: self.c,
+            skip,
+        }
+    }
+}
+
+/// "All studies but one" from moment series, with an exact direct fallback.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Series<'s, 'a> {
+    data: &'s SeriesData<'a>,
+    skip: Option<usize>,
+}
+
+impl Source for Series<'_, '_> {
+    fn n(&self) -> usize {
+        self.data.y.len() - usize::from(self.skip.is_some())
+    }
+    fn at(&self, tau2: f64) -> WSums {
+        let k = self.data.y.len();
+        let series = self
+            .data
+            .nearest(tau2)
+            .and_then(|m| m.all_at(tau2, k))
+            .and_then(|mut s| {
+                if let Some(i) = self.skip {
+                    let w = 1.0 / (self.data.v[i] + tau2);
+                    // the subtraction loses accuracy when study i dominates
+                    if w > 0.5 * s.sw {
+                        return None;
+                    }
+                    s.add(w, self.data.y[i] - self.data.c, -1.0);
+                }
+                // sums about the full-data centre: Q and y'PPy lose digits when the subset
+                // is far more homogeneous than its distance from that centre
+                let ok = s.q() > 1e-4 * s.swd2 && s.ypp() > 1e-4 * s.s2d2;
+                ok.then_some(s)
+            });
+        match series {
+            Some(s) => s,
+            None => self.data.direct(self.skip).at(tau2),
+        }
+    }
+    fn log_det(&self, tau2: f64) -> f64 {
+        match self.data.nearest(tau2).and_then(|m| m.log_det_at(tau2)) {
+            Some(l) => l - self.skip.map_or(0.0, |i| (self.data.v[i] + tau2).ln()),
+            None => self.data.direct(self.skip).log_det(tau2),
+        }
+    }
+    fn plain(&self) -> PlainSums {
+        let mut p = self.data.plain;
+        if let Some(i) = self.skip {
+            let a = self.data.a.map_or(0.0, |a| a[i]);
+            p.add(self.data.y[i] - p.c, self.data.v[i], a, -1.0);
+            if !(p.rss() > 1e-4 * p.sd2) {
+                return self.data.direct(self.skip).plain();
+            }
+        }
+        p
+    }
+}
+
+/// Everything the estimators need from the specification.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Params {
+    pub method: Method,
+    pub test: TestKind,
+    pub alpha: f64,
+    pub fixed: Option<f64>,
+    pub user_weights: bool,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub step_adj: f64,
+    pub tau2_init: Option<f64>,
+}
+
+/// A tau^2 estimate on a subset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Tau2Fit {
+    pub tau2: f64,
+    pub converged: bool,
+}
+
+fn ok(t: f64) -> Tau2Fit {
+    Tau2Fit {
+        tau2: t,
+        converged: t.is_finite(),
+    }
+}
+
+/// tau^2 on the subset, by the estimator of `p` (as `MetaAnalysis::fit` computes it).
+///
+/// ML, REML and EB start, as metafor does, at the truncated Hedges estimate (or
+/// `tau2_init`): their likelihoods can have more than one maximum, and the start decides
+/// which one is found. `warm` is the starting value of PM/PMM (Newton's method on the
+/// monotone `Q(tau2)`, whose root is unique): any start gives the same root.
+pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit {
+    let n = src.n();
+    let nf = n as f64;
+    if p.method.is_equal_effects() {
+        return ok(0.0);
+    }
+    if n <= 1 {
+        return ok(p.fixed.unwrap_or(0.0));
+    }
+    if let Some(t) = p.fixed {
+        return ok(t);
+    }
+    let df = nf - 1.0;
+    match p.method {
+        Method::DL => {
+            let s = src.at(0.0);
+            ok(((s.q() - df) / s.trp()).max(0.0))
+        }
+        Method::HE => ok(he_raw(src).max(0.0)),
+        Method::HS | Method::HSk => {
+            let s = src.at(0.0);
+            let f = if p.method == Method::HSk {
+                nf / df
+            } else {
+                1.0
+            };
+            ok(((f * s.q() - nf) / s.sw).max(0.0))
+        }
+        Method::SJ => {
+            let t0 = p.tau2_init.unwrap_or_else(|| src.plain().rss() / nf);
+            let s = src.at(t0);
+            ok((t0 * s.q() / df).max(0.0))
+        }
+        Method::GENQ => {
+            let a = src.plain();
+            let qa = a.sad2 - a.sad * a.sad / a.sa;
+            let trp = a.sa - a.sa2 / a.sa;
+            let trpv = a.sav - a.sa2v / a.sa;
+            ok(((qa - trpv) / trp).max(0.0))
+        }
+        Method::ML | Method::REML | Method::EB => fisher(src, p, None),
+        Method::PM | Method::PMM => {
+            let target = if p.method == Method::PMM {
+                chisq_quantile(0.5, df)
+            } else {
+                df
+            };
+            pm_newton(src, p, target, warm)
+        }
+        _ => ok(0.0),
+    }
+}
+
+/// The iterates of Fisher scoring (ML/REML/EB) on `src` from its usual start: the refits of
+/// nearby subsets follow nearly the same path, so these make good series centres.
+pub(crate) fn fisher_path<S: Source>(src: &S, p: &Params) -> Vec<f64> {
+    let mut path = Vec::new();
+    let t = fisher(src, p, Some(&mut path));
+    path.push(t.tau2);
+    path
+}
+
+fn he_raw<S: Source>(src: &S) -> f64 {
+    let p = src.plain();
+    let nf = p.n;
+    // W = I: Q = RSS, tr(PV) = (1 - 1/n) sum v
+    (p.rss() - p.sv * (1.0 - 1.0 / nf)) / (nf - 1.0)
+}
+
+/// Fisher scoring, as `model::tau2::fisher_scoring` (same steps, boundary rule and
+/// likelihood check), on a [`Source`].
+fn fisher<S: Source>(src: &S, p: &Params, mut path: Option<&mut Vec<f64>>) -> Tau2Fit {
+    let nf = src.n() as f64;
+    let step = |tau2: f64| -> f64 {
+        let s = src.at(tau2);
+        let adj = match p.method {
+            Method::ML => (s.ypp() - s.sw) / s.s2,
+            Method::REML => (s.ypp() - s.trp()) / s.trpp(),
+            _ => (s.q() * nf / (nf - 1.0) - nf) / s.sw,
+        };
+        adj * p.step_adj
+    };
+    let mut tau2 = match p.tau2_init {
+        Some(t) => t,
+        None => he_raw(src).max(0.0),
+    };
+    let mut converged = false;
+    let mut it = 0;
+    while it < p.max_iter {
+        it += 1;
+        if let Some(path) = path.as_deref_mut() {
+            path.push(tau2);
+        }
+        let mut adj = step(tau2);
+        if adj.is_nan() {
+            adj = 0.0;
+        }
+        if !adj.is_finite() {
+            break;
+        }
+        if tau2 + adj < 0.0 {
+            let at_zero = if tau2 == 0.0 { adj } else { step(0.0) };
+            if at_zero <= 0.0 {
+                tau2 = 0.0;
+                converged = true;
+                break;
+            }
+            while tau2 + adj < 0.0 {
+                adj /= 2.0;
+            }
+        }
+        let new = tau2 + adj;
+        let change = (new - tau2).abs();
+        tau2 = new;
+        if change <= p.tol * tau2.abs() || change == 0.0 {
+            converged = true;
+            break;
+        }
+    }
+    if converged && tau2 > 0.0 && p.method != Method::EB {
+        let reml = p.method == Method::REML;
+        let kernel = |t: f64| {
+            let s = src.at(t);
+            -0.5 * src.log_det(t) - 0.5 * s.q() - if reml { 0.5 * s.sw.ln() } else { 0.0 }
+        };
+        let ll = kernel(tau2);
+        let ll0 = kernel(0.0);
+        if ll0 - ll > 1e-12 * (1.0 + ll.abs()) {
+            tau2 = 0.0;
+        }
+    }
+    Tau2Fit {
+        tau2,
+        converged: converged && tau2.is_finite(),
+    }
+}
+
+/// The `tau2 >= 0` with `Q(tau2) = target` (0 when `Q(0) < target`), by Newton's method
+/// (`dQ/dtau2 = -y'PPy`) safeguarded by bisection.
+fn pm_newton<S: Source>(src: &S, p: &Params, target: f64, warm: Option<f64>) -> Tau2Fit {
+    let f0 = src.at(0.0).q() - target;
+    if !f0.is_finite() {
+        return Tau2Fit {
+            tau2: f64::NAN,
+            converged: false,
+        };
+    }
+    if f0 <= 0.0 {
+        return ok(0.0);
+    }
+    let tol = p.tol.min(1e-14);
+    let mut lo = 0.0_f64;
+    let mut hi = f64::INFINITY;
+    let mut t = warm.filter(|w| w.is_finite() && *w > 0.0).unwrap_or(0.0);
+    for _ in 0..p.max_iter.max(200) {
+        let s = src.at(t);
+        let f = s.q() - target;
+        if f == 0.0 {
+            return ok(t);
+        }
+        if f > 0.0 {
+            lo = lo.max(t);
+        } else {
+            hi = hi.min(t);
+        }
+        let slope = s.ypp();
+        let mut next = t + f / slope;
+        if !(next.is_finite() && next > lo && next < hi) {
+            next = if hi.is_finite() {
+                0.5 * (lo + hi)
+            } else {
+                2.0 * lo.max(1.0)
+            };
+        }
+        let change = (next - t).abs();
+        t = next;
+        if change <= tol * t || (hi.is_finite() && hi - lo <= tol * hi) {
+            return ok(t);
+        }
+    }
+    Tau2Fit {
+        tau2: t,
+        converged: false,
+    }
+}
+
+/// The model on a subset: pooled estimate, its inference and heterogeneity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SubFit {
+    pub n: usize,
+    pub tau2: f64,
+    pub converged: bool,
+    pub estimate: f64,
+    pub se: f64,
+    /// `se^2` (metafor's `vb`, including the Knapp-Hartung factor).
+    pub vb: f64,
+    pub s2w: f64,
+    pub statistic: f64,
+    pub p_value: f64,
+    pub ci: (f64, f64),
+    pub q: f64,
+    pub q_p_value: f64,
+    pub i2: f64,
+    pub h2: f64,
+}
+
+/// Estimate and inference on the subset for a given tau^2 (as `model::inference::infer`).
+pub(crate) fn infer<S: Source>(src: &S, p: &Params, t: Tau2Fit) -> SubFit {
+    let n = src.n();
+    let test = if n == 1 { TestKind::Z } else { p.test };
+    let tau2 = if p.method.is_equal_effects() {
+        0.0
+    } else {
+        t.tau2
+    };
+    let s = src.at(tau2);
+    let rss_w = s.q();
+    let (estimate, mut var) = if p.user_weights {
+        let a = src.plain();
+        (a.c + a.sad / a.sa, (a.sa2v + tau2 * a.sa2) / (a.sa * a.sa))
+    } else {
+        (s.c + s.shift(), 1.0 / s.sw)
+    };
+    let df = n as f64 - 1.0;
+    let mut s2w = 1.0;
+    if matches!(test, TestKind::Knha | TestKind::Adhoc) {
+        s2w = if rss_w <= f64::EPSILON {
+            0.0
+        } else {
+            rss_w / df
+        };
+        if test == TestKind::Adhoc && s2w < 1.0 {
+            s2w = 1.0;
+        }
+    }
+    var *= s2w;
+    let se = var.sqrt();
+    let statistic = estimate / se;
+    let (crit, p_value) = crit_and_p(test, statistic, df, p.alpha);
+    let (q, q_p_value, i2, h2) = heterogeneity(src, p.method.is_equal_effects(), tau2, &s);
+    SubFit {
+        n,
+        tau2,
+        converged: t.converged,
+        estimate,
+        se,
+        vb: var,
+        s2w,
+        statistic,
+        p_value,
+        ci: (estimate - crit * se, estimate + crit * se),
+        q,
+        q_p_value,
+        i2,
+        h2,
+    }
+}
+
+/// Cochran's Q, its p-value, I^2 and H^2 (metafor's definitions) on the subset.
+pub(crate) fn heterogeneity<S: Source>(
+    src: &S,
+    ee: bool,
+    tau2: f64,
+    at_tau2: &WSums,
+) -> (f64, f64, f64, f64) {
+    let n = src.n();
+    if n <= 1 {
+        return (0.0, 1.0, 0.0, 1.0);
+    }
+    let df = n as f64 - 1.0;
+    let s0 = if tau2 == 0.0 { *at_tau2 } else { src.at(0.0) };
+    let q = s0.q().max(0.0);
+    let qp = chisq_sf(q, df);
+    if ee {
+        (q, qp, (100.0 * (q - df) / q).max(0.0), q / df)
+    } else {
+        let vt = df / s0.trp();
+        (q, qp, 100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn data(k: usize) -> (Vec<f64>, Vec<f64>) {
+        let mut y = Vec::new();
+        let mut v = Vec::new();
+        for i in 0..k {
+            let f = i as f64;
+            y.push(((f * 1.7).sin() * 0.8 + 0.2 * (f * 0.3).cos()) * 0.9);
+            v.push(0.02 + 0.3 * ((f * 2.3).cos() + 1.0) / 2.0);
+        }
+        (y, v)
+    }
+
+    /// The series sums equal direct sums, for every study left out, at several tau^2.
+    #[test]
+    fn series_matches_direct() {
+        let (y, v) = data(200);
+        let c = 0.1;
+        let sd = SeriesData::new(&y, &v, None, c, &[0.0, 0.3]);
+        for skip in [None, Some(0), Some(17), Some(199)] {
+            let ser = sd.without(skip);
+            let dir = sd.direct(skip);
+            for t in [0.0, 0.001, 0.29, 0.3, 0.31, 0.45] {
+                let a = ser.at(t);
+                let b = dir.at(t);
+                // the direct sums are centred at the subset's own mean: compare invariants
+                for (x, z) in [
+                    (a.sw, b.sw),
+                    (a.s2, b.s2),
+                    (a.s3, b.s3),
+                    (a.q(), b.q()),
+                    (a.ypp(), b.ypp()),
+                    (a.trpp(), b.trpp()),
+                ] {
+                    assert!((x - z).abs() <= 1e-13 * z.abs(), "{x} vs {z} at {t}");
+                }
+                let (m1, m2) = (a.c + a.shift(), b.c + b.shift());
+                assert!((m1 - m2).abs() <= 1e-14, "{m1} vs {m2}");
+                let (l1, l2) = (ser.log_det(t), dir.log_det(t));
+                assert!((l1 - l2).abs() <= 1e-12 * l2.abs().max(1.0));
+            }
+        }
+    }
+
+    #[test]
+    fn term_counts() {
+        assert_eq!(Moments::terms(0.0), Some(1));
+        assert!(Moments::terms(0.95).is_none());
+        let n = Moments::terms(1e-3).unwrap();
+        assert!((5..=8).contains(&n), "{n}");
+    }
+}

@@ -1,0 +1,445 @@
+//! GOSH: the model fitted to (many) subsets of the studies (metafor's `gosh`).
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use super::engine::{self, Direct, Params};
+use super::prepare;
+use crate::data::Studies;
+use crate::error::{MetaError, Result};
+use crate::model::{MetaAnalysis, Method};
+
+/// Largest k for which all `2^k - 1` subsets are fitted by default.
+const EXHAUSTIVE_MAX_K: usize = 20;
+/// Number of random subsets drawn by default beyond that (metafor's default, 10^6).
+const DEFAULT_SAMPLE: usize = 1_000_000;
+/// Subsets per parallel work unit.
+const CHUNK: usize = 4096;
+
+/// GOSH ("graphical display of study heterogeneity") specification: a builder.
+///
+/// By default every non-empty subset is fitted when k <= 20 (`2^k - 1` fits; metafor fits
+/// them all up to 10^6); beyond that, or when [`Gosh::max_subsets`] is smaller than
+/// `2^k - 1`, that many random subsets are drawn: each study enters a subset with
+/// probability 1/2, empty subsets are redrawn (the distribution metafor samples from).
+/// Subset `s` is drawn from its own ChaCha8 stream (`seed`, stream `s`), so the result does
+/// not depend on the number of threads.
+///
+/// # Examples
+/// ```
+/// use metan::{MetaAnalysis, Method, Studies};
+/// use metan::sensitivity::Gosh;
+/// let s = Studies::from_variances(vec![0.1, 0.5, 0.3, 0.9], vec![0.01, 0.02, 0.015, 0.03])?;
+/// let g = Gosh::new().run(&MetaAnalysis::new().method(Method::DL), &s)?;
+/// assert_eq!(g.len(), 15);
+/// assert!(g.is_exhaustive());
+/// let all = g.subset(14); // the last subset holds every study
+/// assert_eq!(all.members, vec![0, 1, 2, 3]);
+/// # Ok::<(), metan::MetaError>(())
+/// ```
+///
+/// # References
+/// Olkin, I., Dahabreh, I. J., & Trikalinos, T. A. (2012). GOSH - a graphical display of
+/// study heterogeneity. *Research Synthesis Methods*, 3, 214-223.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Gosh {
+    max_subsets: Option<usize>,
+    seed: u64,
+}
+
+/// One fitted subset.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct GoshSubset {
+    /// Zero-based indices of the studies in the subset, ascending.
+    pub members: Vec<usize>,
+    /// Number of studies.
+    pub k: usize,
+    /// Pooled estimate.
+    pub estimate: f64,
+    /// tau^2 (0 for equal-effects models).
+    pub tau2: f64,
+    /// I^2 (percent).
+    pub i2: f64,
+    /// H^2.
+    pub h2: f64,
+    /// Cochran's Q.
+    pub q: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+struct Out {
+    k: u32,
+    estimate: f64,
+    tau2: f64,
+    i2: f64,
+    h2: f64,
+    q: f64,
+}
+
+/// The fitted subsets of a [`Gosh`] run.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct GoshResult {
+    labels: Vec<String>,
+    method: Method,
+    exhaustive: bool,
+    seed: u64,
+    /// Membership bits of sampled subsets (`words` u64 per subset); empty when exhaustive
+    /// (subset `s` is then the bit mask `s + 1`).
+    words: usize,
+    members: Vec<u64>,
+    out: Vec<Out>,
+}
+
+impl Gosh {
+    /// All subsets up to k = 20, 10^6 random subsets beyond; seed 0.
+    pub fn new() -> Self {
+        Gosh::default()
+    }
+    /// At most this many subsets: all of them when `2^k - 1 <= n`, else `n` random ones.
+    pub fn max_subsets(mut self, n: usize) -> Self {
+        self.max_subsets = Some(n);
+        self
+    }
+    /// Seed of the random subsets.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Fits every subset with the specification's estimator.
+    ///
+    /// # Formula
+    /// Each subset is fitted like [`MetaAnalysis::fit`] (estimate, tau^2, Q, I^2, H^2). As in
+    /// metafor, equal-effects and DerSimonian-Laird fits without user weights or a fixed
+    /// tau^2 use the closed forms `I2 = max(0, 100 (Q - df)/Q)` and `H2 = Q/df` (so H^2 is
+    /// below 1 when Q < df); a subset of one study has Q = 0, I^2 = 0, H^2 = 1. These fits
+    /// need one pass (two when tau^2 > 0) over the subset's studies with a numerically
+    /// stable running weighted mean (West 1979), and no allocation. Other estimators refit
+    /// each subset.
+    ///
+    /// # Errors
+    /// Those of [`MetaAnalysis::fit`], [`MetaError::TooFewStudies`] for k < 2 and
+    /// [`MetaError::InvalidOption`] for `max_subsets = 0`.
+    pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<GoshResult> {
+        let prep = prepare(spec, studies, 2, "GOSH")?;
+        let k = studies.k();
+        if self.max_subsets == Some(0) {
+            return Err(MetaError::invalid_option(
+                "max_subsets",
+                0,
+                "must be at least 1",
+            ));
+        }
+        let total = if k < 64 { Some((1u64 << k) - 1) } else { None };
+        let exhaustive = match (self.max_subsets, total) {
+            (None, Some(_)) => k <= EXHAUSTIVE_MAX_K,
+            (Some(m), Some(t)) => t <= m as u64,
+            (_, None) => false,
+        };
+        let n = match (exhaustive, total) {
+            (true, Some(t)) => t as usize,
+            _ => self.max_subsets.unwrap_or(DEFAULT_SAMPLE),
+        };
+        let words = if exhaustive { 0 } else { k.div_ceil(64) };
+        let p = &prep.params;
+        let fast = matches!(p.method, Method::EE | Method::FE | Method::CE | Method::DL)
+            && !p.user_weights
+            && p.fixed.is_none();
+        let ctx = Ctx {
+            y: studies.yi(),
+            v: studies.vi(),
+            wv: studies.vi().iter().map(|v| 1.0 / v).collect(),
+            a: spec.spec_weights(),
+            p,
+            dl: p.method == Method::DL,
+            fast,
+            k,
+            seed: self.seed,
+        };
+        let mut out = vec![Out::default(); n];
+        let mut members = vec![0u64; n * words];
+        let chunk_words = CHUNK * words;
+        let work = |c: usize, outs: &mut [Out], mem: &mut [u64]| {
+            let mut scratch = Scratch::default();
+            let mut mask = [0u64; 1];
+            for (o, out) in outs.iter_mut().enumerate() {
+                let s = c * CHUNK + o;
+                let bits: &[u64] = if exhaustive {
+                    mask[0] = s as u64 + 1;
+                    &mask
+                } else {
+                    let m = &mut mem[o * words..(o + 1) * words];
+                    ctx.draw(s as u64, m);
+                    m
+                };
+                *out = ctx.fit(bits, &mut scratch);
+            }
+        };
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            if exhaustive {
+                out.par_chunks_mut(CHUNK)
+                    .enumerate()
+                    .for_each(|(c, o)| work(c, o, &mut []));
+            } else {
+                out.par_chunks_mut(CHUNK)
+                    .zip(members.par_chunks_mut(chunk_words))
+                    .enumerate()
+                    .for_each(|(c, (o, m))| work(c, o, m));
+            }
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            if exhaustive {
+                for (c, o) in out.chunks_mut(CHUNK).enumerate() {
+                    work(c, o, &mut []);
+                }
+            } else {
+                for (c, (o, m)) in out
+                    .chunks_mut(CHUNK)
+                    .zip(members.chunks_mut(chunk_words))
+                    .enumerate()
+                {
+                    work(c, o, m);
+                }
+            }
+        }
+        Ok(GoshResult {
+            labels: studies.labels().to_vec(),
+            method: prep.fit.method(),
+            exhaustive,
+            seed: self.seed,
+            words,
+            members,
+            out,
+        })
+    }
+}
+
+struct Ctx<'a> {
+    y: &'a [f64],
+    v: &'a [f64],
+    wv: Vec<f64>,
+    a: Option<&'a [f64]>,
+    p: &'a Params,
+    dl: bool,
+    fast: bool,
+    k: usize,
+    seed: u64,
+}
+
+#[derive(Default)]
+struct Scratch {
+    y: Vec<f64>,
+    v: Vec<f64>,
+    a: Vec<f64>,
+}
+
+fn for_each_bit(bits: &[u64], mut f: impl FnMut(usize)) {
+    for (wi, &word) in bits.iter().enumerate() {
+        let mut b = word;
+        while b != 0 {
+            f(wi * 64 + b.trailing_zeros() as usize);
+            b &= b - 1;
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// Random membership of subset `s`: each study with probability 1/2, not empty.
+    fn draw(&self, s: u64, m: &mut [u64]) {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(s);
+        let rem = self.k % 64;
+        loop {
+            for w in m.iter_mut() {
+                *w = rng.next_u64();
+            }
+            if rem != 0 {
+                if let Some(last) = m.last_mut() {
+                    *last &= (1u64 << rem) - 1;
+                }
+            }
+            if m.iter().any(|&w| w != 0) {
+                return;
+            }
+        }
+    }
+
+    fn fit(&self, bits: &[u64], scratch: &mut Scratch) -> Out {
+        if self.fast {
+            self.fit_fast(bits)
+        } else {
+            self.fit_general(bits, scratch)
+        }
+    }
+
+    /// EE / DL closed forms (metafor's `.profile.rma.uni` models 1 and 2).
+    fn fit_fast(&self, bits: &[u64]) -> Out {
+        let (mut n, mut sw, mut mean, mut q, mut s2) = (0u32, 0.0, 0.0, 0.0, 0.0);
+        for_each_bit(bits, |j| {
+            let (y, w) = (self.y[j], self.wv[j]);
+            n += 1;
+            let sw_new = sw + w;
+            let delta = y - mean;
+            mean += delta * w / sw_new;
+            q += w * delta * (y - mean);
+            sw = sw_new;
+            s2 += w * w;
+        });
+        if n <= 1 {
+            return Out {
+                k: n,
+                estimate: mean,
+                tau2: 0.0,
+                i2: 0.0,
+                h2: 1.0,
+                q: 0.0,
+            };
+        }
+        let df = f64::from(n - 1);
+        let mut tau2 = 0.0;
+        let mut estimate = mean;
+        if self.dl {
+            tau2 = ((q - df) / (sw - s2 / sw)).max(0.0);
+            if tau2 > 0.0 {
+                let (mut a, mut b) = (0.0, 0.0);
+                for_each_bit(bits, |j| {
+                    let w = 1.0 / (self.v[j] + tau2);
+                    a += w;
+                    b += w * self.y[j];
+                });
+                estimate = b / a;
+            }
+        }
+        Out {
+            k: n,
+            estimate,
+            tau2,
+            i2: (100.0 * (q - df) / q).max(0.0),
+            h2: q / df,
+            q,
+        }
+    }
+
+    fn fit_general(&self, bits: &[u64], s: &mut Scratch) -> Out {
+        s.y.clear();
+        s.v.clear();
+        s.a.clear();
+        for_each_bit(bits, |j| {
+            s.y.push(self.y[j]);
+            s.v.push(self.v[j]);
+            if let Some(a) = self.a {
+                s.a.push(a[j]);
+            }
+        });
+        let src = Direct::new(&s.y, &s.v, self.a.map(|_| s.a.as_slice()));
+        let t = engine::tau2(&src, self.p, None);
+        let f = engine::infer(&src, self.p, t);
+        Out {
+            k: f.n as u32,
+            estimate: f.estimate,
+            tau2: f.tau2,
+            i2: f.i2,
+            h2: f.h2,
+            q: f.q,
+        }
+    }
+}
+
+impl GoshResult {
+    /// Number of fitted subsets.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+    /// True when no subset was fitted (never the case for a successful run).
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+    /// True when every non-empty subset was fitted (subset `s` is then the bit mask
+    /// `s + 1`: study `j` belongs to it when bit `j` is set).
+    pub fn is_exhaustive(&self) -> bool {
+        self.exhaustive
+    }
+    /// The estimator used.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+    /// The seed of the random subsets.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Study labels.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+    /// Whether study `j` belongs to subset `s`.
+    pub fn contains(&self, s: usize, j: usize) -> bool {
+        if self.exhaustive {
+            (s as u64 + 1) >> j & 1 == 1
+        } else {
+            self.members[s * self.words + j / 64] >> (j % 64) & 1 == 1
+        }
+    }
+    /// Subset `s` with its fit. Panics if `s >= len()`, like slice indexing.
+    pub fn subset(&self, s: usize) -> GoshSubset {
+        let o = &self.out[s];
+        GoshSubset {
+            members: (0..self.labels.len())
+                .filter(|&j| self.contains(s, j))
+                .collect(),
+            k: o.k as usize,
+            estimate: o.estimate,
+            tau2: o.tau2,
+            i2: o.i2,
+            h2: o.h2,
+            q: o.q,
+        }
+    }
+    /// Every subset, in order.
+    pub fn subsets(&self) -> impl Iterator<Item = GoshSubset> + '_ {
+        (0..self.len()).map(|s| self.subset(s))
+    }
+    /// Pooled estimates of all subsets.
+    pub fn estimates(&self) -> Vec<f64> {
+        self.out.iter().map(|o| o.estimate).collect()
+    }
+
+    /// CSV text: `k,estimate,tau2,i2,h2,q` and one 0/1 membership column per study (named
+    /// by its label), one row per subset.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::with_capacity(self.len() * (60 + 2 * self.labels.len()));
+        s.push_str("k,estimate,tau2,i2,h2,q");
+        for l in &self.labels {
+            s.push(',');
+            s.push_str(&csv_field(l));
+        }
+        s.push('\n');
+        for (i, o) in self.out.iter().enumerate() {
+            use std::fmt::Write;
+            let _ = write!(
+                s,
+                "{},{:?},{:?},{:?},{:?},{:?}",
+                o.k, o.estimate, o.tau2, o.i2, o.h2, o.q
+            );
+            for j in 0..self.labels.len() {
+                s.push_str(if self.contains(i, j) { ",1" } else { ",0" });
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
