@@ -150,6 +150,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     digest_says(
         "Eckhardt et al. (2013): about half of the traditional-programme studies positive; none once the 3 methodologically flawed studies are removed.",
     );
+    compare(&published, "Eckhardt", "");
     forest(&res[2], "3_flawed_dropped")?;
 
     // 4 -------------------------------------------------------------------------------------
@@ -279,6 +280,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     digest_says(
         "Karakurt et al. (2016): six studies, a moderate, significant positive effect of couples therapy over standard treatment; safety concerns about joint sessions.",
     );
+    compare(&published, "Karakurt, Whiting", "");
     forest(&res[0], "7_couples")?;
 
     // 8 -------------------------------------------------------------------------------------
