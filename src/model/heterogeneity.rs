@@ -8,8 +8,8 @@
 //!   meta-analysis. *Statistics in Medicine*, 26, 37-52.
 
 use super::projection::Projector;
+use super::tau2::q_newton;
 use crate::numeric::dist::{chisq_isf, chisq_quantile, chisq_sf};
-use crate::numeric::root::brent;
 
 /// Q-test and the "typical" within-study variance.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,13 +92,22 @@ pub(crate) fn q_profile<M: Projector>(
     let v = model.v();
     let crit_u = chisq_isf(alpha / 2.0, df);
     let crit_l = chisq_quantile(alpha / 2.0, df);
-    let q = |t: f64| model.weighted_q(|i| 1.0 / (v[i] + t)).1;
-    let q_min = q(0.0);
-    let q_max = q(tau2_max);
+    let qs = |t: f64| {
+        let (_, q, ypp) = model.q_slope(|i| 1.0 / (v[i] + t));
+        (q, ypp)
+    };
+    let (q_min, ypp_min) = qs(0.0);
+    let (q_max, _) = qs(tau2_max);
     let root = |target: f64| -> Option<f64> {
-        brent(|t| q(t) - target, 0.0, tau2_max, 1e-15, 0.0, 500)
-            .filter(|r| r.converged)
-            .map(|r| r.x)
+        q_newton(
+            qs,
+            target,
+            (0.0, tau2_max),
+            (0.0, q_min, ypp_min),
+            1e-15,
+            500,
+        )
+        .map(|r| r.0)
     };
     // upper bound: Q(tau2) = crit_l
     let (mut ub, mut ub_sign) = if q_min < crit_l {

@@ -50,6 +50,8 @@ pub(crate) trait Projector {
     fn psums(&self, with_v: bool, w: impl Fn(usize) -> f64) -> PSums;
     /// `(sum(w), y'Py)`.
     fn weighted_q(&self, w: impl Fn(usize) -> f64) -> (f64, f64);
+    /// `(sum(w), y'Py, y'PPy)`: `Q(tau2)` and minus its derivative when `w = 1/(v + tau2)`.
+    fn q_slope(&self, w: impl Fn(usize) -> f64) -> (f64, f64, f64);
     /// `(y'Py, ln det(X'WX))`.
     fn q_logdet(&self, w: impl Fn(usize) -> f64) -> (f64, f64);
     /// Residual degrees of freedom `k - p`.
@@ -86,6 +88,10 @@ impl Projector for InterceptOnly<'_> {
     fn weighted_q(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
         let (_, sw, q) = weighted_q(self.y, w);
         (sw, q)
+    }
+    #[inline]
+    fn q_slope(&self, w: impl Fn(usize) -> f64) -> (f64, f64, f64) {
+        q_slope(self.y, w)
     }
     #[inline]
     fn q_logdet(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
@@ -220,6 +226,21 @@ impl Projector for DesignProjector<'_> {
         (sw, q)
     }
 
+    fn q_slope(&self, w: impl Fn(usize) -> f64) -> (f64, f64, f64) {
+        let Some(qr) = self.qr(&w) else {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        };
+        let r = qr.weighted_residuals(&self.y);
+        let (mut sw, mut q, mut ypp) = (0.0, 0.0, 0.0);
+        for (i, ri) in r.iter().enumerate() {
+            let wi = w(i);
+            sw += wi;
+            q += ri * ri;
+            ypp += wi * ri * ri;
+        }
+        (sw, q, ypp)
+    }
+
     fn q_logdet(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
         let Some(qr) = self.qr(&w) else {
             return (f64::NAN, f64::NAN);
@@ -268,6 +289,27 @@ pub(crate) fn weighted_q(y: &[f64], w: impl Fn(usize) -> f64) -> (f64, f64, f64)
         q += w(i) * e * e;
     }
     (mean, sw, q)
+}
+
+/// `(sum(w), y'Py, y'PPy)` in two passes, no allocation (each `w(i)` is evaluated twice).
+pub(crate) fn q_slope(y: &[f64], w: impl Fn(usize) -> f64) -> (f64, f64, f64) {
+    let mut sw = 0.0;
+    let mut swy = 0.0;
+    for (i, &yi) in y.iter().enumerate() {
+        let wi = w(i);
+        sw += wi;
+        swy += wi * yi;
+    }
+    let mean = swy / sw;
+    let mut q = 0.0;
+    let mut ypp = 0.0;
+    for (i, &yi) in y.iter().enumerate() {
+        let e = yi - mean;
+        let we2 = w(i) * e * e;
+        q += we2;
+        ypp += w(i) * we2;
+    }
+    (sw, q, ypp)
 }
 
 /// All summaries of `P` for weights `w(i)`; the `V` terms (`trpv`, `trpvpv`, `pvp`) only

@@ -28,7 +28,6 @@
 
 use super::projection::{PSums, Projector};
 use crate::numeric::dist::chisq_quantile;
-use crate::numeric::root::brent;
 
 /// Why an estimator stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,6 +321,70 @@ pub(crate) fn fisher_scoring<M: Projector>(
     }
 }
 
+/// Solves `Q(tau2) = target` in the bracket `[lo, hi]` (`Q(lo) > target > Q(hi)`), where
+/// `Q(tau2) = y'P(tau2)y` decreases with `Q'(tau2) = -y'PPy`, by Newton's method on
+/// `1/Q(tau2) - 1/target` (nearly linear in `tau2`; exactly so when all `v` are equal),
+/// safeguarded by the bracket: a step leaving it is replaced by bisection.
+///
+/// `eval(t)` returns `(Q(t), y'PPy(t))`; `start` is the `(t, Q, y'PPy)` Newton starts from
+/// (one of the bracket ends). Stops when the Newton step is below `rtol |t|` (or at the
+/// rounding-noise floor of `Q`), or the bracket is narrower than `rtol hi`. Returns the
+/// root and the number of evaluations, or `None` on a non-finite `Q` or after `max_eval`.
+///
+/// # Formula
+/// `t_new = t + Q (Q - target) / (target y'PPy)`.
+///
+/// # References
+/// Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
+/// meta-analysis. *Statistics in Medicine*, 26, 37-52.
+pub(crate) fn q_newton(
+    mut eval: impl FnMut(f64) -> (f64, f64),
+    target: f64,
+    (mut lo, mut hi): (f64, f64),
+    start: (f64, f64, f64),
+    rtol: f64,
+    max_eval: usize,
+) -> Option<(f64, usize)> {
+    let rtol = rtol.max(2.0 * f64::EPSILON);
+    let (mut t, mut q, mut ypp) = start;
+    let mut prev_step = f64::INFINITY;
+    let mut evals = 0;
+    while evals < max_eval {
+        let newton = q * (q - target) / (target * ypp);
+        if newton.is_finite() && newton.abs() <= rtol * t.abs() && t > lo && t < hi {
+            return Some((t, evals));
+        }
+        // rounding noise: the steps stopped shrinking near the root
+        if newton.is_finite() && newton.abs() <= 1e-9 * t.abs() && newton.abs() > 0.5 * prev_step {
+            return Some((t, evals));
+        }
+        let mut next = t + newton;
+        if !(next.is_finite() && next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+            prev_step = f64::INFINITY;
+        } else {
+            prev_step = newton.abs();
+        }
+        if hi - lo <= rtol * hi.abs() {
+            return Some((next, evals));
+        }
+        let (qn, yn) = eval(next);
+        evals += 1;
+        if !qn.is_finite() {
+            return None;
+        }
+        if qn > target {
+            lo = next;
+        } else if qn < target {
+            hi = next;
+        } else {
+            return Some((next, evals));
+        }
+        (t, q, ypp) = (next, qn, yn);
+    }
+    None
+}
+
 /// Finds `tau2 >= 0` with `Q(tau2) = target`, where `Q(tau2) = y'P(tau2)y` decreases in
 /// `tau2`. Returns `Ok(None)` when `Q(0) < target` (the boundary), and the evaluation
 /// count with the root otherwise.
@@ -332,8 +395,12 @@ pub(crate) fn q_profile_root<M: Projector>(
     max_eval: usize,
 ) -> Result<Option<(f64, usize)>, StopReason> {
     let v = model.v();
-    let qf = |t: f64| model.weighted_q(|i| 1.0 / (v[i] + t)).1 - target;
-    let f0 = qf(0.0);
+    let qs = |t: f64| {
+        let (_, q, ypp) = model.q_slope(|i| 1.0 / (v[i] + t));
+        (q, ypp)
+    };
+    let (q0, ypp0) = qs(0.0);
+    let f0 = q0 - target;
     if !f0.is_finite() {
         return Err(StopReason::NonFinite);
     }
@@ -346,20 +413,35 @@ pub(crate) fn q_profile_root<M: Projector>(
     // bracket: metafor searches [0, max(100, 10 tau2)]; we widen until the sign changes
     let mut hi = 100.0_f64;
     let mut evals = 1;
-    let mut fhi = qf(hi);
+    let (mut qhi, mut ypphi) = qs(hi);
     evals += 1;
-    while fhi > 0.0 {
-        if !fhi.is_finite() || hi > 1e300 {
+    while qhi > target {
+        if !qhi.is_finite() || hi > 1e300 {
             return Err(StopReason::NonFinite);
         }
         hi *= 10.0;
-        fhi = qf(hi);
+        (qhi, ypphi) = qs(hi);
         evals += 1;
     }
-    let lo = if hi > 100.0 { hi / 10.0 } else { 0.0 };
-    match brent(qf, lo, hi, tol, 0.0, max_eval) {
-        Some(r) if r.converged => Ok(Some((r.x, evals + r.evaluations))),
-        _ => Err(StopReason::MaxIterations),
+    if !qhi.is_finite() {
+        return Err(StopReason::NonFinite);
+    }
+    if qhi == target {
+        return Ok(Some((hi, evals)));
+    }
+    // Newton from the end nearer (in 1/Q) to the root
+    let (lo, start) = if hi > 100.0 {
+        let lo = hi / 10.0;
+        let (ql, yl) = qs(lo);
+        evals += 1;
+        (lo, (lo, ql, yl))
+    } else {
+        (0.0, (0.0, q0, ypp0))
+    };
+    let _ = ypphi;
+    match q_newton(qs, target, (lo, hi), start, tol, max_eval) {
+        Some((t, n)) => Ok(Some((t, evals + n))),
+        None => Err(StopReason::MaxIterations),
     }
 }
 
