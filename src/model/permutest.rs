@@ -311,15 +311,15 @@ fn unrank(counts: &[usize], mut rank: u128) -> Vec<usize> {
     let mut total = multinomial(&c).unwrap_or(0);
     let mut out = Vec::with_capacity(n);
     for remaining in (1..=n).rev() {
-        for g in 0..c.len() {
-            if c[g] == 0 {
+        for (g, cg) in c.iter_mut().enumerate() {
+            if *cg == 0 {
                 continue;
             }
-            // permutations of the rest when position gets g
-            let sub = total * c[g] as u128 / remaining as u128;
+            // permutations of the rest when this position gets g
+            let sub = total * *cg as u128 / remaining as u128;
             if rank < sub {
                 out.push(g);
-                c[g] -= 1;
+                *cg -= 1;
                 total = sub;
                 break;
             }
@@ -427,8 +427,8 @@ mod tests {
         assert_eq!(n, 60); // 6!/(2! 1! 3!)
         let mut all: Vec<Vec<usize>> = (0..n).map(|r| unrank(&counts, r)).collect();
         for p in &all {
-            for g in 0..3 {
-                assert_eq!(p.iter().filter(|&&x| x == g).count(), counts[g]);
+            for (g, &n) in counts.iter().enumerate() {
+                assert_eq!(p.iter().filter(|&&x| x == g).count(), n);
             }
         }
         let sorted = {
