@@ -71,6 +71,7 @@
 // `!(x > 0.0)` is deliberate throughout: it is true for NaN, which must be rejected too.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::nonminimal_bool)]
 
+pub mod bias;
 pub mod data;
 pub mod datasets;
 pub mod error;

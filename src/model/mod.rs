@@ -38,3 +38,9 @@ pub use peto::{Peto, PetoFit};
 pub use regression::{Coefficient, MetaRegression, MetaRegressionFit, Prediction};
 pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysis};
 pub use tau2::StopReason;
+
+// for the publication-bias module
+pub(crate) use fit::{fcf, format_df, pval_str};
+pub(crate) use projection::InterceptOnly;
+pub(crate) use regression::core_fit;
+pub(crate) use tau2::Input as Tau2Input;
