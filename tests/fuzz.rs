@@ -339,3 +339,48 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Scenario-spec parser (TOML and JSON) and a run on a small data set
+// ---------------------------------------------------------------------------------------
+
+/// TOML-shaped garbage built from the spec's own vocabulary.
+fn spec_text() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just("[[scenario]]"),
+        Just("name = \"s\""),
+        Just("name = 1"),
+        Just("source = \"partner\""),
+        Just("method = \"REML\""),
+        Just("method = \"XYZ\""),
+        Just("exclude = [\"A\"]"),
+        Just("level = 1e309"),
+        Just("level = -5"),
+        Just("[scenario.filter]"),
+        Just("op = \"eq\""),
+        Just("=\""),
+        Just("[[["),
+    ];
+    (proptest::collection::vec(key, 0..10), "[ -~\n]{0,30}")
+        .prop_map(|(lines, tail)| format!("{}\n{tail}", lines.join("\n")))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn fuzz_scenario_spec_parser(text in spec_text(), raw in "\\PC{0,60}") {
+        use metan::sensitivity::{ScenarioData, ScenarioSpec};
+        let csv = "study,source,yi,vi\nA,official,-0.5,0.04\nA,partner,-0.1,0.05\nB,official,-0.3,0.03\n";
+        let data = ScenarioData::from_csv_reader(csv.as_bytes(), "toy").unwrap();
+        for parsed in [ScenarioSpec::from_toml(&text), ScenarioSpec::from_json(&raw), ScenarioSpec::from_toml(&raw)] {
+            match parsed {
+                Ok(spec) => match spec.run(&data) {
+                    Ok(_) => {}
+                    Err(e) => prop_assert!(typed(&e)),
+                },
+                Err(e) => prop_assert!(typed(&e)),
+            }
+        }
+    }
+}
