@@ -450,3 +450,26 @@ mod tests {
         assert!(norm_log_sf(40.0) < norm_log_sf(39.0));
     }
 }
+
+#[cfg(test)]
+mod log_tail_tests {
+    use super::*;
+
+    /// R: `log(2) + pt(x, df, lower.tail = FALSE, log.p = TRUE)`.
+    #[test]
+    fn t_log_sf_matches_r_beyond_underflow() {
+        let ln2 = std::f64::consts::LN_2;
+        for (x, df, r) in [
+            (50.0, 12.0, -33.550_569_711_177_765),
+            (1e10, 3.0, -68.286_682_170_216_835),
+            (1e60, 12.0, -1_644.440_881_152_062_3),
+            (1e150, 2.5, -863.105_684_236_762_04),
+        ] {
+            let got = ln2 + t_log_sf(x, df);
+            assert!(
+                (got - r).abs() <= 1e-12 * r.abs(),
+                "x = {x}, df = {df}: {got} vs {r}"
+            );
+        }
+    }
+}
