@@ -17,7 +17,7 @@
 //! | [`MetaError::Csv`] | a CSV file that cannot be read or parsed | fix the named file, row and column |
 //! | [`MetaError::RankDeficient`] | collinear moderators | drop one of the named columns |
 //! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
-//! | [`MetaError::Numerical`] | a computation that produced a non-finite value from finite input | report it: this is a bug or an extreme input |
+//! | [`MetaError::Numerical`] | a computation that overflowed on finite input (e.g. effects of 1e300 with variances of 1e-300, whose weights times effects are infinite) | rescale the effects and variances (e.g. change units); otherwise report it as a bug |
 
 use std::fmt;
 

@@ -465,7 +465,7 @@ impl MetaAnalysis {
 
         let fit_stats = fit_stats(y, v, tau2, rss, !ee && !tau2_fixed);
 
-        Ok(MetaFit {
+        MetaFit {
             k,
             method,
             test,
@@ -512,7 +512,8 @@ impl MetaAnalysis {
             warnings,
             measure: studies.measure(),
             digits: self.digits,
-        })
+        }
+        .checked()
     }
 }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use super::method::{Method, TestKind};
 use super::tau2::StopReason;
 use crate::data::effect_size::{BackTransformed, Measure, Transform};
+use crate::error::{MetaError, Result};
 
 /// One attempt of the fallback chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +117,58 @@ pub struct MetaFit {
 }
 
 impl MetaFit {
+    /// The fit, or [`MetaError::Numerical`] when a reported quantity overflowed (e.g.
+    /// effects of 1e300 with variances of 1e-300): a non-finite number is never reported
+    /// as a valid result.
+    pub(crate) fn checked(self) -> Result<Self> {
+        let bad = [
+            ("the pooled estimate", self.estimate),
+            ("its standard error", self.se),
+            ("tau^2", self.tau2),
+        ]
+        .into_iter()
+        .find(|(_, x)| !x.is_finite())
+        .map(|(name, _)| name)
+        .or_else(|| (!self.weights.iter().all(|w| w.is_finite())).then_some("the study weights"));
+        match bad {
+            Some(what) => Err(MetaError::Numerical {
+                context: format!(
+                    "{} ({} fit): {what} is not finite; rescale the effects and variances",
+                    self.method.name(),
+                    self.k
+                ),
+            }),
+            None => Ok(self),
+        }
+    }
+
+    /// Natural log of the two-sided p-value of [`MetaFit::p_value`], finite where the
+    /// p-value itself underflows to 0 (|z| beyond about 38.5).
+    ///
+    /// # Formula
+    /// `ln p = ln 2 + ln P(Z > |z|)` (or `ln P(T > |t|)` with the fit's df), with the
+    /// normal tail from its Mills-ratio asymptotic series and the t tail from
+    /// `I_x(df/2, 1/2) = x^a / (a B(a, 1/2)) 2F1(a, 1/2; a + 1; x)`, `x = df/(df + t^2)`,
+    /// once the tail underflows.
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::{MetaAnalysis, Method, Studies};
+    /// // z = 100: the p-value underflows to 0, its log does not
+    /// let s = Studies::from_variances(vec![100.0], vec![1.0])?;
+    /// let fit = MetaAnalysis::new().method(Method::EE).fit(&s)?;
+    /// assert_eq!(fit.p_value(), 0.0);
+    /// assert!((fit.log_p_value() - (-5004.831061513645)).abs() < 1e-9);
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    ///
+    /// # References
+    /// Abramowitz, M., & Stegun, I. A. (1964). *Handbook of Mathematical Functions*,
+    /// 7.1.23 and 26.5.4.
+    pub fn log_p_value(&self) -> f64 {
+        super::inference::log_p2(self.test, self.statistic, self.df)
+    }
+
     /// Number of studies.
     pub fn k(&self) -> usize {
         self.k

@@ -59,8 +59,9 @@ pub(crate) fn i2_h2(qt: &QTest, tau2: Option<f64>) -> (f64, f64) {
         return (0.0, 1.0);
     }
     match tau2 {
-        None => ((100.0 * (qt.q - qt.df) / qt.q).max(0.0), qt.q / qt.df),
-        Some(t) => (100.0 * t / (qt.vt + t), t / qt.vt + 1.0),
+        // the ratio first: `100 x / y` rounds above 100 when `x` rounds to `y`
+        None => ((100.0 * ((qt.q - qt.df) / qt.q)).max(0.0), qt.q / qt.df),
+        Some(t) => (100.0 * (t / (qt.vt + t)), t / qt.vt + 1.0),
     }
 }
 

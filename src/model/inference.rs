@@ -2,7 +2,7 @@
 //! prediction interval.
 
 use super::method::TestKind;
-use crate::numeric::dist::{norm_isf, norm_p2, t_isf, t_p2};
+use crate::numeric::dist::{norm_isf, norm_log_sf, norm_p2, t_isf, t_log_sf, t_p2};
 
 /// Everything `fit` reports about the pooled estimate.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,17 @@ pub(crate) fn crit_and_p(test: TestKind, statistic: f64, df: f64, alpha: f64) ->
     } else {
         (norm_isf(alpha / 2.0), norm_p2(statistic))
     }
+}
+
+/// Natural log of the two-sided p-value `2 P(|X| > |statistic|)`, accurate where the
+/// p-value underflows; `df = None` for z tests.
+pub(crate) fn log_p2(test: TestKind, statistic: f64, df: Option<f64>) -> f64 {
+    let x = statistic.abs();
+    match df {
+        Some(d) if test.uses_t() => std::f64::consts::LN_2 + t_log_sf(x, d),
+        _ => std::f64::consts::LN_2 + norm_log_sf(x),
+    }
+    .min(0.0)
 }
 
 /// Pooled estimate and its inference for a given tau^2.

@@ -139,6 +139,9 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
         });
     }
     let fit = ma.fit(&studies)?;
+    for w in fit.warnings() {
+        eprintln!("metan: warning: {w}");
+    }
     match a.format {
         Format::Text => Ok(fit.to_string()),
         Format::Json => match fit.back_transformed() {
@@ -217,6 +220,9 @@ fn run_regression(
         mr = mr.tau2(t);
     }
     let fit = mr.fit(&studies)?;
+    for w in fit.warnings() {
+        eprintln!("metan: warning: {w}");
+    }
     match a.format {
         Format::Text => Ok(fit.to_string()),
         Format::Json => to_json(&fit),
