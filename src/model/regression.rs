@@ -332,7 +332,7 @@ impl MetaRegression {
         let y = studies.yi();
         let v = studies.vi();
         let core = core_fit(&self.spec, &d.x, d.int_only, y, v, &btt, alpha)?;
-        Ok(self.finish(studies, d, btt, core, alpha))
+        self.finish(studies, d, btt, core, alpha)
     }
 
     fn finish(
@@ -342,7 +342,7 @@ impl MetaRegression {
         btt: Vec<usize>,
         c: Core,
         alpha: f64,
-    ) -> MetaRegressionFit {
+    ) -> Result<MetaRegressionFit> {
         let y = studies.yi();
         let v = studies.vi();
         let k = y.len();
@@ -360,6 +360,15 @@ impl MetaRegression {
             q_test(&DesignProjector::centred(y, v, x))
         };
         let (i2, h2) = i2_h2(&qt, (!ee).then_some(tau2));
+        // extreme designs can cancel tr(P) to a meaningless value (found by tests/fuzz.rs):
+        // never report a non-finite or out-of-range I^2 / H^2 as if it were valid
+        if !(i2.is_finite() && h2.is_finite() && (0.0..=100.0).contains(&i2) && qt.vt.is_finite()) {
+            return Err(MetaError::Numerical {
+                context: format!(
+                    "residual heterogeneity (I^2 = {i2}, H^2 = {h2}): the design is numerically degenerate"
+                ),
+            });
+        }
         let mut ci_t = None;
         if self.spec.confint && !ee && !tau2_fixed {
             let tau2_max = self
@@ -451,7 +460,7 @@ impl MetaRegression {
             })
             .collect();
         let tau2_se = if ee { None } else { c.est.se };
-        MetaRegressionFit {
+        Ok(MetaRegressionFit {
             k,
             p,
             method: c.method,
@@ -505,7 +514,7 @@ impl MetaRegression {
             vi: v.to_vec(),
             x: d.x,
             digits: self.spec.digits,
-        }
+        })
     }
 }
 
