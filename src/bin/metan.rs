@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[path = "cli/bias.rs"]
+mod bias;
 #[path = "cli/common.rs"]
 mod common;
 #[path = "cli/diagnostics.rs"]
@@ -67,6 +69,9 @@ enum Command {
     Gosh(gosh::GoshArgs),
     /// Named sensitivity scenarios (outcome sources, flawed studies, drop-out) side by side.
     Scenarios(scenarios::ScenarioArgs),
+    /// Publication bias and small-study effects: regression test, rank test, trim-and-fill,
+    /// fail-safe N and PET-PEESE (metafor's regtest, ranktest, trimfill, fsn).
+    Bias(bias::BiasArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
         Command::Influence(args) => diagnostics::run_influence(&args),
         Command::Gosh(args) => gosh::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
+        Command::Bias(args) => bias::run(&args),
     };
     match result {
         Ok(out) => {
