@@ -3,13 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use nalgebra::DMatrix;
-
 use super::lm::WeightedLm;
+use super::slope::fit_slope;
 use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{Coefficient, MetaAnalysis, Method, TestKind, core_fit};
+use crate::model::{Coefficient, MetaAnalysis, Method, TestKind};
 
 /// The predictor of the regression test: a measure of precision or of study size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -301,28 +300,30 @@ impl RegTest {
                     ));
                 }
                 let spec1 = spec.clone().method(method);
-                let design = DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { x[i] });
-                let c = core_fit(&spec1, &design, false, y, v, &[2], alpha)?;
-                let df = spec.test.uses_t().then_some((k - 2) as f64);
-                let coefficients = (0..2)
-                    .map(|j| Coefficient {
-                        name: if j == 0 { "intrcpt" } else { name }.to_string(),
-                        estimate: c.beta[j],
-                        se: c.se[j],
-                        statistic: c.zval[j],
-                        df,
-                        p_value: c.pval[j],
-                        ci_lower: c.beta[j] - c.crit * c.se[j],
-                        ci_upper: c.beta[j] + c.crit * c.se[j],
-                    })
-                    .collect();
-                if !c.est.converged {
+                let c = fit_slope(&spec1, y, v, &x, alpha, name)?;
+                if !c.converged {
                     return Err(MetaError::NotConverged {
                         method: method.to_string(),
-                        iterations: c.est.iterations,
+                        iterations: c.iterations,
                         reason: "tau^2 of the regression test model".into(),
                     });
                 }
+                let df = spec.test.uses_t().then_some((k - 2) as f64);
+                let coefficients = (0..2)
+                    .map(|j| {
+                        let b = &c.coef[j];
+                        Coefficient {
+                            name: if j == 0 { "intrcpt" } else { name }.to_string(),
+                            estimate: b.estimate,
+                            se: b.se,
+                            statistic: b.statistic,
+                            df,
+                            p_value: b.p_value,
+                            ci_lower: b.estimate - c.crit * b.se,
+                            ci_upper: b.estimate + c.crit * b.se,
+                        }
+                    })
+                    .collect();
                 Ok(self.finish(
                     coefficients,
                     Some((method, spec.test)),

@@ -43,6 +43,7 @@ mod failsafe;
 mod lm;
 mod pet_peese;
 mod rank;
+mod slope;
 mod trimfill;
 
 pub use egger::{Predictor, RegModel, RegTest, RegTestFit};

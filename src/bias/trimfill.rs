@@ -5,11 +5,12 @@ use std::str::FromStr;
 
 use nalgebra::DMatrix;
 
+use super::slope::fit_slope;
 use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::{
-    InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, core_fit, fcf, pval_str,
+    InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, fcf, pval_str,
 };
 use crate::numeric::wls::WlsQr;
 
@@ -264,8 +265,11 @@ impl TrimFill {
         let mut se_k0 = f64::NAN;
         let mut theta = f64::NAN;
         let mut yc = vec![0.0; k];
-        let mut by_abs: Vec<usize> = (0..k).collect();
-        let mut rank = vec![0usize; k];
+        // the trimming fits: metafor's defaults (no user control of the start); Newton's
+        // method for ML/REML starts from the previous trimming fit's tau^2
+        let mut inner = spec.clone();
+        inner.tau2_init = None;
+        let mut prev_tau2: Option<f64> = None;
         while k0_prev != Some(k0) {
             k0_prev = Some(k0);
             iterations += 1;
@@ -277,33 +281,20 @@ impl TrimFill {
                 });
             }
             let kt = k - k0;
-            theta = trimmed_estimate(
-                spec,
+            let (th, tau2) = trimmed_estimate(
+                &inner,
                 method,
                 &ys[..kt],
                 &vs[..kt],
                 ws.as_deref().map(|w| &w[..kt]),
+                prev_tau2,
             )?;
+            theta = th;
+            prev_tau2 = Some(tau2);
             for (c, &a) in yc.iter_mut().zip(&ys) {
                 *c = a - theta;
             }
-            // ranks of |y - theta|, ties by position (R's ties.method = "first")
-            for (i, b) in by_abs.iter_mut().enumerate() {
-                *b = i;
-            }
-            by_abs.sort_by(|&i, &j| {
-                yc[i]
-                    .abs()
-                    .partial_cmp(&yc[j].abs())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            for (r, &i) in by_abs.iter().enumerate() {
-                rank[i] = r + 1;
-            }
-            let sr: f64 = (0..k)
-                .filter(|&i| yc[i] > 0.0)
-                .map(|i| rank[i] as f64)
-                .sum();
+            let (sr, max_neg) = signed_rank_sums(&yc);
             let var_sr = |k0: f64| {
                 (kf * (kf + 1.0) * (2.0 * kf + 1.0)
                     + 10.0 * k0.powi(3)
@@ -327,7 +318,6 @@ impl TrimFill {
                     k0
                 }
                 Estimator::R0 => {
-                    let max_neg = (0..k).filter(|&i| yc[i] < 0.0).map(|i| rank[i]).max();
                     let Some(r) = max_neg else {
                         return Err(MetaError::Numerical {
                             context: "trim-and-fill R0: no study lies below the trimmed estimate"
@@ -388,6 +378,12 @@ impl TrimFill {
             }
             let mut refit = spec.clone().method(method).test(TestKind::Z).level(95.0);
             refit.tau2 = None;
+            if user.is_none()
+                && refit.tau2_init.is_none()
+                && matches!(method, Method::ML | Method::REML)
+            {
+                refit.tau2_init = newton_start(method, aug.yi(), aug.vi(), None);
+            }
             if let (Some(a), Some(w)) = (user, ws.as_deref()) {
                 let mut all = a.to_vec();
                 all.extend_from_slice(&w[k - k0..]);
@@ -423,11 +419,12 @@ fn estimate_side(
     user: Option<&[f64]>,
     alpha: f64,
 ) -> Result<Side> {
-    let k = y.len();
-    let x = DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { v[i].sqrt() });
+    let sei: Vec<f64> = v.iter().map(|a| a.sqrt()).collect();
     let slope = match user {
         // with user weights the coefficients do not depend on tau^2
         Some(a) => {
+            let k = y.len();
+            let x = DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { sei[i] });
             let qr = WlsQr::new(&x, |i| a[i]).ok_or_else(|| MetaError::RankDeficient {
                 columns: vec!["sei".into()],
             })?;
@@ -436,43 +433,54 @@ fn estimate_side(
         None => {
             let mut s = spec.clone().method(method);
             s.tau2 = None;
-            core_fit(&s, &x, false, y, v, &[2], alpha)
-                .map_err(|e| match e {
-                    MetaError::Numerical { .. } => MetaError::RankDeficient {
-                        columns: vec!["sei".into()],
-                    },
-                    e => e,
-                })?
-                .beta[1]
+            fit_slope(&s, y, v, &sei, alpha, "sei")?.coef[1].estimate
         }
     };
     Ok(if slope < 0.0 { Side::Right } else { Side::Left })
 }
 
-/// The pooled estimate of the trimmed studies (tau^2 re-estimated with `method`).
+/// The pooled estimate of the trimmed studies (tau^2 re-estimated with `method`), and
+/// tau^2.
 fn trimmed_estimate(
     spec: &MetaAnalysis,
     method: Method,
     y: &[f64],
     v: &[f64],
     user: Option<&[f64]>,
-) -> Result<f64> {
+    warm: Option<f64>,
+) -> Result<(f64, f64)> {
     if let Some(a) = user {
+        // with user weights the estimate does not depend on tau^2
         let sa: f64 = a.iter().sum();
-        return Ok(a.iter().zip(y).map(|(ai, yi)| ai * yi).sum::<f64>() / sa);
+        return Ok((
+            a.iter().zip(y).map(|(ai, yi)| ai * yi).sum::<f64>() / sa,
+            0.0,
+        ));
     }
     let tau2 = if method.is_equal_effects() || y.len() == 1 {
         0.0
     } else {
         let model = InterceptOnly { y, v };
-        let est = spec.estimate(
-            method,
-            &Tau2Input {
-                model: &model,
-                weights: None,
-                fixed: None,
-            },
-        );
+        let inp = Tau2Input {
+            model: &model,
+            weights: None,
+            fixed: None,
+        };
+        // ML/REML: Newton's method finds the root quadratically; Fisher scoring (the
+        // estimator proper, with its boundary rule and likelihood check) then starts there
+        // and stops at once, instead of converging linearly from the Hedges start
+        let start = match method {
+            Method::ML | Method::REML => newton_start(method, y, v, warm),
+            _ => None,
+        };
+        let est = match start {
+            Some(t) => {
+                let mut s = spec.clone();
+                s.tau2_init = Some(t);
+                s.estimate(method, &inp)
+            }
+            None => spec.estimate(method, &inp),
+        };
         if !est.converged || !est.tau2.is_finite() {
             return Err(MetaError::NotConverged {
                 method: method.to_string(),
@@ -489,7 +497,122 @@ fn trimmed_estimate(
         sw += w;
         swy += w * yi;
     }
-    Ok(swy / sw)
+    Ok((swy / sw, tau2))
+}
+
+/// A root of the ML or REML estimating equation of the intercept-only model by Newton's
+/// method from the Hedges estimate: a starting value for Fisher scoring. `None` when
+/// Newton's method does not settle (Fisher scoring then starts from Hedges as usual).
+///
+/// # Formula
+/// With `w = 1/(v + tau2)`, `e = y - sum(w y)/sum(w)`, `S_a = sum w^a`, `T_a = sum w^a e^2`
+/// and `U = sum w^2 e`: the score (times 2) is `g = T_2 - S_1` (ML) or
+/// `g = T_2 - S_1 + S_2/S_1` (REML), with derivative
+/// `g' = S_2 - 2 T_3 + 2 U^2/S_1` (ML), plus `- 2 S_3/S_1 + S_2^2/S_1^2` (REML). Where
+/// `g' >= 0` (the log-likelihood is not concave there) the step is Fisher scoring's, with
+/// the expected information `S_2` (ML) or `tr(PP) = S_2 - 2 S_3/S_1 + S_2^2/S_1^2` (REML).
+fn newton_start(method: Method, y: &[f64], v: &[f64], start: Option<f64>) -> Option<f64> {
+    let k = y.len() as f64;
+    let reml = method == Method::REML;
+    let mut t = match start {
+        Some(t) => t,
+        None => {
+            // Hedges: (sum (y - ybar)^2 - (1 - 1/k) sum v) / (k - 1)
+            let ybar = y.iter().sum::<f64>() / k;
+            let ss: f64 = y.iter().map(|a| (a - ybar) * (a - ybar)).sum();
+            let sv: f64 = v.iter().sum();
+            ((ss - (1.0 - 1.0 / k) * sv) / (k - 1.0)).max(0.0)
+        }
+    };
+    // shift y by a central value so that the one-pass moments below do not cancel
+    let c = y[y.len() / 2];
+    for _ in 0..50 {
+        // one pass: S_a = sum w^a and the moments of d = y - c with weights w, w^2, w^3
+        let (mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0);
+        let (mut m1, mut m21, mut m22, mut m31, mut m32) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (yi, vi) in y.iter().zip(v) {
+            let a = 1.0 / (vi + t);
+            let a2 = a * a;
+            let a3 = a2 * a;
+            let d = yi - c;
+            s1 += a;
+            s2 += a2;
+            s3 += a3;
+            m1 += a * d;
+            m21 += a2 * d;
+            m22 += a2 * d * d;
+            m31 += a3 * d;
+            m32 += a3 * d * d;
+        }
+        // e = d - dbar with dbar = m1/S_1
+        let dbar = m1 / s1;
+        let t2 = m22 - 2.0 * dbar * m21 + dbar * dbar * s2;
+        let t3 = m32 - 2.0 * dbar * m31 + dbar * dbar * s3;
+        let u = m21 - dbar * s2;
+        let mut g = t2 - s1;
+        let mut dg = s2 - 2.0 * t3 + 2.0 * u * u / s1;
+        // minus the expected information (times 2): the Fisher scoring denominator
+        let mut info = s2;
+        if reml {
+            let r = -2.0 * s3 / s1 + s2 * s2 / (s1 * s1);
+            g += s2 / s1;
+            dg += r;
+            info += r;
+        }
+        if t == 0.0 && g <= 0.0 {
+            return Some(0.0); // the score is not positive at the boundary
+        }
+        if !(g.is_finite() && info > 0.0) {
+            return None;
+        }
+        // Newton where the log-likelihood is concave, a Fisher scoring step elsewhere
+        let denom = if dg < 0.0 { dg } else { -info };
+        let mut next = t - g / denom;
+        if next < 0.0 {
+            next = 0.5 * t;
+        }
+        // close enough for Fisher scoring to stop after a step or two (the last digits are
+        // rounding noise, in which Newton's method would wander)
+        if (next - t).abs() <= 1e-10 * next {
+            return Some(next);
+        }
+        t = next;
+    }
+    None
+}
+
+/// `(S_r, r*)` of the signed ranks of `yc` (ascending): the sum of the ranks of the
+/// positive values and the largest rank of a negative one, ranks of `|yc|` with ties in
+/// order of position (R's `rank(ties.method = "first")`). Since `yc` is sorted, `|yc|` is
+/// ordered by merging the negative part (walked down) with the rest (walked up): O(k).
+fn signed_rank_sums(yc: &[f64]) -> (f64, Option<usize>) {
+    let k = yc.len();
+    let split = yc.partition_point(|&a| a < 0.0);
+    let (mut l, mut r) = (split, split);
+    let mut rank = 0usize;
+    let mut sr = 0usize;
+    let mut max_neg = None;
+    while l > 0 || r < k {
+        let left = l > 0 && (r == k || -yc[l - 1] <= yc[r]);
+        if left {
+            // a run of equal negative values takes its ranks in order of position
+            let val = yc[l - 1];
+            let mut a = l - 1;
+            while a > 0 && yc[a - 1] == val {
+                a -= 1;
+            }
+            rank += l - a;
+            max_neg = Some(rank);
+            l = a;
+        } else {
+            rank += 1;
+            if yc[r] > 0.0 {
+                sr += rank;
+            }
+            r += 1;
+        }
+    }
+    (sr as f64, max_neg)
 }
 
 /// The result of [`TrimFill::run`].
@@ -572,5 +695,73 @@ impl fmt::Display for TrimFillFit {
             )?;
         }
         write!(f, "{}", self.fit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// R's `sign(yc) * rank(abs(yc), ties.method = "first")`, by sorting.
+    fn by_sorting(yc: &[f64]) -> (f64, Option<usize>) {
+        let mut idx: Vec<usize> = (0..yc.len()).collect();
+        idx.sort_by(|&i, &j| yc[i].abs().partial_cmp(&yc[j].abs()).unwrap());
+        let mut rank = vec![0; yc.len()];
+        for (r, &i) in idx.iter().enumerate() {
+            rank[i] = r + 1;
+        }
+        let sr = (0..yc.len())
+            .filter(|&i| yc[i] > 0.0)
+            .map(|i| rank[i])
+            .sum::<usize>();
+        let max_neg = (0..yc.len())
+            .filter(|&i| yc[i] < 0.0)
+            .map(|i| rank[i])
+            .max();
+        (sr as f64, max_neg)
+    }
+
+    #[test]
+    fn newton_start_is_the_fisher_scoring_root() {
+        let y = [0.3, -0.1, 0.8, 0.25, 0.6, 0.1, -0.3, 1.2];
+        let v = [0.02, 0.1, 0.05, 0.3, 0.04, 0.07, 0.2, 0.01];
+        let model = InterceptOnly { y: &y, v: &v };
+        let inp = Tau2Input {
+            model: &model,
+            weights: None,
+            fixed: None,
+        };
+        for m in [Method::ML, Method::REML] {
+            let want = MetaAnalysis::new().tol(1e-15).estimate(m, &inp).tau2;
+            let got = newton_start(m, &y, &v, None).unwrap();
+            let warm = newton_start(m, &y, &v, Some(3.0 * want)).unwrap();
+            assert!(
+                (warm - want).abs() <= 1e-9 * want,
+                "{m} warm: {warm} vs {want}"
+            );
+            assert!(
+                want > 0.0 && (got - want).abs() <= 1e-13 * want,
+                "{m}: {got} vs {want}"
+            );
+        }
+        // a homogeneous data set: the root is on the boundary
+        let y0 = [0.30, 0.31, 0.29, 0.30];
+        assert_eq!(newton_start(Method::REML, &y0, &v[..4], None), Some(0.0));
+    }
+
+    #[test]
+    fn merged_ranks_equal_sorted_ranks_with_ties() {
+        let cases: [&[f64]; 6] = [
+            &[-3.0, -2.0, -2.0, -1.0, 0.0, 0.0, 1.0, 2.0, 2.0, 3.0],
+            &[-1.0, -1.0, -1.0, 1.0, 1.0],
+            &[0.5, 1.0, 2.0],
+            &[-2.0, -1.0],
+            &[-0.3, -0.2, 0.1, 0.2, 0.2, 0.3, 0.5],
+            &[-5.0, -0.5, -0.5, 0.0, 0.5, 4.0, 5.0, 5.0],
+        ];
+        for c in cases {
+            assert_eq!(signed_rank_sums(c), by_sorting(c), "{c:?}");
+        }
     }
 }
