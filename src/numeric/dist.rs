@@ -108,9 +108,25 @@ pub(crate) fn t_isf(p: f64, df: f64) -> f64 {
     if p > 0.5 {
         return -t_isf(1.0 - p, df);
     }
-    let start = match StudentsT::new(0.0, 1.0, df) {
-        Ok(t) => -t.inverse_cdf(p),
-        Err(_) => norm_isf(p),
+    // Starting value: the Cornish-Fisher expansion about the normal quantile (Abramowitz &
+    // Stegun 1964, 26.7.5) for df >= 3, which Newton's method below polishes in a few steps;
+    // statrs' (much slower) inverse for smaller df, where the expansion is poor.
+    let cf = if df >= 3.0 {
+        let z = norm_isf(p);
+        let z2 = z * z;
+        let g1 = (z2 + 1.0) * z / 4.0;
+        let g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0;
+        let g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0;
+        let g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92160.0;
+        let x = z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df;
+        (x.is_finite() && x > 0.0).then_some(x)
+    } else {
+        None
+    };
+    let start = match (cf, StudentsT::new(0.0, 1.0, df)) {
+        (Some(x), _) => x,
+        (None, Ok(t)) => -t.inverse_cdf(p),
+        (None, Err(_)) => norm_isf(p),
     };
     let start = if start.is_finite() {
         start
@@ -262,6 +278,7 @@ pub(crate) fn f_isf(p: f64, d1: f64, d2: f64) -> f64 {
 /// Newton iterations on `ln sf(x) = target` (sf decreasing in x); `lower` bounds the
 /// support. Falls back to bisection-safe damping when a step leaves the support.
 fn newton_log_tail(mut x: f64, target: f64, f: impl Fn(f64) -> (f64, f64), lower: f64) -> f64 {
+    let mut last = f64::INFINITY;
     for _ in 0..60 {
         let (s, d) = f(x);
         if !(s > 0.0 && d > 0.0) {
@@ -269,6 +286,12 @@ fn newton_log_tail(mut x: f64, target: f64, f: impl Fn(f64) -> (f64, f64), lower
         }
         // g(x) = ln s - target, g'(x) = -d/s
         let step = (s.ln() - target) * s / d;
+        // a tiny step no smaller than the last is rounding noise (it would oscillate between
+        // neighbouring doubles until the iteration limit)
+        if step.abs() >= last && step.abs() <= 64.0 * f64::EPSILON * x.abs() {
+            break;
+        }
+        last = step.abs();
         let mut nx = x + step;
         if nx <= lower {
             nx = 0.5 * (x + lower.max(x - 10.0 * x.abs().max(1.0)));
@@ -287,12 +310,17 @@ fn newton_log_tail(mut x: f64, target: f64, f: impl Fn(f64) -> (f64, f64), lower
 
 /// Newton iterations on `ln cdf(x) = target` (cdf increasing in x) for x > 0.
 fn newton_log_lower(mut x: f64, target: f64, f: impl Fn(f64) -> (f64, f64)) -> f64 {
+    let mut last = f64::INFINITY;
     for _ in 0..60 {
         let (c, d) = f(x);
         if !(c > 0.0 && d > 0.0) {
             break;
         }
         let step = -(c.ln() - target) * c / d;
+        if step.abs() >= last && step.abs() <= 64.0 * f64::EPSILON * x.abs() {
+            break;
+        }
+        last = step.abs();
         let mut nx = x + step;
         if nx <= 0.0 {
             nx = 0.5 * x;
