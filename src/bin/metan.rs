@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[path = "cli/bias.rs"]
+mod bias;
 #[path = "cli/common.rs"]
 mod common;
 #[path = "cli/escalc.rs"]
@@ -41,6 +43,9 @@ enum Command {
     Funnel(plot::FunnelArgs),
     /// Baujat plot as SVG (contribution to heterogeneity against influence).
     Baujat(plot::BaujatArgs),
+    /// Publication bias and small-study effects: regression test, rank test, trim-and-fill,
+    /// fail-safe N and PET-PEESE (metafor's regtest, ranktest, trimfill, fsn).
+    Bias(bias::BiasArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Command::Forest(args) => plot::run_forest(&args),
         Command::Funnel(args) => plot::run_funnel(&args),
         Command::Baujat(args) => plot::run_baujat(&args),
+        Command::Bias(args) => bias::run(&args),
     };
     match result {
         Ok(out) => {

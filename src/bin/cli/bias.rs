@@ -1,0 +1,324 @@
+//! `metan bias`: publication bias and small-study effects (metafor's `regtest`, `ranktest`,
+//! `trimfill`, `fsn`, and PET-PEESE) in one report.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args};
+use metan::bias::{
+    Estimator, FailSafeN, PetPeese, Predictor, RankTest, RegModel, RegTest, Side, TrimFill,
+    WeightedLm,
+};
+use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::data::effect_size::Measure;
+use metan::{Coefficient, MetaAnalysis, MetaError, Studies, TestKind};
+use serde_json::{Map, Value, json};
+
+use crate::common::{Format, to_json};
+use crate::fit::parse_methods;
+use crate::raw::{Corrections, RawColumns, effect_sizes};
+
+/// Arguments of `metan bias`.
+#[derive(Args, Debug)]
+pub struct BiasArgs {
+    /// CSV file with one row per study.
+    pub csv: PathBuf,
+    /// Column of effect estimates.
+    #[arg(long, default_value = "yi")]
+    pub yi: String,
+    /// Column of sampling variances (the default, `vi`).
+    #[arg(long, conflicts_with = "sei")]
+    pub vi: Option<String>,
+    /// Column of standard errors (instead of variances).
+    #[arg(long)]
+    pub sei: Option<String>,
+    /// Column of study labels.
+    #[arg(long)]
+    pub slab: Option<String>,
+    /// Model / tau^2 estimator of the regression test and trim-and-fill (as `metan fit`;
+    /// a comma-separated list is a fallback chain).
+    #[arg(long, default_value = "REML")]
+    pub method: String,
+    /// Test of the model: z, t, knha or adhoc (the regression test uses it).
+    #[arg(long, default_value = "z")]
+    pub test: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
+    pub level: f64,
+    /// Fix tau^2 of the model at this value (the regression test uses it).
+    #[arg(long, allow_negative_numbers = true)]
+    pub tau2: Option<f64>,
+    /// Predictor of the regression test: sei, vi, ni, ninv, sqrtni or sqrtninv (the sample
+    /// sizes come from --measure, or from the column named by --ni).
+    #[arg(long, default_value = "sei")]
+    pub predictor: String,
+    /// Model of the regression test: rma (the meta-analytic model) or lm (weighted
+    /// regression with multiplicative dispersion).
+    #[arg(long, default_value = "rma")]
+    pub model: String,
+    /// Trim-and-fill estimator: L0, R0 or Q0.
+    #[arg(long, default_value = "L0")]
+    pub estimator: String,
+    /// Side of the missing studies for trim-and-fill: left or right [default: estimated]
+    #[arg(long)]
+    pub side: Option<String>,
+    /// Whether the rank test's p-value is exact when there are no ties.
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    pub exact: bool,
+    /// Target significance level of Rosenthal's and Rosenberg's fail-safe N.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Orwin's target effect [default: half the average effect]
+    #[arg(long, allow_negative_numbers = true)]
+    pub target: Option<f64>,
+    /// Two-sided level of PET's test of the intercept that selects PEESE.
+    #[arg(long, default_value_t = 0.10)]
+    pub pet_alpha: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Compute the effect sizes from raw columns with this measure (as `metan escalc`); the
+    /// sample sizes of the predictors ni, ... are then metafor's.
+    #[arg(long)]
+    pub measure: Option<String>,
+    #[command(flatten)]
+    pub columns: RawColumns,
+    #[command(flatten)]
+    pub corrections: Corrections,
+}
+
+/// Serializes to a JSON value.
+fn value<T: serde::Serialize>(x: &T) -> Result<Value, MetaError> {
+    serde_json::to_value(x).map_err(|e| MetaError::Numerical {
+        context: format!("JSON serialization: {e}"),
+    })
+}
+
+fn coefficient(c: &Coefficient) -> Value {
+    json!({
+        "estimate": c.estimate, "se": c.se, "statistic": c.statistic, "df": c.df,
+        "p_value": c.p_value, "ci_lower": c.ci_lower, "ci_upper": c.ci_upper,
+    })
+}
+
+fn lm(fit: &WeightedLm) -> Value {
+    json!({
+        "intercept": coefficient(fit.intercept()),
+        "slope": coefficient(fit.slope()),
+        "sigma": fit.sigma(),
+        "df": fit.df(),
+    })
+}
+
+/// The studies (and their sample sizes, when known).
+fn read(a: &BiasArgs) -> Result<(Studies, Option<Vec<f64>>), MetaError> {
+    let ni_col = a.columns.ni.clone().unwrap_or_else(|| "ni".into());
+    match &a.measure {
+        Some(m) => {
+            let measure: Measure = m.parse()?;
+            let table = Table::from_path(&a.csv)?;
+            let labels = a
+                .slab
+                .as_deref()
+                .map(|s| table.text_column(s))
+                .transpose()?;
+            let es = effect_sizes(&table, measure, &a.columns, &a.corrections, labels)?;
+            let omitted = es.omitted().len();
+            if omitted > 0 {
+                eprintln!("metan: warning: {omitted} studies with NAs omitted from the tests.");
+            }
+            let ni: Vec<f64> = es.complete().iter().map(|&i| es.ni()[i]).collect();
+            Ok((es.into_studies()?, Some(ni)))
+        }
+        None => {
+            let mut spec = CsvSpec::new(a.yi.clone());
+            spec = match (&a.vi, &a.sei) {
+                (_, Some(se)) => spec.standard_errors(se.clone()),
+                (Some(v), None) => spec.variances(v.clone()),
+                (None, None) => spec.variances("vi"),
+            };
+            if let Some(l) = &a.slab {
+                spec = spec.labels(l.clone());
+            }
+            let studies = read_studies(&a.csv, &spec)?;
+            let table = Table::from_path(&a.csv)?;
+            let ni = if table.has_column(&ni_col) {
+                Some(table.numeric_column(&ni_col)?)
+            } else {
+                None
+            };
+            Ok((studies, ni))
+        }
+    }
+}
+
+/// Runs `metan bias` and returns what to print. A test that cannot be computed (too few
+/// studies, a predictor without sample sizes, ...) is reported as `null` with its error in
+/// `errors` (text: in place of its block); the command fails only when the data or the
+/// options cannot be read, or when no test at all could be computed.
+pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
+    let methods = parse_methods(&a.method)?;
+    let test: TestKind = a.test.parse()?;
+    let predictor: Predictor = a.predictor.parse()?;
+    let model: RegModel = a.model.parse()?;
+    let estimator: Estimator = a.estimator.parse()?;
+    let side: Option<Side> = a.side.as_deref().map(str::parse).transpose()?;
+    let (studies, ni) = read(a)?;
+    let mut spec = MetaAnalysis::new()
+        .methods(methods)
+        .test(test)
+        .level(a.level);
+    if let Some(t) = a.tau2 {
+        spec = spec.tau2(t);
+    }
+    // validate the model options once, so that they fail the command, not each test
+    spec.clone().confint(false).fit(&studies)?;
+
+    let mut reg = RegTest::new().model(model).predictor(predictor);
+    if let Some(n) = ni {
+        reg = reg.sample_sizes(n);
+    }
+    let egger = reg.run(&spec, &studies);
+    let rank = RankTest::new().exact(a.exact).run(&studies);
+    let mut tf = TrimFill::new().estimator(estimator);
+    if let Some(s) = side {
+        tf = tf.side(s);
+    }
+    let trimfill = tf.run(&spec, &studies);
+    let mut fsn = FailSafeN::new().alpha(a.alpha);
+    if let Some(t) = a.target {
+        fsn = fsn.target(t);
+    }
+    let failsafe = fsn.run(&studies);
+    let pet_peese = PetPeese::new()
+        .alpha(a.pet_alpha)
+        .level(a.level)
+        .run(&studies);
+
+    let ok = [
+        egger.is_ok(),
+        rank.is_ok(),
+        trimfill.is_ok(),
+        failsafe.is_ok(),
+        pet_peese.is_ok(),
+    ];
+    if !ok.contains(&true) {
+        // nothing could be computed: the first error is the answer
+        return Err(match (egger, rank, trimfill, failsafe, pet_peese) {
+            (Err(e), ..) => e,
+            (_, Err(e), ..) => e,
+            (_, _, Err(e), ..) => e,
+            (_, _, _, Err(e), _) => e,
+            (_, _, _, _, Err(e)) => e,
+            _ => unreachable_error(),
+        });
+    }
+
+    match a.format {
+        Format::Text => {
+            let mut out = String::new();
+            let mut block = |name: &str, r: Result<String, &MetaError>| match r {
+                Ok(s) => out.push_str(&s),
+                Err(e) => out.push_str(&format!("\n{name}: not computed: {e}\n\n")),
+            };
+            block(
+                "Regression Test for Funnel Plot Asymmetry",
+                egger.as_ref().map(ToString::to_string),
+            );
+            block(
+                "Rank Correlation Test for Funnel Plot Asymmetry",
+                rank.as_ref().map(ToString::to_string),
+            );
+            block(
+                "Trim-and-Fill",
+                trimfill
+                    .as_ref()
+                    .map(|t| format!("{}\n", t.to_string().trim_end())),
+            );
+            block("Fail-safe N", failsafe.as_ref().map(ToString::to_string));
+            block("PET-PEESE", pet_peese.as_ref().map(ToString::to_string));
+            Ok(out)
+        }
+        Format::Json => {
+            let mut errors = Map::new();
+            let mut part = |name: &str, r: Result<Value, MetaError>| match r {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.insert(name.into(), Value::String(e.to_string()));
+                    Value::Null
+                }
+            };
+            let egger_v = part("egger", egger.and_then(|f| value(&f)));
+            let rank_v = part(
+                "rank",
+                rank.map(|r| {
+                    json!({"tau": r.tau(), "p_value": r.p_value(), "exact": r.exact(),
+                           "statistic": r.statistic()})
+                }),
+            );
+            let tf_v = part(
+                "trimfill",
+                trimfill.map(|t| {
+                    let fit = t.fit();
+                    let (lo, hi) = fit.ci();
+                    let filled: Vec<Value> = t
+                        .filled()
+                        .iter()
+                        .map(|f| json!({"yi": f.yi, "vi": f.vi, "label": f.label}))
+                        .collect();
+                    json!({
+                        "k0": t.k0(), "side": t.side().to_string(), "estimate": fit.estimate(),
+                        "se": fit.se(), "ci_lower": lo, "ci_upper": hi, "tau2": fit.tau2(),
+                        "filled": filled, "se_k0": t.se_k0(), "p_k0": t.p_k0(),
+                        "estimator": t.estimator().to_string(), "k": fit.k(),
+                        "statistic": fit.statistic(), "p_value": fit.p_value(),
+                        "method": fit.method().to_string(),
+                    })
+                }),
+            );
+            let fsn_v = part(
+                "failsafe",
+                failsafe.map(|f| {
+                    json!({
+                        "rosenthal": f.rosenthal().fsn, "orwin": f.orwin().fsn,
+                        "rosenberg": f.rosenberg().fsn,
+                        "rosenthal_p_value": f.rosenthal().p_value,
+                        "orwin_mean": f.orwin().mean, "orwin_target": f.orwin().target,
+                        "rosenberg_p_value": f.rosenberg().p_value,
+                        "alpha": f.rosenthal().alpha,
+                    })
+                }),
+            );
+            let pp_v = part(
+                "pet_peese",
+                pet_peese.map(|p| {
+                    let (lo, hi) = p.ci();
+                    json!({
+                        "pet": lm(p.pet()), "peese": lm(p.peese()), "estimate": p.estimate(),
+                        "ci_lower": lo, "ci_upper": hi, "chosen": p.chosen().to_string(),
+                        "alpha": p.alpha(),
+                    })
+                }),
+            );
+            let mut obj = json!({
+                "k": studies.k(),
+                "egger": egger_v,
+                "rank": rank_v,
+                "trimfill": tf_v,
+                "failsafe": fsn_v,
+                "pet_peese": pp_v,
+            });
+            if !errors.is_empty() {
+                if let Value::Object(m) = &mut obj {
+                    m.insert("errors".into(), Value::Object(errors));
+                }
+            }
+            to_json(&obj)
+        }
+    }
+}
+
+fn unreachable_error() -> MetaError {
+    MetaError::Numerical {
+        context: "metan bias: no test result and no error".into(),
+    }
+}
