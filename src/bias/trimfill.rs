@@ -188,7 +188,8 @@ impl TrimFill {
     /// one that fitted the data, for a fallback chain) and its control settings, but
     /// re-estimate tau^2 even when it was fixed, and the refit uses a z test and a 95%
     /// level; when no study is filled, the fit is the model itself (with its own test and
-    /// level).
+    /// level). Like metafor's `rma` object, the fit carries no Q-profile interval for tau^2
+    /// (fit [`TrimFillFit::studies`] with [`MetaAnalysis::fit`] for one).
     ///
     /// # Errors
     /// [`MetaError::TooFewStudies`] for `k < 2` (`k < 3` when the side is estimated, which
@@ -376,7 +377,12 @@ impl TrimFill {
             if let Some(m) = studies.measure() {
                 aug = aug.with_measure(m);
             }
-            let mut refit = spec.clone().method(method).test(TestKind::Z).level(95.0);
+            let mut refit = spec
+                .clone()
+                .method(method)
+                .test(TestKind::Z)
+                .level(95.0)
+                .confint(false);
             refit.tau2 = None;
             if user.is_none()
                 && refit.tau2_init.is_none()
@@ -392,7 +398,11 @@ impl TrimFill {
             let fit = refit.fit(&aug)?;
             (filled, fit, aug)
         } else {
-            (Vec::new(), spec.fit(studies)?, studies.clone())
+            (
+                Vec::new(),
+                spec.clone().confint(false).fit(studies)?,
+                studies.clone(),
+            )
         };
         let p_k0 = (self.estimator == Estimator::R0).then(|| 0.5f64.powi(k0 as i32 + 1));
         Ok(TrimFillFit {
@@ -466,29 +476,31 @@ fn trimmed_estimate(
             weights: None,
             fixed: None,
         };
-        // ML/REML: Newton's method finds the root quadratically; Fisher scoring (the
-        // estimator proper, with its boundary rule and likelihood check) then starts there
-        // and stops at once, instead of converging linearly from the Hedges start
-        let start = match method {
-            Method::ML | Method::REML => newton_start(method, y, v, warm),
+        // ML/REML: the root of the estimating equation by Newton's method (quadratic, from
+        // the previous trimming fit's tau^2), then metafor's check that the likelihood there
+        // is not below its value at 0. The estimator proper (Fisher scoring from the Hedges
+        // estimate, with the same boundary rule and check) is the fallback when Newton's
+        // method does not settle; the property tests check that both give the same tau^2.
+        let fast = match method {
+            Method::ML | Method::REML => {
+                newton_start(method, y, v, warm).map(|t| likelihood_check(method, y, v, t))
+            }
             _ => None,
         };
-        let est = match start {
-            Some(t) => {
-                let mut s = spec.clone();
-                s.tau2_init = Some(t);
-                s.estimate(method, &inp)
+        match fast {
+            Some(t) => t,
+            None => {
+                let est = spec.estimate(method, &inp);
+                if !est.converged || !est.tau2.is_finite() {
+                    return Err(MetaError::NotConverged {
+                        method: method.to_string(),
+                        iterations: est.iterations,
+                        reason: "tau^2 of a trim-and-fill trimming fit".into(),
+                    });
+                }
+                est.tau2
             }
-            None => spec.estimate(method, &inp),
-        };
-        if !est.converged || !est.tau2.is_finite() {
-            return Err(MetaError::NotConverged {
-                method: method.to_string(),
-                iterations: est.iterations,
-                reason: "tau^2 of a trim-and-fill trimming fit".into(),
-            });
         }
-        est.tau2
     };
     let mut sw = 0.0;
     let mut swy = 0.0;
@@ -569,7 +581,7 @@ fn newton_start(method: Method, y: &[f64], v: &[f64], start: Option<f64>) -> Opt
         let denom = if dg < 0.0 { dg } else { -info };
         let mut next = t - g / denom;
         if next < 0.0 {
-            next = 0.5 * t;
+            next = 0.0; // the score at 0 decides on the next pass
         }
         // close enough for Fisher scoring to stop after a step or two (the last digits are
         // rounding noise, in which Newton's method would wander)
@@ -579,6 +591,70 @@ fn newton_start(method: Method, y: &[f64], v: &[f64], start: Option<f64>) -> Opt
         t = next;
     }
     None
+}
+
+/// metafor's `ll0check` for ML/REML: `0` when the (restricted) log-likelihood at `tau2` is
+/// below its value at 0 (beyond `1e-12 (1 + |ll|)`), else `tau2`.
+///
+/// # Formula
+/// `ll(tau2) = -1/2 sum ln(v + tau2) - 1/2 sum w (y - mu_w)^2 [- 1/2 ln sum w]` with
+/// `w = 1/(v + tau2)`, up to constants.
+pub(crate) fn likelihood_check(method: Method, y: &[f64], v: &[f64], tau2: f64) -> f64 {
+    if !(tau2 > 0.0) {
+        return 0.0;
+    }
+    let reml = method == Method::REML;
+    let kernel = |t: f64| {
+        let (mut sw, mut swy) = (0.0, 0.0);
+        for (yi, vi) in y.iter().zip(v) {
+            let w = 1.0 / (vi + t);
+            sw += w;
+            swy += w * yi;
+        }
+        let mu = swy / sw;
+        let q: f64 = y
+            .iter()
+            .zip(v)
+            .map(|(yi, vi)| (yi - mu) * (yi - mu) / (vi + t))
+            .sum();
+        -0.5 * sum_ln(v.iter().map(|vi| vi + t)) - 0.5 * q - if reml { 0.5 * sw.ln() } else { 0.0 }
+    };
+    let ll = kernel(tau2);
+    let ll0 = kernel(0.0);
+    if ll0 - ll > 1e-12 * (1.0 + ll.abs()) {
+        0.0
+    } else {
+        tau2
+    }
+}
+
+/// `sum(ln(x))` for positive `x`, as the logarithms of products of eight terms (one
+/// logarithm per eight values; a block whose product leaves the normal range is summed
+/// term by term). It differs from the plain sum by a few ulps per block.
+fn sum_ln(x: impl Iterator<Item = f64>) -> f64 {
+    fn flush(b: &[f64]) -> f64 {
+        let p: f64 = b.iter().product();
+        if p.is_normal() {
+            p.ln()
+        } else {
+            b.iter().map(|a| a.ln()).sum()
+        }
+    }
+    let mut total = 0.0;
+    let mut block = [0.0f64; 8];
+    let mut n = 0;
+    for a in x {
+        block[n] = a;
+        n += 1;
+        if n == 8 {
+            total += flush(&block);
+            n = 0;
+        }
+    }
+    if n > 0 {
+        total += flush(&block[..n]);
+    }
+    total
 }
 
 /// `(S_r, r*)` of the signed ranks of `yc` (ascending): the sum of the ranks of the
@@ -748,6 +824,65 @@ mod tests {
         // a homogeneous data set: the root is on the boundary
         let y0 = [0.30, 0.31, 0.29, 0.30];
         assert_eq!(newton_start(Method::REML, &y0, &v[..4], None), Some(0.0));
+    }
+
+    #[test]
+    fn fast_trimming_fit_equals_the_estimator() {
+        // pseudo-random data sets, heterogeneous and homogeneous (boundary) ones
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut u = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut boundary = 0;
+        for case in 0..400 {
+            let k = 2 + (u() * 60.0) as usize;
+            let het = if case % 3 == 0 { 0.0 } else { u() * 0.5 };
+            let v: Vec<f64> = (0..k).map(|_| 0.005 + 0.3 * u()).collect();
+            let y: Vec<f64> = v
+                .iter()
+                .map(|vi| {
+                    let z =
+                        (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos();
+                    0.3 + z * (vi + het).sqrt()
+                })
+                .collect();
+            let model = InterceptOnly { y: &y, v: &v };
+            let inp = Tau2Input {
+                model: &model,
+                weights: None,
+                fixed: None,
+            };
+            for m in [Method::ML, Method::REML] {
+                let want = MetaAnalysis::new().tol(1e-15).estimate(m, &inp).tau2;
+                let Some(t) = newton_start(m, &y, &v, Some(0.1)) else {
+                    continue;
+                };
+                let got = likelihood_check(m, &y, &v, t);
+                if want == 0.0 {
+                    boundary += 1;
+                }
+                assert!(
+                    (got - want).abs() <= 1e-11 * want.max(1e-3),
+                    "case {case} {m}: {got} vs {want}"
+                );
+            }
+        }
+        assert!(boundary > 20, "boundary cases: {boundary}");
+    }
+
+    #[test]
+    fn blocked_log_sum_equals_the_plain_sum() {
+        let x: Vec<f64> = (0..37)
+            .map(|i| 0.01 + f64::from(i).powi(3) * 1e-3)
+            .collect();
+        let plain: f64 = x.iter().map(|a| a.ln()).sum();
+        assert!((sum_ln(x.iter().copied()) - plain).abs() < 1e-13 * plain.abs());
+        let tiny = [1e-200f64, 1e-200, 1e-100, 3.0];
+        let plain: f64 = tiny.iter().map(|a| a.ln()).sum();
+        assert!((sum_ln(tiny.iter().copied()) - plain).abs() < 1e-13 * plain.abs());
     }
 
     #[test]
