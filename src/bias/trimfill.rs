@@ -12,6 +12,7 @@ use crate::error::{MetaError, Result};
 use crate::model::{
     InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, fcf, pval_str,
 };
+use crate::numeric::logsum::sum_ln;
 use crate::numeric::wls::WlsQr;
 
 /// The estimator of the number of missing studies.
@@ -628,35 +629,6 @@ pub(crate) fn likelihood_check(method: Method, y: &[f64], v: &[f64], tau2: f64) 
     }
 }
 
-/// `sum(ln(x))` for positive `x`, as the logarithms of products of eight terms (one
-/// logarithm per eight values; a block whose product leaves the normal range is summed
-/// term by term). It differs from the plain sum by a few ulps per block.
-fn sum_ln(x: impl Iterator<Item = f64>) -> f64 {
-    fn flush(b: &[f64]) -> f64 {
-        let p: f64 = b.iter().product();
-        if p.is_normal() {
-            p.ln()
-        } else {
-            b.iter().map(|a| a.ln()).sum()
-        }
-    }
-    let mut total = 0.0;
-    let mut block = [0.0f64; 8];
-    let mut n = 0;
-    for a in x {
-        block[n] = a;
-        n += 1;
-        if n == 8 {
-            total += flush(&block);
-            n = 0;
-        }
-    }
-    if n > 0 {
-        total += flush(&block[..n]);
-    }
-    total
-}
-
 /// `(S_r, r*)` of the signed ranks of `yc` (ascending): the sum of the ranks of the
 /// positive values and the largest rank of a negative one, ranks of `|yc|` with ties in
 /// order of position (R's `rank(ties.method = "first")`). Since `yc` is sorted, `|yc|` is
@@ -871,18 +843,6 @@ mod tests {
             }
         }
         assert!(boundary > 20, "boundary cases: {boundary}");
-    }
-
-    #[test]
-    fn blocked_log_sum_equals_the_plain_sum() {
-        let x: Vec<f64> = (0..37)
-            .map(|i| 0.01 + f64::from(i).powi(3) * 1e-3)
-            .collect();
-        let plain: f64 = x.iter().map(|a| a.ln()).sum();
-        assert!((sum_ln(x.iter().copied()) - plain).abs() < 1e-13 * plain.abs());
-        let tiny = [1e-200f64, 1e-200, 1e-100, 3.0];
-        let plain: f64 = tiny.iter().map(|a| a.ln()).sum();
-        assert!((sum_ln(tiny.iter().copied()) - plain).abs() < 1e-13 * plain.abs());
     }
 
     #[test]

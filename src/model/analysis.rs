@@ -9,6 +9,7 @@ use super::projection::{InterceptOnly, Projector};
 use super::tau2::{self, Control, Input, Scoring, StopReason, Tau2Estimate};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::numeric::logsum::sum_ln;
 
 /// Specification of an equal- or random-effects meta-analysis.
 ///
@@ -272,6 +273,7 @@ impl MetaAnalysis {
                 iterations: 0,
                 converged: true,
                 reason: StopReason::ClosedForm,
+                log_sums: None,
             },
             Method::DL => tau2::dl(inp),
             Method::HE => tau2::he(inp),
@@ -286,6 +288,7 @@ impl MetaAnalysis {
                     iterations: 0,
                     converged: false,
                     reason: StopReason::NonFinite,
+                    log_sums: None,
                 },
             },
             Method::ML => tau2::fisher_scoring(inp, &ctrl, Scoring::Ml),
@@ -374,8 +377,9 @@ impl MetaAnalysis {
         let v = studies.vi();
         let k = studies.k();
         let mut warnings = Vec::new();
-        let vmax = v.iter().cloned().fold(f64::MIN, f64::max);
-        let vmin = v.iter().cloned().fold(f64::MAX, f64::min);
+        let (vmin, vmax) = v
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &a| (lo.min(a), hi.max(a)));
         if vmax / vmin >= 1e7 {
             // metafor warns at 1/evtol = 1e7
             warnings.push("Ratio of largest to smallest sampling variance extremely large. May not be able to obtain stable results.".to_string());
@@ -406,6 +410,7 @@ impl MetaAnalysis {
                     } else {
                         StopReason::Boundary
                     },
+                    log_sums: None,
                 }
             } else {
                 self.estimate(m, &inp)
@@ -431,6 +436,7 @@ impl MetaAnalysis {
             pi,
             weights,
             rss,
+            sw_iv,
         } = infer(y, v, tau2, self.weights.as_deref(), test, alpha, !ee);
 
         // heterogeneity
@@ -443,7 +449,7 @@ impl MetaAnalysis {
             let tau2_max = self.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2));
             ci_t = match (method, self.weights.as_deref()) {
                 (Method::GENQ, Some(a)) => genq_interval(y, v, a, alpha, tau2_max),
-                _ => q_profile(&model, alpha, tau2_max),
+                _ => q_profile(&model, alpha, tau2_max, Some(tau2)),
             };
             if ci_t.is_none() {
                 warnings.push(format!(
@@ -463,7 +469,17 @@ impl MetaAnalysis {
         let i2_ci = tr(&|t| 100.0 * t / (vt + t));
         let h2_ci = tr(&|t| t / vt + 1.0);
 
-        let fit_stats = fit_stats(y, v, tau2, rss, !ee && !tau2_fixed);
+        let logs = est.log_sums.and_then(|l| l.at(tau2));
+        let fit_stats = fit_stats_design(
+            v,
+            1,
+            tau2,
+            rss,
+            (k as f64).ln(),
+            sw_iv.ln(),
+            !ee && !tau2_fixed,
+            logs,
+        );
 
         MetaFit {
             k,
@@ -521,13 +537,6 @@ fn sign(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// metafor's `fit.stats` for the intercept-only model (see [`fit_stats_design`]).
-fn fit_stats(y: &[f64], v: &[f64], tau2: f64, rss: f64, tau2_estimated: bool) -> FitStats {
-    let k = y.len() as f64;
-    let sw: f64 = v.iter().map(|vi| 1.0 / (vi + tau2)).sum();
-    fit_stats_design(v, 1, tau2, rss, k.ln(), sw.ln(), tau2_estimated)
-}
-
 /// metafor's `fit.stats`: log-likelihoods, deviances and information criteria of a model
 /// with `p` fixed effects.
 ///
@@ -537,7 +546,8 @@ fn fit_stats(y: &[f64], v: &[f64], tau2: f64, rss: f64, tau2_estimated: bool) ->
 ///  - 1/2 log det(X'WX) - 1/2 RSS` (`det(X'X) = k`, `det(X'WX) = sum(w)` without moderators),
 /// with `RSS = sum w (y - X beta)^2`; `AIC = -2 ll + 2 m`, `BIC = -2 ll + m log(n)`,
 /// `AICc = -2 ll + 2 m n/(n - m - 1)` (`n = k` for ML, `k - p` for REML,
-/// `m = p + [tau2 estimated]`).
+/// `m = p + [tau2 estimated]`). `logs` are `(sum ln(v + tau2), sum ln(v))` when already known.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_stats_design(
     v: &[f64],
     p: usize,
@@ -546,16 +556,18 @@ pub(crate) fn fit_stats_design(
     logdet_xx: f64,
     logdet_xwx: f64,
     tau2_estimated: bool,
+    logs: Option<(f64, f64)>,
 ) -> FitStats {
     let k = v.len() as f64;
     let p = p as f64;
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let mut logdet = 0.0;
-    let mut sat = 0.0;
-    for &vi in v {
-        logdet += (vi + tau2).ln();
-        sat += -0.5 * (ln2pi + vi.ln());
-    }
+    let (logdet, ln_v) = logs.unwrap_or_else(|| {
+        (
+            sum_ln(v.iter().map(|vi| vi + tau2)),
+            sum_ln(v.iter().copied()),
+        )
+    });
+    let sat = -0.5 * (k * ln2pi + ln_v);
     let ll_ml = -0.5 * k * ln2pi - 0.5 * logdet - 0.5 * rss;
     let ll_reml =
         -0.5 * (k - p) * ln2pi + 0.5 * logdet_xx - 0.5 * logdet - 0.5 * logdet_xwx - 0.5 * rss;

@@ -272,7 +272,7 @@ mod tests {
         let v = [
             0.326, 0.195, 0.415, 0.020, 0.051, 0.007, 0.223, 0.004, 0.056, 0.073,
         ];
-        let qp = q_profile(&InterceptOnly { y: &y, v: &v }, 0.05, 100.0).unwrap();
+        let qp = q_profile(&InterceptOnly { y: &y, v: &v }, 0.05, 100.0, None).unwrap();
         for (idx, t) in [(0usize, qp.tau2.0), (1, qp.tau2.1)] {
             let a: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + t)).collect();
             let g = genq_interval(&y, &v, &a, 0.05, 100.0).unwrap();

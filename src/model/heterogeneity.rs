@@ -81,10 +81,16 @@ pub(crate) struct Tau2Interval {
 /// `lower`: `Q(tau2) = qchisq(1 - alpha/2, k-p)`, 0 when `Q(0)` is below it;
 /// `upper`: `Q(tau2) = qchisq(alpha/2, k-p)`, 0 when `Q(0)` is below it.
 /// A bound beyond `tau2_max` is reported as `tau2_max` with the sign `">"`.
+///
+/// `start` is where Newton's method starts, typically the tau^2 estimate, which lies
+/// between the two bounds unless the interval is degenerate: both roots then take 3 or 4
+/// evaluations instead of 7 or 8 from 0. Any value in `(0, tau2_max)` gives the same
+/// roots (the bracket is kept); others are ignored.
 pub(crate) fn q_profile<M: Projector>(
     model: &M,
     alpha: f64,
     tau2_max: f64,
+    start: Option<f64>,
 ) -> Option<Tau2Interval> {
     if model.k() <= model.p() {
         return None;
@@ -93,22 +99,33 @@ pub(crate) fn q_profile<M: Projector>(
     let v = model.v();
     let crit_u = chisq_isf(alpha / 2.0, df);
     let crit_l = chisq_quantile(alpha / 2.0, df);
-    let qs = |t: f64| {
-        let (_, q, ypp) = model.q_slope(|i| 1.0 / (v[i] + t));
-        (q, ypp)
+    // `(Q, y'PPy, weighted mean)` at `t`, sums centred at `c` (see `Projector::q_slope_near`)
+    let qs = |t: f64, c: f64| {
+        let ((_, q, ypp), mean) = model.q_slope_near(|i| 1.0 / (v[i] + t), c);
+        (q, ypp, mean)
     };
-    let (q_min, ypp_min) = qs(0.0);
-    let (q_max, _) = qs(tau2_max);
+    let (q_min, ypp_min, mean_min) = qs(0.0, f64::NAN);
+    let (q_max, _, _) = qs(tau2_max, f64::NAN);
+    // Newton's start: the hint when inside the search interval, else 0
+    let hint = start
+        .filter(|&t| t > 0.0 && t < tau2_max)
+        .map(|t| (t, qs(t, f64::NAN)))
+        .filter(|&(_, (q, ypp, _))| q.is_finite() && ypp.is_finite() && ypp > 0.0);
     let root = |target: f64| -> Option<f64> {
-        q_newton(
-            qs,
-            target,
-            (0.0, tau2_max),
-            (0.0, q_min, ypp_min),
-            1e-15,
-            500,
-        )
-        .map(|r| r.0)
+        let (bracket, (t0, (q, ypp, mut centre))) = match hint {
+            // Q decreases in tau2: the root lies above the hint when Q(hint) > target
+            Some(h @ (t, (q, _, _))) if q > target => ((t, tau2_max), h),
+            Some(h @ (t, (q, _, _))) if q < target => ((0.0, t), h),
+            Some((t, _)) => return Some(t),
+            None => ((0.0, tau2_max), (0.0, (q_min, ypp_min, mean_min))),
+        };
+        // each evaluation's weighted mean centres the next one's sums
+        let eval = |t: f64| {
+            let (q, ypp, mean) = qs(t, centre);
+            centre = mean;
+            (q, ypp)
+        };
+        q_newton(eval, target, bracket, (t0, q, ypp), 1e-15, 500).map(|r| r.0)
     };
     // upper bound: Q(tau2) = crit_l
     let (mut ub, mut ub_sign) = if q_min < crit_l {

@@ -2,6 +2,7 @@
 //! prediction interval.
 
 use super::method::TestKind;
+use super::projection::weighted_q;
 use crate::numeric::dist::{norm_isf, norm_log_sf, norm_p2, t_isf, t_log_sf, t_p2};
 
 /// Everything `fit` reports about the pooled estimate.
@@ -18,6 +19,8 @@ pub(crate) struct Inference {
     pub weights: Vec<f64>,
     /// `sum w (y - mu)^2` with `w = 1/(v + tau2)` and the reported `mu` (metafor's `RSS.f`).
     pub rss: f64,
+    /// `sum w` with `w = 1/(v + tau2)` (whatever the weights of the estimate).
+    pub sw_iv: f64,
 }
 
 /// Critical value and two-sided p-value for a statistic under the test's distribution.
@@ -61,28 +64,13 @@ pub(crate) fn infer(
     let k = y.len();
     let p = 1usize;
     // inverse-variance fit (always needed: for RSS.knha and when no user weights)
-    let mut sw = 0.0;
-    let mut swy = 0.0;
-    for (yi, vi) in y.iter().zip(v) {
-        let w = 1.0 / (vi + tau2);
-        sw += w;
-        swy += w * yi;
-    }
-    let mu_w = swy / sw;
-    let rss_w: f64 = y
-        .iter()
-        .zip(v)
-        .map(|(yi, vi)| (yi - mu_w) * (yi - mu_w) / (vi + tau2))
-        .sum();
+    let (mu_w, sw, rss_w) = weighted_q(y, |i| 1.0 / (v[i] + tau2));
 
     let (estimate, mut var, weights) = match user {
-        None => (
-            mu_w,
-            1.0 / sw,
-            v.iter()
-                .map(|vi| 100.0 / (vi + tau2) / sw)
-                .collect::<Vec<_>>(),
-        ),
+        None => (mu_w, 1.0 / sw, {
+            let scale = 100.0 / sw;
+            v.iter().map(|vi| scale / (vi + tau2)).collect::<Vec<_>>()
+        }),
         Some(a) => {
             let sa: f64 = a.iter().sum();
             let mu_a = a.iter().zip(y).map(|(ai, yi)| ai * yi).sum::<f64>() / sa;
@@ -133,5 +121,6 @@ pub(crate) fn infer(
         pi,
         weights,
         rss,
+        sw_iv: sw,
     }
 }

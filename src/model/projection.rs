@@ -54,6 +54,26 @@ pub(crate) trait Projector {
     fn q_slope(&self, w: impl Fn(usize) -> f64) -> (f64, f64, f64);
     /// `(y'Py, ln det(X'WX))`.
     fn q_logdet(&self, w: impl Fn(usize) -> f64) -> (f64, f64);
+    /// [`Projector::psums`] without the `V` terms, for weights close to those of an earlier
+    /// call whose weighted mean was `centre` (NaN when there is none), and the weighted mean
+    /// of this call (NaN when the model has none to offer). Iterations pass the mean of one
+    /// step as the centre of the next; the intercept-only model then needs one pass over
+    /// the data instead of two.
+    fn psums_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64) {
+        let _ = centre;
+        (self.psums(false, w), f64::NAN)
+    }
+    /// [`Projector::q_logdet`] with a centre, as [`Projector::psums_near`].
+    fn q_logdet_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> (f64, f64) {
+        let _ = centre;
+        self.q_logdet(w)
+    }
+    /// [`Projector::q_slope`] with a centre, as [`Projector::psums_near`]:
+    /// `((sum(w), y'Py, y'PPy), weighted mean)`.
+    fn q_slope_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> ((f64, f64, f64), f64) {
+        let _ = centre;
+        (self.q_slope(w), f64::NAN)
+    }
     /// Residual degrees of freedom `k - p`.
     fn df(&self) -> f64 {
         self.k() as f64 - self.p() as f64
@@ -96,6 +116,19 @@ impl Projector for InterceptOnly<'_> {
     #[inline]
     fn q_logdet(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
         let (_, sw, q) = weighted_q(self.y, w);
+        (q, sw.ln())
+    }
+    #[inline]
+    fn psums_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64) {
+        psums_near(self.y, w, centre)
+    }
+    #[inline]
+    fn q_slope_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> ((f64, f64, f64), f64) {
+        q_slope_near(self.y, w, centre)
+    }
+    #[inline]
+    fn q_logdet_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> (f64, f64) {
+        let ((sw, q, _), _) = q_slope_near(self.y, w, centre);
         (q, sw.ln())
     }
 }
@@ -273,89 +306,237 @@ pub(crate) struct PSums {
     pub pvp: f64,
 }
 
+/// Number of independent accumulators in the O(k) kernels. Floating-point addition is not
+/// associative, so the compiler keeps one running sum in order, bound by the adder's latency;
+/// four interleaved partial sums (study `i` goes to lane `i mod 4`, the lanes are added
+/// pairwise at the end) run four times as fast and round no worse. The order is fixed, so
+/// the results are the same on every run and thread count.
+const LANES: usize = 4;
+
+/// `N` sums over `i in 0..k` of `f(i, acc)`, accumulated in [`LANES`] interleaved lanes.
+#[inline(always)]
+fn lane_sums<const N: usize>(k: usize, f: impl Fn(usize, &mut [f64; N])) -> [f64; N] {
+    let mut acc = [[0.0f64; N]; LANES];
+    let full = k - k % LANES;
+    let mut i = 0;
+    while i < full {
+        for (l, a) in acc.iter_mut().enumerate() {
+            f(i + l, a);
+        }
+        i += LANES;
+    }
+    for (l, j) in (full..k).enumerate() {
+        f(j, &mut acc[l]);
+    }
+    let mut out = [0.0f64; N];
+    for (n, o) in out.iter_mut().enumerate() {
+        *o = (acc[0][n] + acc[1][n]) + (acc[2][n] + acc[3][n]);
+    }
+    out
+}
+
 /// Weighted mean and `Q = y'Py` only (two passes, no allocation).
 pub(crate) fn weighted_q(y: &[f64], w: impl Fn(usize) -> f64) -> (f64, f64, f64) {
-    let mut sw = 0.0;
-    let mut swy = 0.0;
-    for (i, &yi) in y.iter().enumerate() {
+    let [sw, swy] = lane_sums(y.len(), |i, a: &mut [f64; 2]| {
         let wi = w(i);
-        sw += wi;
-        swy += wi * yi;
-    }
+        a[0] += wi;
+        a[1] += wi * y[i];
+    });
     let mean = swy / sw;
-    let mut q = 0.0;
-    for (i, &yi) in y.iter().enumerate() {
-        let e = yi - mean;
-        q += w(i) * e * e;
-    }
+    let [q] = lane_sums(y.len(), |i, a: &mut [f64; 1]| {
+        let e = y[i] - mean;
+        a[0] += w(i) * e * e;
+    });
     (mean, sw, q)
 }
 
-/// `(sum(w), y'Py, y'PPy)` in two passes, no allocation (each `w(i)` is evaluated twice).
+/// `(sum(w), y'Py, y'PPy)` in two passes, no allocation.
 pub(crate) fn q_slope(y: &[f64], w: impl Fn(usize) -> f64) -> (f64, f64, f64) {
-    let mut sw = 0.0;
-    let mut swy = 0.0;
-    for (i, &yi) in y.iter().enumerate() {
-        let wi = w(i);
-        sw += wi;
-        swy += wi * yi;
-    }
-    let mean = swy / sw;
-    let mut q = 0.0;
-    let mut ypp = 0.0;
-    for (i, &yi) in y.iter().enumerate() {
-        let e = yi - mean;
-        let we2 = w(i) * e * e;
-        q += we2;
-        ypp += w(i) * we2;
-    }
+    let (_, sw, q, ypp) = q_slope_mean(y, w);
     (sw, q, ypp)
+}
+
+/// `(mean, sum(w), y'Py, y'PPy)` in two passes.
+fn q_slope_mean(y: &[f64], w: impl Fn(usize) -> f64) -> (f64, f64, f64, f64) {
+    let [sw, swy] = lane_sums(y.len(), |i, a: &mut [f64; 2]| {
+        let wi = w(i);
+        a[0] += wi;
+        a[1] += wi * y[i];
+    });
+    let mean = swy / sw;
+    let [q, ypp] = lane_sums(y.len(), |i, a: &mut [f64; 2]| {
+        let e = y[i] - mean;
+        let wi = w(i);
+        let we2 = wi * e * e;
+        a[0] += we2;
+        a[1] += wi * we2;
+    });
+    (mean, sw, q, ypp)
+}
+
+/// Whether sums about a centre `c` keep the precision of sums about the weighted mean:
+/// `sum w (y - mean)^2 = sum w d^2 - sum(w d)^2 / sum(w)` with `d = y - c` loses at most one
+/// bit while the subtracted term is at most half the first.
+#[inline]
+fn well_centred(total: f64, correction: f64) -> bool {
+    total.is_finite() && correction.is_finite() && correction.abs() <= 0.5 * total
+}
+
+/// `((sum(w), y'Py, y'PPy), mean)` in one pass when `centre` is near the weighted mean,
+/// two otherwise.
+///
+/// # Formula
+/// With `d = y - centre`, `S_j = sum w d^j`, `T_j = sum w^2 d^j` and `delta = S_1 / S_0`
+/// (the mean is `centre + delta`): `y'Py = S_2 - delta S_1`,
+/// `y'PPy = T_2 - delta (2 T_1 - delta T_0)`.
+pub(crate) fn q_slope_near(
+    y: &[f64],
+    w: impl Fn(usize) -> f64,
+    centre: f64,
+) -> ((f64, f64, f64), f64) {
+    if centre.is_finite() {
+        let [s0, s1, s2, t0, t1, t2] = lane_sums(y.len(), |i, a: &mut [f64; 6]| {
+            let wi = w(i);
+            let d = y[i] - centre;
+            let wd = wi * d;
+            a[0] += wi;
+            a[1] += wd;
+            a[2] += wd * d;
+            a[3] += wi * wi;
+            a[4] += wi * wd;
+            a[5] += wi * wd * d;
+        });
+        let delta = s1 / s0;
+        let cq = delta * s1;
+        let cy = delta * (2.0 * t1 - delta * t0);
+        if well_centred(s2, cq) && well_centred(t2, cy) {
+            return ((s0, s2 - cq, t2 - cy), centre + delta);
+        }
+    }
+    let (mean, sw, q, ypp) = q_slope_mean(y, w);
+    ((sw, q, ypp), mean)
+}
+
+/// [`psums`] without the `V` terms and the weighted mean, in one pass when `centre` is near
+/// that mean, two otherwise.
+///
+/// # Formula
+/// As [`q_slope_near`] for `y'Py` and `y'PPy`; with `U = sum w^3`,
+/// `tr(P) = S_0 - T_0 / S_0` and `tr(PP) = T_0 - 2 U / S_0 + (T_0 / S_0)^2`.
+pub(crate) fn psums_near(y: &[f64], w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64) {
+    if centre.is_finite() {
+        let [s0, s1, s2, t0, t1, t2, u] = lane_sums(y.len(), |i, a: &mut [f64; 7]| {
+            let wi = w(i);
+            let d = y[i] - centre;
+            let wd = wi * d;
+            let w2 = wi * wi;
+            a[0] += wi;
+            a[1] += wd;
+            a[2] += wd * d;
+            a[3] += w2;
+            a[4] += wi * wd;
+            a[5] += wi * wd * d;
+            a[6] += w2 * wi;
+        });
+        let delta = s1 / s0;
+        let cq = delta * s1;
+        let cy = delta * (2.0 * t1 - delta * t0);
+        if well_centred(s2, cq) && well_centred(t2, cy) {
+            let h2 = t0 / s0; // sum w^2 / sum w
+            let sums = PSums {
+                sw: s0,
+                s2: t0,
+                q: s2 - cq,
+                ypp: t2 - cy,
+                trp: s0 - h2,
+                trpp: t0 - 2.0 * u / s0 + h2 * h2,
+                ..PSums::default()
+            };
+            return (sums, centre + delta);
+        }
+    }
+    psums_mean(y, None, w)
 }
 
 /// All summaries of `P` for weights `w(i)`; the `V` terms (`trpv`, `trpvpv`, `pvp`) only
 /// when `v` is given (they stay 0 otherwise).
 pub(crate) fn psums(y: &[f64], v: Option<&[f64]>, w: impl Fn(usize) -> f64) -> PSums {
-    let mut sw = 0.0;
-    let mut swy = 0.0;
-    let mut s2 = 0.0;
-    let mut s2v = 0.0; // sum w^2 v
-    for (i, &yi) in y.iter().enumerate() {
+    psums_mean(y, v, w).0
+}
+
+/// [`psums`] and the weighted mean.
+fn psums_mean(y: &[f64], v: Option<&[f64]>, w: impl Fn(usize) -> f64) -> (PSums, f64) {
+    let k = y.len();
+    let first = |i: usize, a: &mut [f64; 3]| {
         let wi = w(i);
-        sw += wi;
-        swy += wi * yi;
-        s2 += wi * wi;
-        if let Some(v) = v {
-            s2v += wi * wi * v[i];
+        a[0] += wi;
+        a[1] += wi * y[i];
+        a[2] += wi * wi;
+    };
+    let (sw, swy, s2, s2v) = match v {
+        None => {
+            let [sw, swy, s2] = lane_sums(k, first);
+            (sw, swy, s2, 0.0)
         }
-    }
+        Some(v) => {
+            let [sw, swy, s2, s2v] = lane_sums(k, |i, a: &mut [f64; 4]| {
+                let wi = w(i);
+                a[0] += wi;
+                a[1] += wi * y[i];
+                a[2] += wi * wi;
+                a[3] += wi * wi * v[i]; // sum w^2 v
+            });
+            (sw, swy, s2, s2v)
+        }
+    };
     let mean = swy / sw;
-    let sw2 = sw * sw;
+    // reciprocals: a multiplication per study instead of a division
+    let inv_sw = 1.0 / sw;
+    let inv_sw2 = inv_sw * inv_sw;
     let mut out = PSums {
         sw,
         s2,
         ..PSums::default()
     };
-    for (i, &yi) in y.iter().enumerate() {
+    // per study: the diagonal term of P plus the off-diagonal ones, sum_{j != i} P_ij^2 (...)
+    let second = |i: usize, a: &mut [f64; 4]| {
         let wi = w(i);
-        let e = yi - mean;
-        let one_h = 1.0 - wi / sw;
+        let e = y[i] - mean;
+        let one_h = 1.0 - wi * inv_sw;
         let wi2 = wi * wi;
-        out.q += wi * e * e;
-        out.ypp += wi2 * e * e;
-        out.trp += wi * one_h;
-        // sum_j P_ij^2 over j: the diagonal term plus the off-diagonal ones
-        let off = (s2 - wi2) / sw2; // sum_{j != i} w_j^2 / sw^2
-        out.trpp += wi2 * (one_h * one_h + off);
-        if let Some(v) = v {
-            let vi = v[i];
-            out.trpv += wi * one_h * vi;
-            // sum_j P_ij^2 v_j (for sum(PV * P)) and sum_j P_ij^2 v_i v_j (for tr(PVPV))
-            let off_v = (s2v - wi2 * vi) / sw2; // sum_{j != i} w_j^2 v_j / sw^2
-            out.pvp += wi2 * (one_h * one_h * vi + off_v);
-            out.trpvpv += wi2 * vi * (one_h * one_h * vi + off_v);
+        a[0] += wi * e * e;
+        a[1] += wi2 * e * e;
+        a[2] += wi * one_h;
+        let off = (s2 - wi2) * inv_sw2; // sum_{j != i} w_j^2 / sw^2
+        a[3] += wi2 * (one_h * one_h + off);
+    };
+    match v {
+        None => {
+            [out.q, out.ypp, out.trp, out.trpp] = lane_sums(k, second);
+        }
+        Some(v) => {
+            [
+                out.q, out.ypp, out.trp, out.trpp, out.trpv, out.pvp, out.trpvpv,
+            ] = lane_sums(k, |i, a: &mut [f64; 7]| {
+                let wi = w(i);
+                let e = y[i] - mean;
+                let one_h = 1.0 - wi * inv_sw;
+                let wi2 = wi * wi;
+                a[0] += wi * e * e;
+                a[1] += wi2 * e * e;
+                a[2] += wi * one_h;
+                let off = (s2 - wi2) * inv_sw2;
+                a[3] += wi2 * (one_h * one_h + off);
+                let vi = v[i];
+                a[4] += wi * one_h * vi;
+                // sum_j P_ij^2 v_j (for sum(PV * P)) and sum_j P_ij^2 v_i v_j (for tr(PVPV))
+                let off_v = (s2v - wi2 * vi) * inv_sw2; // sum_{j != i} w_j^2 v_j / sw^2
+                a[5] += wi2 * (one_h * one_h * vi + off_v);
+                a[6] += wi2 * vi * (one_h * one_h * vi + off_v);
+            });
         }
     }
-    out
+    (out, mean)
 }
 
 #[cfg(test)]

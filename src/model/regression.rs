@@ -376,9 +376,14 @@ impl MetaRegression {
                 .tau2_max
                 .unwrap_or_else(|| 100f64.max(10.0 * tau2));
             ci_t = if d.int_only {
-                q_profile(&InterceptOnly { y, v }, alpha, tau2_max)
+                q_profile(&InterceptOnly { y, v }, alpha, tau2_max, Some(tau2))
             } else {
-                q_profile(&DesignProjector::new(y.to_vec(), v, x), alpha, tau2_max)
+                q_profile(
+                    &DesignProjector::new(y.to_vec(), v, x),
+                    alpha,
+                    tau2_max,
+                    Some(tau2),
+                )
             };
         }
         let vt = qt.vt;
@@ -397,6 +402,7 @@ impl MetaRegression {
             logdet_xx,
             c.qr.logdet(),
             !ee && !tau2_fixed,
+            None,
         );
         let parms = p + usize::from(!ee && !tau2_fixed);
 
@@ -637,6 +643,7 @@ fn chain<M: Projector>(
                 iterations: 0,
                 converged: true,
                 reason: StopReason::ClosedForm,
+                log_sums: None,
             }
         } else {
             spec.estimate(m, &inp)

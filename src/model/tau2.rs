@@ -28,6 +28,7 @@
 
 use super::projection::{PSums, Projector};
 use crate::numeric::dist::chisq_quantile;
+use crate::numeric::logsum::sum_ln;
 
 /// Why an estimator stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,30 @@ pub(crate) struct Tau2Estimate {
     pub iterations: usize,
     pub converged: bool,
     pub reason: StopReason,
+    /// The log sums the likelihood check computed, for the fit statistics to reuse.
+    pub log_sums: Option<LogSums>,
+}
+
+/// `sum ln(v + tau2)` at one `tau2` and `sum ln(v)`: the O(k) logarithms of a
+/// log-likelihood, computed once per fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LogSums {
+    tau2: f64,
+    ln_v_tau2: f64,
+    ln_v: f64,
+}
+
+impl LogSums {
+    /// `(sum ln(v + tau2), sum ln(v))` if these sums are for `tau2`.
+    pub(crate) fn at(&self, tau2: f64) -> Option<(f64, f64)> {
+        if tau2 == self.tau2 {
+            Some((self.ln_v_tau2, self.ln_v))
+        } else if tau2 == 0.0 {
+            Some((self.ln_v, self.ln_v))
+        } else {
+            None
+        }
+    }
 }
 
 /// Control of the iterative estimators.
@@ -114,6 +139,7 @@ fn done(tau2: f64, se: f64, reason: StopReason) -> Tau2Estimate {
         } else {
             StopReason::NonFinite
         },
+        log_sums: None,
     }
 }
 
@@ -211,11 +237,18 @@ pub(crate) enum Scoring {
     Eb,
 }
 
-/// `-1/2 sum log(v + tau2) - 1/2 Q(tau2)` [- 1/2 log det(X'WX) for REML], up to constants.
-fn loglik_kernel<M: Projector>(inp: &Input<M>, tau2: f64, reml: bool) -> f64 {
+/// `-1/2 sum log(v + tau2) - 1/2 Q(tau2)` [- 1/2 log det(X'WX) for REML], up to constants,
+/// given `logdet = sum log(v + tau2)`; the sums are centred at `centre` (see
+/// [`Projector::psums_near`]).
+fn loglik_kernel<M: Projector>(
+    inp: &Input<M>,
+    tau2: f64,
+    reml: bool,
+    centre: f64,
+    logdet: f64,
+) -> f64 {
     let v = inp.v();
-    let (q, logdet_xwx) = inp.model.q_logdet(|i| 1.0 / (v[i] + tau2));
-    let logdet: f64 = v.iter().map(|v| (v + tau2).ln()).sum();
+    let (q, logdet_xwx) = inp.model.q_logdet_near(|i| 1.0 / (v[i] + tau2), centre);
     -0.5 * logdet - 0.5 * q - if reml { 0.5 * logdet_xwx } else { 0.0 }
 }
 
@@ -229,8 +262,9 @@ fn loglik_kernel<M: Projector>(inp: &Input<M>, tau2: f64, reml: bool) -> f64 {
 /// * EB: `(Q k/(k-p) - k) / sum(w)`;
 ///
 /// halving it while `tau2 + step < 0`. Iteration stops when the change is below
-/// `tol * tau2` (relative), or at the boundary `tau2 = 0` when the step at 0 is not
-/// positive. SE: ML `sqrt(2/sum(w^2))`, REML `sqrt(2/tr(PP))`, EB `sqrt(2k^2/(k-p))/sum(w)`.
+/// `tol * tau2` (relative), when it is below `1e-9 tau2` and no smaller than the previous
+/// one (the rounding-noise floor, reached before `tol` when `tau2` is small against `v`),
+/// or at the boundary `tau2 = 0` when the step at 0 is not positive. SE: ML `sqrt(2/sum(w^2))`, REML `sqrt(2/tr(PP))`, EB `sqrt(2k^2/(k-p))/sum(w)`.
 pub(crate) fn fisher_scoring<M: Projector>(
     inp: &Input<M>,
     ctrl: &Control,
@@ -239,18 +273,22 @@ pub(crate) fn fisher_scoring<M: Projector>(
     let k = inp.k();
     let df = inp.df();
     let v = inp.v();
-    let step = |tau2: f64| -> (f64, PSums) {
-        let s = inp.model.psums(false, |i| 1.0 / (v[i] + tau2));
+    // each step's weighted mean centres the next step's sums (one pass instead of two)
+    let mut centre = f64::NAN;
+    let mut step = |tau2: f64| -> f64 {
+        let (s, mean) = inp.model.psums_near(|i| 1.0 / (v[i] + tau2), centre);
+        centre = mean;
         let adj = match kind {
             Scoring::Ml => (s.ypp - s.sw) / s.s2,
             Scoring::Reml => (s.ypp - s.trp) / s.trpp,
             Scoring::Eb => (s.q * k / df - k) / s.sw,
         };
-        (adj * ctrl.step_adj, s)
+        adj * ctrl.step_adj
     };
     let mut iterations = 0;
     let mut converged = false;
     let mut reason = StopReason::MaxIterations;
+    let mut log_sums = None;
     let mut tau2;
     if let Some(t) = inp.fixed {
         tau2 = t;
@@ -262,9 +300,10 @@ pub(crate) fn fisher_scoring<M: Projector>(
             Some(t) => t,
             None => he_raw(inp).0.max(0.0),
         };
+        let mut prev_change = f64::INFINITY;
         while iterations < ctrl.max_iter {
             iterations += 1;
-            let (mut adj, _) = step(tau2);
+            let mut adj = step(tau2);
             if adj.is_nan() {
                 adj = 0.0;
             }
@@ -275,7 +314,7 @@ pub(crate) fn fisher_scoring<M: Projector>(
             if tau2 + adj < 0.0 {
                 // Is the maximum on the boundary? metafor halves its way towards 0 and stops
                 // near 1e-15; we test the step at 0 and land exactly on it.
-                let at_zero = if tau2 == 0.0 { adj } else { step(0.0).0 };
+                let at_zero = if tau2 == 0.0 { adj } else { step(0.0) };
                 if at_zero <= 0.0 {
                     tau2 = 0.0;
                     converged = true;
@@ -289,7 +328,11 @@ pub(crate) fn fisher_scoring<M: Projector>(
             let new = tau2 + adj;
             let change = (new - tau2).abs();
             tau2 = new;
-            if change <= ctrl.tol * tau2.abs() || change == 0.0 {
+            // at the rounding-noise floor the steps stop shrinking (they hop between two
+            // neighbours of the root): the tolerance cannot be met, the root is found
+            let noise = change >= prev_change && change <= 1e-9 * tau2.abs();
+            prev_change = change;
+            if change <= ctrl.tol * tau2.abs() || change == 0.0 || noise {
                 converged = true;
                 reason = StopReason::Tolerance;
                 break;
@@ -298,15 +341,21 @@ pub(crate) fn fisher_scoring<M: Projector>(
         // metafor's ll0check: a local maximum worse than tau2 = 0 is replaced by 0.
         if converged && tau2 > 0.0 && kind != Scoring::Eb {
             let reml = kind == Scoring::Reml;
-            let ll = loglik_kernel(inp, tau2, reml);
-            let ll0 = loglik_kernel(inp, 0.0, reml);
+            let sums = LogSums {
+                tau2,
+                ln_v_tau2: sum_ln(v.iter().map(|v| v + tau2)),
+                ln_v: sum_ln(v.iter().copied()),
+            };
+            log_sums = Some(sums);
+            let ll = loglik_kernel(inp, tau2, reml, centre, sums.ln_v_tau2);
+            let ll0 = loglik_kernel(inp, 0.0, reml, centre, sums.ln_v);
             if ll0 - ll > 1e-12 * (1.0 + ll.abs()) {
                 tau2 = 0.0;
                 reason = StopReason::Boundary;
             }
         }
     }
-    let s = inp.model.psums(false, |i| 1.0 / (v[i] + tau2));
+    let (s, _) = inp.model.psums_near(|i| 1.0 / (v[i] + tau2), centre);
     let se = match kind {
         Scoring::Ml => (2.0 / s.s2).sqrt(),
         Scoring::Reml => (2.0 / s.trpp).sqrt(),
@@ -318,6 +367,7 @@ pub(crate) fn fisher_scoring<M: Projector>(
         iterations,
         converged: converged && tau2.is_finite(),
         reason,
+        log_sums,
     }
 }
 
@@ -481,5 +531,6 @@ pub(crate) fn pm<M: Projector>(inp: &Input<M>, ctrl: &Control, median: bool) -> 
         iterations,
         converged,
         reason,
+        log_sums: None,
     }
 }

@@ -3,5 +3,6 @@
 mod beta;
 #[allow(dead_code)] // the F distribution serves meta-regression (omnibus tests)
 pub(crate) mod dist;
+pub(crate) mod logsum;
 pub(crate) mod root;
 pub(crate) mod wls;

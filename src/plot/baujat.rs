@@ -331,13 +331,22 @@ impl Rect {
     fn new(x0: f64, y0: f64, x1: f64, y1: f64) -> Self {
         Rect { x0, y0, x1, y1 }
     }
-    /// The area the two boxes share.
+    /// The area the two boxes share; boxes that share less than [`NEGLIGIBLE`] in width or
+    /// height only touch (the difference is rounding in their coordinates).
     fn overlap(&self, o: &Rect) -> f64 {
         let w = self.x1.min(o.x1) - self.x0.max(o.x0);
         let h = self.y1.min(o.y1) - self.y0.max(o.y0);
-        if w > 0.0 && h > 0.0 { w * h } else { 0.0 }
+        if w > NEGLIGIBLE && h > NEGLIGIBLE {
+            w * h
+        } else {
+            0.0
+        }
     }
 }
+
+/// Lengths (in px) below which boxes count as touching, not overlapping: far below what a
+/// renderer can show, far above the rounding of coordinates.
+const NEGLIGIBLE: f64 = 1e-6;
 
 /// Chooses where to put a point's label: the first of fourteen positions around the point
 /// (above right, above left, below right, below left, right, left, above, below, then
@@ -381,8 +390,13 @@ fn place_label(
         let bx = Rect::new(x0, y0, x0 + w, y0 + h);
         // area outside the panel counts ten times as much as overlap with other marks
         let inside = Rect::new(l, t, r, b).overlap(&bx);
-        let cost =
-            placed.iter().map(|p| p.overlap(&bx)).sum::<f64>() + 10.0 * (w * h - inside).max(0.0);
+        let outside = w * h - inside;
+        let outside = if outside > NEGLIGIBLE * (w + h) {
+            outside
+        } else {
+            0.0
+        };
+        let cost = placed.iter().map(|p| p.overlap(&bx)).sum::<f64>() + 10.0 * outside;
         if cost < best.0 {
             best = (cost, c);
             if cost == 0.0 {

@@ -130,6 +130,10 @@ pub(crate) trait Source {
     fn log_det(&self, tau2: f64) -> f64;
     /// Unweighted and user-weighted sums.
     fn plain(&self) -> PlainSums;
+    /// The same studies as one exact direct pass, when this source is an approximation.
+    fn exact(&self) -> Option<Direct<'_>> {
+        None
+    }
 }
 
 /// A direct pass over (a subset of) gathered studies, optionally skipping one.
@@ -395,6 +399,9 @@ impl Source for Series<'_, '_> {
     fn n(&self) -> usize {
         self.data.y.len() - usize::from(self.skip.is_some())
     }
+    fn exact(&self) -> Option<Direct<'_>> {
+        Some(self.data.direct(self.skip))
+    }
     fn at(&self, tau2: f64) -> WSums {
         let k = self.data.y.len();
         let series = self
@@ -513,7 +520,15 @@ pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit
             let trpv = a.sav - a.sa2v / a.sa;
             ok(((qa - trpv) / trp).max(0.0))
         }
-        Method::ML | Method::REML | Method::EB => fisher(src, p, None),
+        Method::ML | Method::REML | Method::EB => {
+            let fit = fisher(src, p, None);
+            // Series sums carry rounding noise of ~1e-13 relative; where it exceeds the
+            // tolerance (small tau^2, tight tol) the steps never settle: redo it exactly.
+            match src.exact() {
+                Some(d) if !fit.converged => fisher(&d, p, None),
+                _ => fit,
+            }
+        }
         Method::PM | Method::PMM => {
             let target = if p.method == Method::PMM {
                 chisq_quantile(0.5, df)
@@ -561,6 +576,7 @@ fn fisher<S: Source>(src: &S, p: &Params, mut path: Option<&mut Vec<f64>>) -> Ta
     };
     let mut converged = false;
     let mut it = 0;
+    let mut prev_change = f64::INFINITY;
     while it < p.max_iter {
         it += 1;
         if let Some(path) = path.as_deref_mut() {
@@ -587,7 +603,10 @@ fn fisher<S: Source>(src: &S, p: &Params, mut path: Option<&mut Vec<f64>>) -> Ta
         let new = tau2 + adj;
         let change = (new - tau2).abs();
         tau2 = new;
-        if change <= p.tol * tau2.abs() || change == 0.0 {
+        // the rounding-noise floor (see `model::tau2::fisher_scoring`)
+        let noise = change >= prev_change && change <= 1e-9 * tau2.abs();
+        prev_change = change;
+        if change <= p.tol * tau2.abs() || change == 0.0 || noise {
             converged = true;
             break;
         }
