@@ -394,7 +394,22 @@ pub(crate) fn q_slope_near(
     w: impl Fn(usize) -> f64,
     centre: f64,
 ) -> ((f64, f64, f64), f64) {
-    if centre.is_finite() {
+    q_slope_one_pass(y, &w, centre).unwrap_or_else(|| {
+        let (mean, sw, q, ypp) = q_slope_mean(y, w);
+        ((sw, q, ypp), mean)
+    })
+}
+
+/// The one pass of [`q_slope_near`], or `None` when `centre` would cost precision.
+fn q_slope_one_pass(
+    y: &[f64],
+    w: impl Fn(usize) -> f64,
+    centre: f64,
+) -> Option<((f64, f64, f64), f64)> {
+    if !centre.is_finite() {
+        return None;
+    }
+    {
         let [s0, s1, s2, t0, t1, t2] = lane_sums(y.len(), |i, a: &mut [f64; 6]| {
             let wi = w(i);
             let d = y[i] - centre;
@@ -409,12 +424,9 @@ pub(crate) fn q_slope_near(
         let delta = s1 / s0;
         let cq = delta * s1;
         let cy = delta * (2.0 * t1 - delta * t0);
-        if well_centred(s2, cq) && well_centred(t2, cy) {
-            return ((s0, s2 - cq, t2 - cy), centre + delta);
-        }
+        (well_centred(s2, cq) && well_centred(t2, cy))
+            .then_some(((s0, s2 - cq, t2 - cy), centre + delta))
     }
-    let (mean, sw, q, ypp) = q_slope_mean(y, w);
-    ((sw, q, ypp), mean)
 }
 
 /// [`psums`] without the `V` terms and the weighted mean, in one pass when `centre` is near
@@ -422,9 +434,19 @@ pub(crate) fn q_slope_near(
 ///
 /// # Formula
 /// As [`q_slope_near`] for `y'Py` and `y'PPy`; with `U = sum w^3`,
-/// `tr(P) = S_0 - T_0 / S_0` and `tr(PP) = T_0 - 2 U / S_0 + (T_0 / S_0)^2`.
+/// `tr(P) = S_0 - T_0 / S_0` and `tr(PP) = T_0 - 2 U / S_0 + (T_0 / S_0)^2`, used while no
+/// weight exceeds half their sum (`T_0 <= S_0^2 / 4`).
 pub(crate) fn psums_near(y: &[f64], w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64) {
-    if centre.is_finite() {
+    psums_one_pass(y, &w, centre).unwrap_or_else(|| psums_mean(y, None, w))
+}
+
+/// The one pass of [`psums_near`], or `None` when `centre` or the weights would cost
+/// precision.
+fn psums_one_pass(y: &[f64], w: impl Fn(usize) -> f64, centre: f64) -> Option<(PSums, f64)> {
+    if !centre.is_finite() {
+        return None;
+    }
+    {
         let [s0, s1, s2, t0, t1, t2, u] = lane_sums(y.len(), |i, a: &mut [f64; 7]| {
             let wi = w(i);
             let d = y[i] - centre;
@@ -441,21 +463,25 @@ pub(crate) fn psums_near(y: &[f64], w: impl Fn(usize) -> f64, centre: f64) -> (P
         let delta = s1 / s0;
         let cq = delta * s1;
         let cy = delta * (2.0 * t1 - delta * t0);
-        if well_centred(s2, cq) && well_centred(t2, cy) {
-            let h2 = t0 / s0; // sum w^2 / sum w
-            let sums = PSums {
-                sw: s0,
-                s2: t0,
-                q: s2 - cq,
-                ypp: t2 - cy,
-                trp: s0 - h2,
-                trpp: t0 - 2.0 * u / s0 + h2 * h2,
-                ..PSums::default()
-            };
-            return (sums, centre + delta);
+        // The one-pass tr(PP) cancels to second order in 1 - max(h) as one weight comes to
+        // dominate (h = w / sum w); sum h^2 <= 1/4 keeps every h <= 1/2, where the three
+        // terms are at most 12 times the result.
+        let spread_weights = t0 <= 0.25 * s0 * s0;
+        if !(spread_weights && well_centred(s2, cq) && well_centred(t2, cy)) {
+            return None;
         }
+        let h2 = t0 / s0; // sum w^2 / sum w
+        let sums = PSums {
+            sw: s0,
+            s2: t0,
+            q: s2 - cq,
+            ypp: t2 - cy,
+            trp: s0 - h2,
+            trpp: t0 - 2.0 * u / s0 + h2 * h2,
+            ..PSums::default()
+        };
+        Some((sums, centre + delta))
     }
-    psums_mean(y, None, w)
 }
 
 /// All summaries of `P` for weights `w(i)`; the `V` terms (`trpv`, `trpvpv`, `pvp`) only
@@ -656,5 +682,92 @@ mod tests {
         // centring does not change the quadratic forms when X has an intercept
         let c = DesignProjector::centred(&y, &v, &x).psums(false, |i| w[i]);
         assert!((c.q - s.q).abs() <= 1e-12 * s.q);
+    }
+
+    /// The one-pass centred sums equal the two-pass ones, from a good centre (one pass), a
+    /// poor one (the fallback) and none, on spread-out data with a dominant study.
+    #[test]
+    fn centred_sums_equal_two_pass_sums() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut u = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for &(k, shift) in &[
+            (2usize, 0.0),
+            (5, 1e3),
+            (37, -2.0),
+            (1000, 1e6),
+            (4001, 0.5),
+        ] {
+            let y: Vec<f64> = (0..k).map(|_| shift + 3.0 * (u() - 0.5)).collect();
+            let mut v: Vec<f64> = (0..k).map(|_| 0.01 + u()).collect();
+            for (dominant, tau2) in [
+                (false, 0.0),
+                (false, 0.3),
+                (true, 0.0),
+                (true, 0.3),
+                (true, 50.0),
+            ] {
+                if dominant {
+                    v[k / 2] = 1e-6;
+                }
+                let w = |i: usize| 1.0 / (v[i] + tau2);
+                // the reference: two passes over y - shift (exact by Sterbenz's lemma), so
+                // that its mean carries no rounding of order ulp(shift)
+                let ys: Vec<f64> = y.iter().map(|a| a - shift).collect();
+                let exact = psums(&ys, None, w);
+                let sw: f64 = (0..k).map(w).sum();
+                let mean = shift + (0..k).map(|i| w(i) * ys[i]).sum::<f64>() / sw;
+                let spread = y.iter().map(|a| (a - mean).abs()).fold(0.0, f64::max);
+                // which path runs: one pass from a good centre with spread-out weights, the
+                // fallback from a poor centre (the dominant study also forces it at tau2 = 0)
+                let good = mean + 1e-3 * spread;
+                if !dominant && k >= 5 {
+                    assert!(psums_one_pass(&y, w, good).is_some(), "k {k} tau2 {tau2}");
+                    assert!(q_slope_one_pass(&y, w, good).is_some(), "k {k} tau2 {tau2}");
+                }
+                if dominant && tau2 == 0.0 {
+                    assert!(psums_one_pass(&y, w, good).is_none());
+                }
+                assert!(psums_one_pass(&y, w, mean + 40.0 * spread).is_none());
+                assert!(q_slope_one_pass(&y, w, mean + 40.0 * spread).is_none());
+                for centre in [good, mean + 40.0 * spread, f64::NAN] {
+                    let (s, m) = psums_near(&y, w, centre);
+                    let ((sw2, q2, ypp2), m2) = q_slope_near(&y, w, centre);
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
+                    // y'PPy moves at first order with the mean (by -2 sum w^2 e), and any
+                    // mean of y stored in f64 is off by up to ulp(mean): that much more
+                    // is allowed (the dominant study makes it 1e-9 relative at shift 1e3)
+                    let slope: f64 = (0..k).map(|i| w(i) * w(i) * (ys[i] - (mean - shift))).sum();
+                    let ypp_tol = 1e-12 * exact.ypp + 4.0 * slope.abs() * f64::EPSILON * mean.abs();
+                    for (name, a, b) in [
+                        ("sw", s.sw, exact.sw),
+                        ("s2", s.s2, exact.s2),
+                        ("q", s.q, exact.q),
+                        ("trp", s.trp, exact.trp),
+                        ("trpp", s.trpp, exact.trpp),
+                        ("q (slope)", q2, exact.q),
+                        ("sw (slope)", sw2, exact.sw),
+                    ] {
+                        assert!(
+                            close(a, b),
+                            "k {k} tau2 {tau2} c {centre} {name}: {a} vs {b}"
+                        );
+                    }
+                    for (name, a) in [("ypp", s.ypp), ("ypp (slope)", ypp2)] {
+                        assert!(
+                            (a - exact.ypp).abs() <= ypp_tol,
+                            "k {k} tau2 {tau2} c {centre} {name}: {a} vs {} (tol {ypp_tol})",
+                            exact.ypp
+                        );
+                    }
+                    let tol = 1e-12 * (mean.abs() + spread);
+                    assert!((m - mean).abs() <= tol && (m2 - mean).abs() <= tol);
+                }
+            }
+        }
     }
 }
