@@ -130,9 +130,19 @@ fn reader<R: Read>(input: R) -> csv::Reader<R> {
         .from_reader(input)
 }
 
+/// A reader that leaves records as bytes, untrimmed: [`read_studies_from`] trims and checks
+/// the UTF-8 of each record itself, without the two allocations per record of csv's
+/// trimming `StringRecord`s.
+fn byte_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(input)
+}
+
 fn headers<R: Read>(rdr: &mut csv::Reader<R>, path: &str) -> Result<Vec<String>> {
     let h = rdr.headers().map_err(|e| map_csv_error(path, &e))?;
-    let h: Vec<String> = h.iter().map(str::to_string).collect();
+    let h: Vec<String> = h.iter().map(|c| c.trim().to_string()).collect();
     if h.is_empty() || (h.len() == 1 && h[0].is_empty()) {
         return Err(csv_err(path, Some(1), None, "empty file: no header row"));
     }
@@ -201,7 +211,7 @@ pub fn read_studies(path: impl AsRef<Path>, spec: &CsvSpec) -> Result<Studies> {
 /// # Errors
 /// As [`read_studies`].
 pub fn read_studies_from<R: Read>(input: R, name: &str, spec: &CsvSpec) -> Result<Studies> {
-    let mut rdr = reader(input);
+    let mut rdr = byte_reader(input);
     let h = headers(&mut rdr, name)?;
     let (pcol, is_se) = match &spec.precision {
         Precision::Variance(c) => (c.as_str(), false),
@@ -230,15 +240,30 @@ pub fn read_studies_from<R: Read>(input: R, name: &str, spec: &CsvSpec) -> Resul
     let mut labels = Vec::new();
     let mut mods: Vec<Vec<f64>> = vec![Vec::new(); im.len()];
     let mut attrs: Vec<Vec<String>> = vec![Vec::new(); ia.len()];
-    let mut rec = csv::StringRecord::new();
+    let mut rec = csv::ByteRecord::new();
     loop {
-        match rdr.read_record(&mut rec) {
+        match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(map_csv_error(name, &e)),
         }
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-        let cell = |i: usize| rec.get(i).unwrap_or("");
+        // the whole record must be text, as csv's StringRecord requires
+        if std::str::from_utf8(rec.as_slice()).is_err() {
+            return Err(csv_err(
+                name,
+                Some(line),
+                None,
+                "not valid UTF-8 text (binary data?)",
+            ));
+        }
+        // fields split a valid record at ASCII delimiters, so each is valid UTF-8 too
+        let cell = |i: usize| {
+            rec.get(i)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or("")
+                .trim()
+        };
         yi.push(parse_number(cell(iy), name, line, &spec.yi)?);
         let p = parse_number(cell(ip), name, line, pcol)?;
         let v = if is_se { p * p } else { p };
@@ -449,6 +474,33 @@ mod tests {
         ];
         let e = read_studies_from(junk, "j.bin", &CsvSpec::new("yi")).unwrap_err();
         assert!(matches!(e, MetaError::Csv { .. }));
+    }
+
+    #[test]
+    fn cells_and_headers_are_trimmed_and_rows_must_be_text() {
+        let spec = CsvSpec::new("yi").labels("study");
+        let s = read_studies_from(
+            " study , yi ,vi\n  A , 0.5 , 0.25\n\tB\t,-1e-1,1\n".as_bytes(),
+            "t.csv",
+            &spec,
+        )
+        .unwrap();
+        assert_eq!(s.yi(), &[0.5, -0.1]);
+        assert_eq!(s.vi(), &[0.25, 1.0]);
+        assert_eq!(s.labels(), &["A".to_string(), "B".to_string()]);
+        // invalid UTF-8 anywhere in a row, even in a column not read
+        let mut bytes = b"yi,vi,note\n0.1,0.2,ok\n0.3,0.4,".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+        let e = read_studies_from(&bytes[..], "t.csv", &CsvSpec::new("yi")).unwrap_err();
+        assert_eq!(
+            e,
+            MetaError::Csv {
+                path: "t.csv".into(),
+                row: Some(3),
+                column: None,
+                message: "not valid UTF-8 text (binary data?)".into()
+            }
+        );
     }
 
     #[test]
