@@ -3,6 +3,7 @@
 //!
 //! `full` is the default fit (with the Q-profile intervals for tau^2, I^2 and H^2);
 //! `no_confint` skips those, like metafor's `rma()` which leaves them to `confint()`.
+//! `fit_by_estimator` times every tau^2 estimator at k = 100 and 10^4.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use metan::{MetaAnalysis, Method, Studies};
@@ -43,5 +44,40 @@ fn bench_fit(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_fit);
+/// Every estimator (full default fit, with the tau^2 CI: Q-profile, or generalized Q for
+/// GENQ with inverse-variance weights) at k = 100 and 10^4.
+fn bench_estimators(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fit_by_estimator");
+    g.sample_size(20);
+    for &k in &[100usize, 10_000] {
+        let s = data(k);
+        g.throughput(Throughput::Elements(k as u64));
+        let w: Vec<f64> = s.vi().iter().map(|v| 1.0 / v).collect();
+        for m in [
+            Method::EE,
+            Method::DL,
+            Method::HE,
+            Method::HS,
+            Method::HSk,
+            Method::SJ,
+            Method::ML,
+            Method::REML,
+            Method::EB,
+            Method::PM,
+            Method::PMM,
+            Method::GENQ,
+        ] {
+            let mut ma = MetaAnalysis::new().method(m);
+            if m == Method::GENQ {
+                ma = ma.weights(w.clone());
+            }
+            g.bench_with_input(BenchmarkId::new(m.name(), k), &s, |b, s| {
+                b.iter(|| ma.fit(s).expect("fit"))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_fit, bench_estimators);
 criterion_main!(benches);

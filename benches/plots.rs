@@ -1,7 +1,8 @@
-//! Rendering cost of the plots: a forest and a funnel plot of 500 studies.
+//! Rendering cost of the plots: forest, funnel (with contours) and Baujat plots of k studies
+//! (Baujat includes its leave-one-out refits).
 
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use metan::plot::{ForestData, ForestPlot, FunnelPlot, Transform};
+use criterion::{BenchmarkId, Criterion, black_box, criterion_group, criterion_main};
+use metan::plot::{BaujatData, BaujatPlot, ForestData, ForestPlot, FunnelPlot, Transform};
 use metan::{MetaAnalysis, Method, Studies};
 
 fn studies(k: usize) -> Studies {
@@ -16,23 +17,33 @@ fn studies(k: usize) -> Studies {
 }
 
 fn bench(c: &mut Criterion) {
-    let s = studies(500);
-    let fit = MetaAnalysis::new()
-        .method(Method::DL)
-        .fit(&s)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let data = ForestData::from_fit(&s, &fit).unwrap_or_else(|e| panic!("{e}"));
-    c.bench_function("forest_k500", |b| {
-        b.iter(|| {
-            ForestPlot::new(black_box(data.clone()))
-                .transform(Transform::Exp)
-                .render()
-        })
-    });
-    let funnel = FunnelPlot::from_fit(&s, &fit)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .contours(true);
-    c.bench_function("funnel_k500", |b| b.iter(|| black_box(&funnel).render()));
+    let mut g = c.benchmark_group("plots");
+    for &k in &[10usize, 100, 500, 2_000] {
+        let s = studies(k);
+        let fit = MetaAnalysis::new()
+            .method(Method::DL)
+            .fit(&s)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let data = ForestData::from_fit(&s, &fit).unwrap_or_else(|e| panic!("{e}"));
+        g.bench_with_input(BenchmarkId::new("forest", k), &data, |b, data| {
+            b.iter(|| {
+                ForestPlot::new(black_box(data.clone()))
+                    .transform(Transform::Exp)
+                    .render()
+            })
+        });
+        let funnel = FunnelPlot::from_fit(&s, &fit)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .contours(true);
+        g.bench_with_input(BenchmarkId::new("funnel", k), &funnel, |b, f| {
+            b.iter(|| black_box(f).render())
+        });
+        let baujat = BaujatData::from_fit(&s, &fit).unwrap_or_else(|e| panic!("{e}"));
+        g.bench_with_input(BenchmarkId::new("baujat", k), &baujat, |b, d| {
+            b.iter(|| BaujatPlot::new(black_box(d.clone())).render())
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -1,9 +1,9 @@
 //! Meta-regression and permutation-test timings.
 //!
-//! * `meta_regression/{REML,DL}/100`: a fit with k = 100 studies and p = 3 coefficients
+//! * `meta_regression/{REML,DL}/{100,1000,10000}`: a fit with k studies and p = 3 coefficients
 //!   (intercept + two numeric moderators), everything included (R^2, which refits the
 //!   intercept-only model, and the Q-profile interval of tau^2).
-//! * `permutest/REML/100`: a random permutation test with 10^4 permutations at k = 100,
+//! * `permutest/REML/{20,100}`: a random permutation test with 10^4 permutations at k = 100,
 //!   p = 3 (each permutation refits the REML model). Target: <= 1 s on 2 cores; metafor's
 //!   `permutest()` needs about 18 s for 1,000 permutations here.
 //!
@@ -40,15 +40,16 @@ fn data(k: usize) -> Studies {
 
 fn bench(c: &mut Criterion) {
     let quick = std::env::args().any(|a| a == "--test");
-    let k = 100;
-    let s = data(k);
     let mut g = c.benchmark_group("meta_regression");
     g.sample_size(20);
-    for m in [Method::REML, Method::DL] {
-        let spec = MetaRegression::new().method(m).moderators(["x1", "x2"]);
-        g.bench_with_input(BenchmarkId::new(m.name(), k), &s, |b, s| {
-            b.iter(|| spec.fit(s).expect("fit"))
-        });
+    for &k in &[100usize, 1_000, 10_000] {
+        let s = data(k);
+        for m in [Method::REML, Method::DL] {
+            let spec = MetaRegression::new().method(m).moderators(["x1", "x2"]);
+            g.bench_with_input(BenchmarkId::new(m.name(), k), &s, |b, s| {
+                b.iter(|| spec.fit(s).expect("fit"))
+            });
+        }
     }
     g.finish();
 
@@ -57,9 +58,12 @@ fn bench(c: &mut Criterion) {
     let iter = if quick { 1_000 } else { 10_000 };
     let spec = MetaRegression::new().moderators(["x1", "x2"]);
     let pt = PermutationTest::new().iter(iter).seed(1);
-    g.bench_with_input(BenchmarkId::new("REML", k), &s, |b, s| {
-        b.iter(|| pt.run(&spec, s).expect("permutest"))
-    });
+    for &k in &[20usize, 100] {
+        let s = data(k);
+        g.bench_with_input(BenchmarkId::new("REML", k), &s, |b, s| {
+            b.iter(|| pt.run(&spec, s).expect("permutest"))
+        });
+    }
     g.finish();
 }
 

@@ -6,7 +6,7 @@
 //! single iteration each).
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use metan::sensitivity::{Gosh, influence, leave_one_out};
+use metan::sensitivity::{CumulativeOrder, Gosh, cumulative, influence, leave_one_out};
 use metan::{MetaAnalysis, Method, Studies};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -45,18 +45,43 @@ fn bench_deletion(c: &mut Criterion) {
     g.finish();
 }
 
+/// Each analysis on its own over a grid of k: leave-one-out, influence, cumulative.
+fn bench_each(c: &mut Criterion) {
+    for name in ["leave1out", "influence", "cumulative"] {
+        let mut g = c.benchmark_group(name);
+        g.sample_size(10);
+        for &k in &[100usize, 1_000, 10_000] {
+            let s = data(k);
+            for m in [Method::DL, Method::REML] {
+                let spec = MetaAnalysis::new().method(m);
+                g.bench_with_input(BenchmarkId::new(m.name(), k), &s, |b, s| {
+                    b.iter(|| match name {
+                        "leave1out" => leave_one_out(&spec, s).map(|r| r.rows().len()),
+                        "influence" => influence(&spec, s).map(|r| r.rows().len()),
+                        _ => cumulative(&spec, s, &CumulativeOrder::Input).map(|r| r.rows().len()),
+                    })
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+/// GOSH over all 2^k - 1 subsets, k = 10, 15, 20.
 fn bench_gosh(c: &mut Criterion) {
     let mut g = c.benchmark_group("gosh_all_subsets");
     g.sample_size(10);
-    let s = data(20);
-    for m in [Method::DL, Method::EE] {
-        let spec = MetaAnalysis::new().method(m);
-        g.bench_with_input(BenchmarkId::new(m.name(), 20), &s, |b, s| {
-            b.iter(|| Gosh::new().run(&spec, s).expect("gosh"))
-        });
+    for &k in &[10usize, 15, 20] {
+        let s = data(k);
+        for m in [Method::DL, Method::EE] {
+            let spec = MetaAnalysis::new().method(m);
+            g.bench_with_input(BenchmarkId::new(m.name(), k), &s, |b, s| {
+                b.iter(|| Gosh::new().run(&spec, s).expect("gosh"))
+            });
+        }
     }
     g.finish();
 }
 
-criterion_group!(benches, bench_deletion, bench_gosh);
+criterion_group!(benches, bench_deletion, bench_each, bench_gosh);
 criterion_main!(benches);

@@ -18,30 +18,64 @@ echo "== metafor (R) =="
 Rscript scripts/compare_metafor.R "$out" | tee "$out/versions.txt"
 echo "== metan =="
 cargo run --release --quiet --example bench_compare -- "$out" > "$out/metan_results.csv"
-python3 - "$out" <<'PY'
+status=0
+python3 - "$out" <<'PY' || status=1
 import csv, sys
+csv.field_size_limit(sys.maxsize)
 out = sys.argv[1]
 r = {(row["op"], row["k"]): row for row in csv.DictReader(open(f"{out}/metafor_results.csv"))}
 fmt = lambda s: f"{s:.2f} s" if s >= 1 else (f"{s*1e3:.2f} ms" if s >= 1e-3 else f"{s*1e6:.1f} us")
-def num(x):
-    try:
-        v = float(x); return None if v != v else v
-    except ValueError:
-        return None
-print("| operation | k | metafor | metan | metafor/metan | max rel. diff (estimate, tau2, se) |")
-print("|---|---|---|---|---|---|")
+def nums(text):
+    return [float(x) for x in text.split(";") if x not in ("", "NA")]
+print("| operation | k | metafor | metan | metafor/metan | numbers compared | max rel. diff |")
+print("|---|---|---|---|---|---|---|")
+worst = 0.0
 for line in open(f"{out}/metan_results.csv"):
-    op, k, reps, sec, *vals = line.strip().split(",")
+    op, k, reps, sec, vals = line.strip().split(",")
     m = r.get((op, k))
     if m is None:
+        print(f"| {op} | {k} | (not timed) | {fmt(float(sec))} | | | |")
         continue
     ms, ns = float(m["sec"]), float(sec)
-    diffs = []
-    for a, b in zip(vals, (m["estimate"], m["tau2"], m["se"])):
-        a, b = num(a), num(b)
-        if a is not None and b is not None:
-            diffs.append(abs(a - b) / max(abs(b), 1e-300) if a != b else 0.0)
-    agree = f"{max(diffs):.1e}" if diffs else "n/a (p-values are Monte Carlo)"
+    a, b = nums(vals), nums(m["values"])
+    if len(a) != len(b):
+        agree = f"MISMATCH: {len(a)} vs {len(b)} numbers"
+        worst = float("inf")
+    else:
+        # relative difference; values within 1e-12 of 0 in both (tau^2 at the boundary)
+        # count by their absolute difference
+        d = [abs(x - y) / abs(y) if abs(y) > 1e-12 else abs(x - y) for x, y in zip(a, b)]
+        worst = max([worst] + d)
+        agree = f"{max(d):.1e}" if d else "n/a"
     note = f" ({m['note']})" if m["note"] else ""
-    print(f"| {op}{note} | {k} | {fmt(ms)} | {fmt(ns)} | {ms/ns:,.0f}x | {agree} |")
+    print(f"| {op}{note} | {k} | {fmt(ms)} | {fmt(ns)} | {ms/ns:,.0f}x | {len(b)} | {agree} |")
+print(f"\nworst relative difference over all rows: {worst:.1e}")
+sys.exit(0 if worst < 1e-9 else 1)
 PY
+echo
+echo "== metan alone: the performance targets =="
+cargo run --release --quiet --example bench_compare -- "$out" --targets > "$out/targets.txt"
+cargo build --release --quiet --bin metan
+csv_line=""
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f "%e|%M" -o "$out/csv_time.txt" target/release/metan fit "$out/simulated_k1000000.csv" > /dev/null
+  IFS='|' read -r wall kb < "$out/csv_time.txt"
+  csv_line="metan fit on a 10^6-row CSV (wall clock; peak memory $((kb / 1024)) MB, target 200 MB)|$wall|1"
+else
+  echo "(/usr/bin/time not found: the CSV row is skipped)"
+fi
+python3 - "$out/targets.txt" "$csv_line" <<'PY'
+import sys
+fmt = lambda s: f"{s:.2f} s" if s >= 1 else (f"{s*1e3:.1f} ms" if s >= 1e-3 else f"{s*1e6:.1f} us")
+lines = [l.strip() for l in open(sys.argv[1]) if l.strip()] + ([sys.argv[2]] if sys.argv[2] else [])
+print("| operation | metan | target | |")
+print("|---|---|---|---|")
+for l in lines:
+    op, got, want = l.split("|")
+    got, want = float(got), float(want)
+    ratio = "ratio" in op or "/" in op
+    show = (lambda x: f"{x:.1f}") if ratio else fmt
+    verdict = "met" if got <= want else f"missed by {100 * (got / want - 1):.0f}%"
+    print(f"| {op} | {show(got)} | <= {show(want)} | {verdict} |")
+PY
+exit $status
