@@ -10,9 +10,8 @@ use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::{
-    InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, fcf, pval_str,
+    InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, fcf, pval_str, zero_beats,
 };
-use crate::numeric::logsum::sum_ln;
 use crate::numeric::wls::WlsQr;
 
 /// The estimator of the number of missing studies.
@@ -604,25 +603,8 @@ pub(crate) fn likelihood_check(method: Method, y: &[f64], v: &[f64], tau2: f64) 
     if !(tau2 > 0.0) {
         return 0.0;
     }
-    let reml = method == Method::REML;
-    let kernel = |t: f64| {
-        let (mut sw, mut swy) = (0.0, 0.0);
-        for (yi, vi) in y.iter().zip(v) {
-            let w = 1.0 / (vi + t);
-            sw += w;
-            swy += w * yi;
-        }
-        let mu = swy / sw;
-        let q: f64 = y
-            .iter()
-            .zip(v)
-            .map(|(yi, vi)| (yi - mu) * (yi - mu) / (vi + t))
-            .sum();
-        -0.5 * sum_ln(v.iter().map(|vi| vi + t)) - 0.5 * q - if reml { 0.5 * sw.ln() } else { 0.0 }
-    };
-    let ll = kernel(tau2);
-    let ll0 = kernel(0.0);
-    if ll0 - ll > 1e-12 * (1.0 + ll.abs()) {
+    let model = InterceptOnly { y, v };
+    if zero_beats(&model, tau2, method == Method::REML, f64::NAN).0 {
         0.0
     } else {
         tau2

@@ -43,4 +43,4 @@ pub use tau2::StopReason;
 pub(crate) use fit::{fcf, format_df, pval_str};
 pub(crate) use inference::crit_and_p;
 pub(crate) use projection::{InterceptOnly, PSums, Projector};
-pub(crate) use tau2::Input as Tau2Input;
+pub(crate) use tau2::{Input as Tau2Input, zero_beats};

@@ -240,16 +240,35 @@ pub(crate) enum Scoring {
 /// `-1/2 sum log(v + tau2) - 1/2 Q(tau2)` [- 1/2 log det(X'WX) for REML], up to constants,
 /// given `logdet = sum log(v + tau2)`; the sums are centred at `centre` (see
 /// [`Projector::psums_near`]).
-fn loglik_kernel<M: Projector>(
-    inp: &Input<M>,
+fn loglik_kernel<M: Projector>(model: &M, tau2: f64, reml: bool, centre: f64, logdet: f64) -> f64 {
+    let v = model.v();
+    let (q, logdet_xwx) = model.q_logdet_near(|i| 1.0 / (v[i] + tau2), centre);
+    -0.5 * logdet - 0.5 * q - if reml { 0.5 * logdet_xwx } else { 0.0 }
+}
+
+/// metafor's `ll0check` for ML (`reml = false`) and REML: whether the (restricted)
+/// log-likelihood at `tau2 = 0` exceeds the one at `tau2` by more than `1e-12 (1 + |ll|)`
+/// (the root is then a local maximum only, and 0 is the estimate), with the log sums it
+/// computed on the way. `centre`: as in [`Projector::psums_near`].
+///
+/// # Formula
+/// `ll(t) = -1/2 sum ln(v + t) - 1/2 y'P(t)y [- 1/2 ln det(X'W(t)X)]`; 0 wins when
+/// `ll(0) - ll(tau2) > 1e-12 (1 + |ll(tau2)|)`.
+pub(crate) fn zero_beats<M: Projector>(
+    model: &M,
     tau2: f64,
     reml: bool,
     centre: f64,
-    logdet: f64,
-) -> f64 {
-    let v = inp.v();
-    let (q, logdet_xwx) = inp.model.q_logdet_near(|i| 1.0 / (v[i] + tau2), centre);
-    -0.5 * logdet - 0.5 * q - if reml { 0.5 * logdet_xwx } else { 0.0 }
+) -> (bool, LogSums) {
+    let v = model.v();
+    let sums = LogSums {
+        tau2,
+        ln_v_tau2: sum_ln(v.iter().map(|v| v + tau2)),
+        ln_v: sum_ln(v.iter().copied()),
+    };
+    let ll = loglik_kernel(model, tau2, reml, centre, sums.ln_v_tau2);
+    let ll0 = loglik_kernel(model, 0.0, reml, centre, sums.ln_v);
+    (ll0 - ll > 1e-12 * (1.0 + ll.abs()), sums)
 }
 
 /// ML, REML and EB by Fisher scoring with step halving, started (as in metafor) at the
@@ -340,16 +359,9 @@ pub(crate) fn fisher_scoring<M: Projector>(
         }
         // metafor's ll0check: a local maximum worse than tau2 = 0 is replaced by 0.
         if converged && tau2 > 0.0 && kind != Scoring::Eb {
-            let reml = kind == Scoring::Reml;
-            let sums = LogSums {
-                tau2,
-                ln_v_tau2: sum_ln(v.iter().map(|v| v + tau2)),
-                ln_v: sum_ln(v.iter().copied()),
-            };
+            let (zero_wins, sums) = zero_beats(inp.model, tau2, kind == Scoring::Reml, centre);
             log_sums = Some(sums);
-            let ll = loglik_kernel(inp, tau2, reml, centre, sums.ln_v_tau2);
-            let ll0 = loglik_kernel(inp, 0.0, reml, centre, sums.ln_v);
-            if ll0 - ll > 1e-12 * (1.0 + ll.abs()) {
+            if zero_wins {
                 tau2 = 0.0;
                 reason = StopReason::Boundary;
             }
