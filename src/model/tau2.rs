@@ -283,7 +283,8 @@ pub(crate) fn zero_beats<M: Projector>(
 /// halving it while `tau2 + step < 0`. Iteration stops when the change is below
 /// `tol * tau2` (relative), when it is below `1e-9 tau2` and no smaller than the previous
 /// one (the rounding-noise floor, reached before `tol` when `tau2` is small against `v`),
-/// or at the boundary `tau2 = 0` when the step at 0 is not positive. SE: ML `sqrt(2/sum(w^2))`, REML `sqrt(2/tr(PP))`, EB `sqrt(2k^2/(k-p))/sum(w)`.
+/// or at the boundary `tau2 = 0` when the step at 0 is not positive.
+/// SE: ML `sqrt(2/sum(w^2))`, REML `sqrt(2/tr(PP))`, EB `sqrt(2k^2/(k-p))/sum(w)`.
 pub(crate) fn fisher_scoring<M: Projector>(
     inp: &Input<M>,
     ctrl: &Control,
