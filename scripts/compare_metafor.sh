@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-target/compare}"
 if ! command -v Rscript >/dev/null 2>&1; then
-  echo "compare_metafor: Rscript not found; install R and metafor to run the comparison. Skipping."
+  echo "compare_metafor: Rscript not found; install R and metafor to run the comparison (Debian: apt-get install -y r-base-core r-cran-metafor r-cran-metadat). Skipping."
   exit 0
 fi
 if ! Rscript -e 'quit(status = !requireNamespace("metafor", quietly = TRUE))' >/dev/null 2>&1; then
