@@ -15,7 +15,7 @@ methods <- c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM
 fields <- c(estimate = "beta", se = "se", statistic = "zval", p_value = "pval",
             ci_lower = "ci.lb", ci_upper = "ci.ub", tau2 = "tau2", i2 = "I2", h2 = "H2",
             q = "QE", q_p_value = "QEp")
-worst <- list(); compared <- 0L; skipped <- 0L
+worst <- list(); compared <- 0L; skipped <- 0L; notes <- list()
 for (d in seq_len(n)) {
   k <- sample(c(2:10, 15, 30, 80), 1)
   scale <- 10^runif(1, -3, 3)
@@ -31,9 +31,11 @@ for (d in seq_len(n)) {
     if (is.null(r)) { skipped <- skipped + 1L; next }
     cmd <- c("fit", f, "--method", m, "--test", t, "--format", "json",
              if (m == "GENQ") c("--weights", "w"))
-    out <- suppressWarnings(system2(metan, cmd, stdout = TRUE, stderr = TRUE))
+    errf <- tempfile()
+    out <- suppressWarnings(system2(metan, cmd, stdout = TRUE, stderr = errf))
+    for (w in readLines(errf)) notes[[w]] <- (if (is.null(notes[[w]])) 0L else notes[[w]]) + 1L
     j <- tryCatch(fromJSON(paste(out, collapse = "\n")), error = function(e) NULL)
-    if (is.null(j)) { cat("metan failed:", m, t, out, "\n"); quit(status = 1) }
+    if (is.null(j)) { cat("metan failed:", m, t, out, readLines(errf), "\n"); quit(status = 1) }
     pr <- predict(r)
     theirs <- c(sapply(fields, function(x) as.numeric(r[[x]])[1]),
                 tau2_se = if (is.na(r$se.tau2)) NA else r$se.tau2,
@@ -58,3 +60,4 @@ for (d in seq_len(n)) {
 }
 cat(sprintf("seed %d: %d data sets, %d numbers compared, %d fits metafor refused\n", seed, n, compared, skipped))
 for (key in names(worst)) cat(sprintf("  %-10s worst rel. error %.2e (%s, data set %d)\n", key, worst[[key]]$e, worst[[key]]$f, worst[[key]]$d))
+for (w in names(notes)) cat(sprintf("  metan warned %d x: %s\n", notes[[w]], w))
