@@ -4,7 +4,9 @@
 use std::fmt;
 
 use super::fit::{fcf, pval_str};
-use super::tables::{TableOptions, heterogeneity, prepare, pval_add0, sum, write_heterogeneity};
+use super::tables::{
+    TableOptions, heterogeneity, prepare, pval_add0, sum, table_option_setters, write_heterogeneity,
+};
 use crate::data::effect_size::{
     BackTransformed, Measure, To, Transform, TwoByTwo, TwoByTwoMeasure,
 };
@@ -112,61 +114,12 @@ impl MantelHaenszel {
         }
     }
 
-    /// Continuity correction of the per-study outcomes behind Q and I^2 (metafor's first
-    /// `add`; default 1/2).
-    #[allow(clippy::should_implement_trait)] // metafor's argument name
-    pub fn add(mut self, add: f64) -> Self {
-        self.opts.add = add;
-        self
-    }
-    /// Which per-study outcomes get `add` (metafor's first `to`; default `only0`).
-    pub fn to(mut self, to: To) -> Self {
-        self.opts.to = to;
-        self
-    }
-    /// Whether per-study outcomes of double-zero tables are `NA` (metafor's first `drop00`;
-    /// default true).
-    pub fn drop00(mut self, drop00: bool) -> Self {
-        self.opts.drop00 = drop00;
-        self
-    }
-    /// Continuity correction of the tables of the pooled estimate (metafor's second `add`;
-    /// default 0).
-    pub fn table_add(mut self, add: f64) -> Self {
-        self.opts.table_add = add;
-        self
-    }
-    /// Which tables of the pooled estimate get `table_add` (metafor's second `to`; default
-    /// `none`).
-    pub fn table_to(mut self, to: To) -> Self {
-        self.opts.table_to = to;
-        self
-    }
-    /// Whether double-zero tables are left out of the pooled estimate (metafor's second
-    /// `drop00`; default false).
-    pub fn table_drop00(mut self, drop00: bool) -> Self {
-        self.opts.table_drop00 = drop00;
-        self
-    }
+    table_option_setters!();
+
     /// Whether the CMH test uses the continuity correction of 1/2 (metafor's `correct`;
     /// default true).
     pub fn correct(mut self, correct: bool) -> Self {
         self.correct = correct;
-        self
-    }
-    /// Confidence level in percent (default 95; below 1 read as a proportion).
-    pub fn level(mut self, level: f64) -> Self {
-        self.opts.level = level;
-        self
-    }
-    /// Study labels, one per table (for error messages).
-    pub fn labels<S: Into<String>>(mut self, labels: impl IntoIterator<Item = S>) -> Self {
-        self.opts.labels = Some(labels.into_iter().map(Into::into).collect());
-        self
-    }
-    /// Decimals used by `Display` (default 4).
-    pub fn digits(mut self, digits: usize) -> Self {
-        self.opts.digits = digits;
         self
     }
 

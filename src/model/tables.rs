@@ -14,6 +14,65 @@ use crate::data::effect_size::{
 use crate::error::{MetaError, Result};
 use crate::numeric::dist::chisq_sf;
 
+/// The builder setters of the options in [`TableOptions`], shared by
+/// [`super::MantelHaenszel`] and [`super::Peto`] (each keeps them in a field `opts`).
+macro_rules! table_option_setters {
+    () => {
+        /// Continuity correction of the per-study outcomes behind Q and I^2 (metafor's first
+        /// `add`; default 1/2).
+        #[allow(clippy::should_implement_trait)] // metafor's argument name
+        pub fn add(mut self, add: f64) -> Self {
+            self.opts.add = add;
+            self
+        }
+        /// Which per-study outcomes get `add` (metafor's first `to`; default `only0`).
+        pub fn to(mut self, to: To) -> Self {
+            self.opts.to = to;
+            self
+        }
+        /// Whether per-study outcomes of double-zero tables are `NA` (metafor's first
+        /// `drop00`; default true).
+        pub fn drop00(mut self, drop00: bool) -> Self {
+            self.opts.drop00 = drop00;
+            self
+        }
+        /// Continuity correction of the tables of the pooled estimate (metafor's second
+        /// `add`; default 0).
+        pub fn table_add(mut self, add: f64) -> Self {
+            self.opts.table_add = add;
+            self
+        }
+        /// Which tables of the pooled estimate get `table_add` (metafor's second `to`;
+        /// default `none`).
+        pub fn table_to(mut self, to: To) -> Self {
+            self.opts.table_to = to;
+            self
+        }
+        /// Whether double-zero tables are left out of the pooled estimate (metafor's second
+        /// `drop00`; default false).
+        pub fn table_drop00(mut self, drop00: bool) -> Self {
+            self.opts.table_drop00 = drop00;
+            self
+        }
+        /// Confidence level in percent (default 95; below 1 read as a proportion).
+        pub fn level(mut self, level: f64) -> Self {
+            self.opts.level = level;
+            self
+        }
+        /// Study labels, one per table (for error messages).
+        pub fn labels<S: Into<String>>(mut self, labels: impl IntoIterator<Item = S>) -> Self {
+            self.opts.labels = Some(labels.into_iter().map(Into::into).collect());
+            self
+        }
+        /// Decimals used by `Display` (default 4).
+        pub fn digits(mut self, digits: usize) -> Self {
+            self.opts.digits = digits;
+            self
+        }
+    };
+}
+pub(crate) use table_option_setters;
+
 /// Corrections and level shared by [`super::MantelHaenszel`] and [`super::Peto`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TableOptions {

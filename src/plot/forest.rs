@@ -471,7 +471,7 @@ impl ForestPlot {
         self.label_width = width;
         self
     }
-    /// Whether to show the "estimate [CI]" column.
+    /// Whether to show the "estimate \[CI\]" column.
     pub fn annotate(mut self, yes: bool) -> Self {
         self.annotate = yes;
         self

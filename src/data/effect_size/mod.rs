@@ -15,7 +15,7 @@
 //! [`EffectSizes`] is the builder (metafor's arguments `add`, `to`, `drop00`, `vtype` as
 //! chained setters, offered only where metafor uses them); [`EffectSizes::compute`] returns an
 //! [`EffectSizeTable`] with one `yi`/`vi` pair per study (`None` where metafor gives `NA`),
-//! and [`EffectSizeTable::into_studies`] turns it into [`Studies`] ready to fit, remembering
+//! and [`EffectSizeTable::into_studies`] turns it into [`Studies`](crate::Studies) ready to fit, remembering
 //! the [`Measure`] so that results can be back-transformed ([`Transform`]).
 //!
 //! # Examples
