@@ -1,39 +1,25 @@
 //! `metan bias`: publication bias and small-study effects (metafor's `regtest`, `ranktest`,
 //! `trimfill`, `fsn`, and PET-PEESE) in one report.
 
-use std::path::PathBuf;
-
 use clap::{ArgAction, Args};
 use metan::bias::{
     Estimator, FailSafeN, PetPeese, Predictor, RankTest, RegModel, RegTest, Side, TrimFill,
     WeightedLm,
 };
-use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::data::csv::Table;
 use metan::data::effect_size::Measure;
 use metan::{Coefficient, MetaAnalysis, MetaError, Studies, TestKind};
 use serde_json::{Map, Value, json};
 
-use crate::common::{Format, to_json};
+use crate::common::{Format, Input, to_json};
 use crate::fit::parse_methods;
 use crate::raw::{Corrections, RawColumns, effect_sizes};
 
 /// Arguments of `metan bias`.
 #[derive(Args, Debug)]
 pub struct BiasArgs {
-    /// CSV file with one row per study.
-    pub csv: PathBuf,
-    /// Column of effect estimates.
-    #[arg(long, default_value = "yi")]
-    pub yi: String,
-    /// Column of sampling variances (the default, `vi`).
-    #[arg(long, conflicts_with = "sei")]
-    pub vi: Option<String>,
-    /// Column of standard errors (instead of variances).
-    #[arg(long)]
-    pub sei: Option<String>,
-    /// Column of study labels.
-    #[arg(long)]
-    pub slab: Option<String>,
+    #[command(flatten)]
+    pub input: Input,
     /// Model / tau^2 estimator of the regression test and trim-and-fill (as `metan fit`;
     /// a comma-separated list is a fallback chain).
     #[arg(long, default_value = "REML")]
@@ -115,8 +101,9 @@ fn read(a: &BiasArgs) -> Result<(Studies, Option<Vec<f64>>), MetaError> {
     match &a.measure {
         Some(m) => {
             let measure: Measure = m.parse()?;
-            let table = Table::from_path(&a.csv)?;
+            let table = Table::from_path(&a.input.csv)?;
             let labels = a
+                .input
                 .slab
                 .as_deref()
                 .map(|s| table.text_column(s))
@@ -130,17 +117,8 @@ fn read(a: &BiasArgs) -> Result<(Studies, Option<Vec<f64>>), MetaError> {
             Ok((es.into_studies()?, Some(ni)))
         }
         None => {
-            let mut spec = CsvSpec::new(a.yi.clone());
-            spec = match (&a.vi, &a.sei) {
-                (_, Some(se)) => spec.standard_errors(se.clone()),
-                (Some(v), None) => spec.variances(v.clone()),
-                (None, None) => spec.variances("vi"),
-            };
-            if let Some(l) = &a.slab {
-                spec = spec.labels(l.clone());
-            }
-            let studies = read_studies(&a.csv, &spec)?;
-            let table = Table::from_path(&a.csv)?;
+            let studies = a.input.read()?;
+            let table = Table::from_path(&a.input.csv)?;
             let ni = if table.has_column(&ni_col) {
                 Some(table.numeric_column(&ni_col)?)
             } else {

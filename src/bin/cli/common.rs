@@ -1,6 +1,9 @@
 //! Options shared by the subcommands.
 
-use clap::ValueEnum;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use metan::data::csv::{CsvSpec, Table, read_studies};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -21,6 +24,47 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, metan::MetaErro
         })
 }
 
+/// The input file and its study columns, shared by every subcommand that reads studies.
+#[derive(Args, Debug)]
+pub struct Input {
+    /// CSV file with one row per study.
+    pub csv: PathBuf,
+    /// Column of effect estimates.
+    #[arg(long, default_value = "yi")]
+    pub yi: String,
+    /// Column of sampling variances (the default, `vi`).
+    #[arg(long, conflicts_with = "sei")]
+    pub vi: Option<String>,
+    /// Column of standard errors (instead of variances).
+    #[arg(long)]
+    pub sei: Option<String>,
+    /// Column of study labels.
+    #[arg(long)]
+    pub slab: Option<String>,
+}
+
+impl Input {
+    /// The columns as a [`CsvSpec`]: standard errors when `--sei` is given, else the
+    /// variances of `--vi` (default `vi`).
+    pub fn spec(&self) -> CsvSpec {
+        let spec = CsvSpec::new(self.yi.clone());
+        let spec = match (&self.vi, &self.sei) {
+            (_, Some(se)) => spec.standard_errors(se.clone()),
+            (Some(v), None) => spec.variances(v.clone()),
+            (None, None) => spec.variances("vi"),
+        };
+        match &self.slab {
+            Some(l) => spec.labels(l.clone()),
+            None => spec,
+        }
+    }
+
+    /// Reads the studies (estimates, precision, labels) from the file.
+    pub fn read(&self) -> Result<metan::Studies, metan::MetaError> {
+        read_studies(&self.csv, &self.spec())
+    }
+}
+
 /// Reads the studies of a CSV file: estimates, variances (or standard errors), labels, and
 /// the moderator columns `mods` (a column whose non-missing cells are all numbers is a
 /// numeric moderator, any other column is categorical) and grouping columns `groups`
@@ -29,25 +73,12 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, metan::MetaErro
 /// A missing value in a numeric moderator is an error naming the line and column; one in
 /// a categorical moderator is an error naming the study when the model is built.
 pub fn load_studies(
-    csv: &std::path::Path,
-    yi: &str,
-    vi: Option<&str>,
-    sei: Option<&str>,
-    slab: Option<&str>,
+    input: &Input,
     mods: &[String],
     groups: &[String],
 ) -> Result<metan::Studies, metan::MetaError> {
-    use metan::data::csv::{CsvSpec, Table, read_studies};
-    let mut spec = CsvSpec::new(yi);
-    spec = match (vi, sei) {
-        (_, Some(se)) => spec.standard_errors(se),
-        (Some(v), None) => spec.variances(v),
-        (None, None) => spec.variances("vi"),
-    };
-    if let Some(l) = slab {
-        spec = spec.labels(l);
-    }
-    let mut studies = read_studies(csv, &spec)?;
+    let csv = &input.csv;
+    let mut studies = input.read()?;
     if mods.is_empty() && groups.is_empty() {
         return Ok(studies);
     }

@@ -10,32 +10,18 @@
 //! `study, rstudent, dffits, cook_d, cov_r, tau2_del, q_del, hat, weight, dfbetas,
 //! influential` (influence).
 
-use std::path::PathBuf;
-
 use clap::Args;
-use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::data::csv::Table;
 use metan::sensitivity::{CumulativeOrder, cumulative, influence, leave_one_out};
 use metan::{MetaAnalysis, MetaError, Method, Studies, TestKind};
 
-use crate::common::{Format, to_json};
+use crate::common::{Format, Input, to_json};
 
 /// The data and model options shared by the sensitivity subcommands.
 #[derive(Args, Debug)]
 pub struct ModelArgs {
-    /// CSV file with one row per study.
-    pub csv: PathBuf,
-    /// Column of effect estimates.
-    #[arg(long, default_value = "yi")]
-    pub yi: String,
-    /// Column of sampling variances (the default, `vi`).
-    #[arg(long, conflicts_with = "sei")]
-    pub vi: Option<String>,
-    /// Column of standard errors (instead of variances).
-    #[arg(long)]
-    pub sei: Option<String>,
-    /// Column of study labels.
-    #[arg(long)]
-    pub slab: Option<String>,
+    #[command(flatten)]
+    pub input: Input,
     /// Model / tau^2 estimator: EE, FE, CE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, GENQ
     /// (case-insensitive). A comma-separated list is a fallback chain, e.g. REML,DL; the
     /// diagnostics refit with the estimator that produced the full fit.
@@ -67,16 +53,7 @@ impl ModelArgs {
             .map(str::parse)
             .collect::<Result<_, _>>()?;
         let test: TestKind = self.test.parse()?;
-        let mut spec = CsvSpec::new(self.yi.clone());
-        spec = match (&self.vi, &self.sei) {
-            (_, Some(se)) => spec.standard_errors(se.clone()),
-            (Some(v), None) => spec.variances(v.clone()),
-            (None, None) => spec.variances("vi"),
-        };
-        if let Some(l) = &self.slab {
-            spec = spec.labels(l.clone());
-        }
-        let studies = read_studies(&self.csv, &spec)?;
+        let studies = self.input.read()?;
         let mut ma = MetaAnalysis::new()
             .methods(methods)
             .test(test)
@@ -86,7 +63,7 @@ impl ModelArgs {
             ma = ma.tau2(t);
         }
         if let Some(w) = &self.weights {
-            ma = ma.weights(Table::from_path(&self.csv)?.numeric_column(w)?);
+            ma = ma.weights(Table::from_path(&self.input.csv)?.numeric_column(w)?);
         }
         Ok((studies, ma))
     }
@@ -135,7 +112,7 @@ pub fn run_cumul(a: &CumulArgs) -> Result<String, MetaError> {
     let order = match &a.order {
         None => CumulativeOrder::Input,
         Some(col) => CumulativeOrder::Values {
-            values: Table::from_path(&a.model.csv)?.numeric_column(col)?,
+            values: Table::from_path(&a.model.input.csv)?.numeric_column(col)?,
             decreasing: a.decreasing,
         },
     };

@@ -1,32 +1,18 @@
 //! `metan fit`.
 
-use std::path::PathBuf;
-
 use clap::Args;
-use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::data::csv::Table;
 use metan::data::effect_size::Measure;
-use metan::{MetaAnalysis, MetaError, MetaRegression, Method, Studies, TestKind};
+use metan::{MetaAnalysis, MetaError, MetaRegression, Method, TestKind};
 
-use crate::common::{Format, load_studies, parse_btt, parse_reference, split_list, to_json};
+use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
 use crate::raw::{Corrections, RawColumns, effect_sizes};
 
 /// Arguments of `metan fit`.
 #[derive(Args, Debug)]
 pub struct FitArgs {
-    /// CSV file with one row per study.
-    pub csv: PathBuf,
-    /// Column of effect estimates.
-    #[arg(long, default_value = "yi")]
-    pub yi: String,
-    /// Column of sampling variances (the default, `vi`).
-    #[arg(long, conflicts_with = "sei")]
-    pub vi: Option<String>,
-    /// Column of standard errors (instead of variances).
-    #[arg(long)]
-    pub sei: Option<String>,
-    /// Column of study labels.
-    #[arg(long)]
-    pub slab: Option<String>,
+    #[command(flatten)]
+    pub input: Input,
     /// Model / tau^2 estimator: EE, FE, CE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, GENQ
     /// (case-insensitive). A comma-separated list is a fallback chain, e.g. REML,DL.
     #[arg(long, default_value = "REML")]
@@ -106,8 +92,9 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let studies = match &a.measure {
         Some(m) => {
             let measure: Measure = m.parse()?;
-            let table = Table::from_path(&a.csv)?;
+            let table = Table::from_path(&a.input.csv)?;
             let labels = a
+                .input
                 .slab
                 .as_deref()
                 .map(|s| table.text_column(s))
@@ -120,7 +107,7 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
             kept = Some(es.complete());
             es.into_studies()?
         }
-        None => read_yi_vi(a)?,
+        None => a.input.read()?,
     };
     let mut ma = MetaAnalysis::new()
         .methods(methods)
@@ -131,7 +118,7 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
         ma = ma.tau2(t);
     }
     if let Some(w) = &a.weights {
-        let table = Table::from_path(&a.csv)?;
+        let table = Table::from_path(&a.input.csv)?;
         let all = table.numeric_column(w)?;
         ma = ma.weights(match &kept {
             Some(idx) => idx.iter().map(|&i| all[i]).collect(),
@@ -165,20 +152,6 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     }
 }
 
-/// Studies from the `yi` and `vi` (or `sei`) columns.
-fn read_yi_vi(a: &FitArgs) -> Result<Studies, MetaError> {
-    let mut spec = CsvSpec::new(a.yi.clone());
-    spec = match (&a.vi, &a.sei) {
-        (_, Some(se)) => spec.standard_errors(se.clone()),
-        (Some(v), None) => spec.variances(v.clone()),
-        (None, None) => spec.variances("vi"),
-    };
-    if let Some(l) = &a.slab {
-        spec = spec.labels(l.clone());
-    }
-    read_studies(&a.csv, &spec)
-}
-
 /// `metan fit --mods ...`: a mixed-effects meta-regression.
 fn run_regression(
     a: &FitArgs,
@@ -193,15 +166,7 @@ fn run_regression(
             reason: "user weights are not supported for meta-regression".into(),
         });
     }
-    let studies = load_studies(
-        &a.csv,
-        &a.yi,
-        a.vi.as_deref(),
-        a.sei.as_deref(),
-        a.slab.as_deref(),
-        mods,
-        &[],
-    )?;
+    let studies = load_studies(&a.input, mods, &[])?;
     let mut mr = MetaRegression::new()
         .methods(methods)
         .test(test)

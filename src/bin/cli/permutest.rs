@@ -1,18 +1,16 @@
 //! `metan permutest`.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use metan::{MetaError, MetaRegression, PermutationTest, TestKind};
 
-use crate::common::{Format, load_studies, parse_btt, parse_reference, split_list, to_json};
+use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
 use crate::fit::parse_methods;
 
 /// Arguments of `metan permutest`.
 #[derive(Args, Debug)]
 pub struct PermutestArgs {
-    /// CSV file with one row per study.
-    pub csv: PathBuf,
+    #[command(flatten)]
+    pub input: Input,
     /// Moderator columns (comma-separated or repeated); none: the intercept-only model,
     /// tested by sign flips.
     #[arg(long, value_name = "COL[,COL...]")]
@@ -36,18 +34,6 @@ pub struct PermutestArgs {
     /// Enumerate every permutation even when there are more than --iter.
     #[arg(long)]
     pub exact: bool,
-    /// Column of effect estimates.
-    #[arg(long, default_value = "yi")]
-    pub yi: String,
-    /// Column of sampling variances (the default, `vi`).
-    #[arg(long, conflicts_with = "sei")]
-    pub vi: Option<String>,
-    /// Column of standard errors (instead of variances).
-    #[arg(long)]
-    pub sei: Option<String>,
-    /// Column of study labels.
-    #[arg(long)]
-    pub slab: Option<String>,
     /// tau^2 estimator or fallback chain.
     #[arg(long, default_value = "REML")]
     pub method: String,
@@ -69,15 +55,7 @@ pub struct PermutestArgs {
 pub fn run(a: &PermutestArgs) -> Result<String, MetaError> {
     let test: TestKind = a.test.parse()?;
     let mods = split_list(&a.mods);
-    let studies = load_studies(
-        &a.csv,
-        &a.yi,
-        a.vi.as_deref(),
-        a.sei.as_deref(),
-        a.slab.as_deref(),
-        &mods,
-        &[],
-    )?;
+    let studies = load_studies(&a.input, &mods, &[])?;
     let mut mr = MetaRegression::new()
         .methods(parse_methods(&a.method)?)
         .test(test)

@@ -3,34 +3,22 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use metan::data::csv::{CsvSpec, read_studies};
 use metan::plot::{
     BaujatData, BaujatPlot, ForestData, ForestPlot, FunnelPlot, PointLabels, Transform,
 };
 use metan::{MetaAnalysis, MetaError, MetaFit, Studies, TestKind};
 
+use crate::common::Input;
 use crate::fit::parse_methods;
 
 /// Data and model options shared by the plot subcommands (the columns as in `metan fit`).
 #[derive(Args, Debug)]
 pub struct PlotDataArgs {
-    /// CSV file with one row per study.
-    pub csv: PathBuf,
+    #[command(flatten)]
+    pub input: Input,
     /// SVG file to write (`-` for standard output).
     #[arg(long, short)]
     pub output: PathBuf,
-    /// Column of effect estimates.
-    #[arg(long, default_value = "yi")]
-    pub yi: String,
-    /// Column of sampling variances (the default, `vi`).
-    #[arg(long, conflicts_with = "sei")]
-    pub vi: Option<String>,
-    /// Column of standard errors (instead of variances).
-    #[arg(long)]
-    pub sei: Option<String>,
-    /// Column of study labels.
-    #[arg(long)]
-    pub slab: Option<String>,
     /// Model / tau^2 estimator (as in `metan fit`; a comma-separated list is a fallback
     /// chain).
     #[arg(long, default_value = "REML")]
@@ -110,16 +98,7 @@ pub struct BaujatArgs {
 fn load(a: &PlotDataArgs) -> Result<(Studies, MetaFit), MetaError> {
     let methods = parse_methods(&a.method)?;
     let test: TestKind = a.test.parse()?;
-    let mut spec = CsvSpec::new(a.yi.clone());
-    spec = match (&a.vi, &a.sei) {
-        (_, Some(se)) => spec.standard_errors(se.clone()),
-        (Some(v), None) => spec.variances(v.clone()),
-        (None, None) => spec.variances("vi"),
-    };
-    if let Some(l) = &a.slab {
-        spec = spec.labels(l.clone());
-    }
-    let studies = read_studies(&a.csv, &spec)?;
+    let studies = a.input.read()?;
     let mut ma = MetaAnalysis::new()
         .methods(methods)
         .test(test)

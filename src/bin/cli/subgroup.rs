@@ -1,33 +1,19 @@
 //! `metan subgroup`.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use metan::{MetaAnalysis, MetaError, TestKind, subgroup_analysis};
 
-use crate::common::{Format, load_studies, to_json};
+use crate::common::{Format, Input, load_studies, to_json};
 use crate::fit::parse_methods;
 
 /// Arguments of `metan subgroup`.
 #[derive(Args, Debug)]
 pub struct SubgroupArgs {
-    /// CSV file with one row per study.
-    pub csv: PathBuf,
+    #[command(flatten)]
+    pub input: Input,
     /// The grouping column (its values are the subgroups).
     #[arg(long)]
     pub by: String,
-    /// Column of effect estimates.
-    #[arg(long, default_value = "yi")]
-    pub yi: String,
-    /// Column of sampling variances (the default, `vi`).
-    #[arg(long, conflicts_with = "sei")]
-    pub vi: Option<String>,
-    /// Column of standard errors (instead of variances).
-    #[arg(long)]
-    pub sei: Option<String>,
-    /// Column of study labels.
-    #[arg(long)]
-    pub slab: Option<String>,
     /// tau^2 estimator (or fallback chain, e.g. REML,DL) of every subgroup and of the
     /// common-tau^2 model.
     #[arg(long, default_value = "REML")]
@@ -49,15 +35,7 @@ pub struct SubgroupArgs {
 /// Runs `metan subgroup` and returns what to print.
 pub fn run(a: &SubgroupArgs) -> Result<String, MetaError> {
     let test: TestKind = a.test.parse()?;
-    let studies = load_studies(
-        &a.csv,
-        &a.yi,
-        a.vi.as_deref(),
-        a.sei.as_deref(),
-        a.slab.as_deref(),
-        &[],
-        std::slice::from_ref(&a.by),
-    )?;
+    let studies = load_studies(&a.input, &[], std::slice::from_ref(&a.by))?;
     let ma = MetaAnalysis::new()
         .methods(parse_methods(&a.method)?)
         .test(test)
