@@ -1,8 +1,10 @@
 //! Study data: the validated [`Studies`] container, the CSV reader and effect sizes from
 //! raw data ([`effect_size`]).
 
+mod clusters;
 pub mod csv;
 pub mod effect_size;
 mod studies;
 
+pub use clusters::Clusters;
 pub use studies::Studies;

@@ -1,5 +1,6 @@
 //! [`Studies`]: the validated container every analysis takes.
 
+use super::clusters::Clusters;
 use super::effect_size::Measure;
 use crate::error::{MetaError, Result};
 
@@ -32,6 +33,8 @@ pub struct Studies {
     attributes: Vec<(String, Vec<String>)>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     measure: Option<Measure>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    clusters: Option<Clusters>,
 }
 
 /// The default label of the study at zero-based `index`.
@@ -129,6 +132,7 @@ impl Studies {
             moderators: Vec::new(),
             attributes: Vec::new(),
             measure: None,
+            clusters: None,
         }
     }
 
@@ -229,6 +233,52 @@ impl Studies {
         self
     }
 
+    /// Assigns each effect to a cluster (the study that reported it), for multilevel and
+    /// multivariate models and cluster-robust inference.
+    ///
+    /// # Errors
+    /// [`MetaError::LengthMismatch`] when there is not one identifier per effect, and
+    /// [`MetaError::InvalidValue`] naming the row of an empty identifier.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = metan::Studies::from_variances(vec![0.1, 0.2, 0.3], vec![0.04, 0.05, 0.06])?
+    ///     .with_clusters(["A", "A", "B"])?;
+    /// let c = s.clusters().expect("set above");
+    /// assert_eq!(c.len(), 2);
+    /// assert_eq!(c.members(0), [0, 1]);
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn with_clusters<S: AsRef<str>>(
+        mut self,
+        ids: impl IntoIterator<Item = S>,
+    ) -> Result<Self> {
+        let ids: Vec<String> = ids.into_iter().map(|s| s.as_ref().to_string()).collect();
+        if ids.len() != self.k() {
+            return Err(MetaError::LengthMismatch {
+                field: "cluster".into(),
+                expected: self.k(),
+                found: ids.len(),
+            });
+        }
+        if let Some(i) = ids.iter().position(|s| s.trim().is_empty()) {
+            return Err(MetaError::invalid_value(
+                i,
+                &self.labels[i],
+                "cluster",
+                "\"\"",
+                "every effect needs a cluster identifier (missing value)",
+            ));
+        }
+        self.clusters = Some(Clusters::new(ids)?);
+        Ok(self)
+    }
+
+    /// The cluster assignment, when one was given ([`Studies::with_clusters`]).
+    pub fn clusters(&self) -> Option<&Clusters> {
+        self.clusters.as_ref()
+    }
+
     /// The effect-size measure, when known.
     pub fn measure(&self) -> Option<Measure> {
         self.measure
@@ -324,6 +374,7 @@ impl Studies {
                 .map(|(n, v)| (n.clone(), pick_s(v)))
                 .collect(),
             measure: self.measure,
+            clusters: self.clusters.as_ref().map(|c| c.subset(indices)),
         })
     }
 

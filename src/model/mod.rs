@@ -24,6 +24,7 @@ mod permutest;
 mod peto;
 mod projection;
 mod regression;
+pub(crate) mod robust;
 mod subgroup;
 mod tables;
 mod tau2;
