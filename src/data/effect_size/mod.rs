@@ -5,9 +5,12 @@
 //!
 //! | input | measures | metafor arguments |
 //! |---|---|---|
-//! | [`TwoByTwo`] | [`TwoByTwoMeasure`]: OR, RR, RD, AS, PETO | `ai, bi, ci, di` (or `ai, n1i, ci, n2i`) |
-//! | [`TwoGroupMeans`] | [`MeansMeasure`]: MD, SMD, SMDH, ROM | `m1i, sd1i, n1i, m2i, sd2i, n2i` |
+//! | [`TwoByTwo`] | [`TwoByTwoMeasure`]: OR, RR, RD, AS, PETO, PBIT, OR2DN, OR2DL | `ai, bi, ci, di` (or `ai, n1i, ci, n2i`) |
+//! | [`TwoGroupMeans`] | [`MeansMeasure`]: MD, SMD, SMDH, ROM, D2ORN, D2ORL | `m1i, sd1i, n1i, m2i, sd2i, n2i` |
+//! | [`TwoGroupStatistic`] | [`StatisticMeasure`]: SMD, D2ORN, D2ORL | `di` or `ti` or `pi`, with `n1i, n2i` |
+//! | [`PrePost`] | [`PrePostMeasure`]: MC, SMCC, SMCR, SMCRH, ROMC | `m1i, sd1i, m2i, sd2i, ni, ri` |
 //! | [`Correlation`] | [`CorrelationMeasure`]: COR, ZCOR | `ri, ni` |
+//! | [`PartialCorrelation`] | [`PartialMeasure`]: PCOR, ZPCOR, SPCOR | `ti, ni, mi` (and `r2i`) |
 //! | [`Proportion`] | [`ProportionMeasure`]: PR, PLO, PLN, PAS, PFT | `xi, ni` |
 //! | [`IncidenceTable`] | [`IncidenceMeasure`]: IRR | `x1i, t1i, x2i, t2i` |
 //! | [`EventRate`] | [`RateMeasure`]: IR | `xi, ti` |
@@ -53,20 +56,32 @@ mod correlation;
 mod incidence;
 mod means;
 mod measure;
+mod mixed;
+mod partial;
+mod pre_post;
 mod proportion;
+pub mod scale;
+mod statistic;
 mod table;
 mod transform;
 mod two_by_two;
 
 pub use convert::{
-    d_to_log_odds_ratio, log_odds_ratio_to_d, r_to_z, se_from_ci, se_from_p, se_from_p_t,
-    se_from_t, var_d_to_log_odds_ratio, var_log_odds_ratio_to_d, z_to_r,
+    Ci, OddsRatioMethod, Reported, d_to_log_odds_ratio, d_to_log_odds_ratio_with, d_to_r,
+    delta_method, log_odds_ratio_to_d, log_odds_ratio_to_d_with, r_to_d, r_to_z, se_from_ci,
+    se_from_p, se_from_p_t, se_from_t, var_d_to_log_odds_ratio, var_d_to_log_odds_ratio_with,
+    var_log_odds_ratio_to_d, var_log_odds_ratio_to_d_with, wald_variance, z_to_r,
 };
 pub use correlation::{Correlation, CorrelationMeasure};
 pub use incidence::{EventRate, IncidenceMeasure, IncidenceTable, RateMeasure};
 pub use means::{MeansMeasure, TwoGroupMeans};
 pub use measure::{Measure, To, VarianceType};
+pub use mixed::{MixedEffectSizes, MixedRow, MixedStudy, MixedTable, StudyData};
+pub use partial::{PartialCorrelation, PartialMeasure};
+pub use pre_post::{PrePost, PrePostMeasure};
 pub use proportion::{Proportion, ProportionMeasure};
+pub use scale::{Conversion, EffectScale};
+pub use statistic::{Direction, GroupContrast, StatisticMeasure, TwoGroupStatistic};
 pub use table::EffectSizeTable;
 pub use transform::{BackTransformed, Transform};
 pub use two_by_two::{TwoByTwo, TwoByTwoMeasure};
@@ -81,8 +96,8 @@ mod sealed {
 }
 
 /// An input type of [`EffectSizes`]: one study's raw data. Sealed: implemented by
-/// [`TwoByTwo`], [`TwoGroupMeans`], [`Correlation`], [`Proportion`], [`IncidenceTable`]
-/// and [`EventRate`] only.
+/// [`TwoByTwo`], [`TwoGroupMeans`], [`TwoGroupStatistic`], [`PrePost`], [`Correlation`],
+/// [`PartialCorrelation`], [`Proportion`], [`IncidenceTable`] and [`EventRate`] only.
 pub trait EffectSizeInput: sealed::Sealed + Copy {
     /// The measures that can be computed from this input.
     type Measure: Copy + Into<Measure> + std::fmt::Debug + PartialEq;
@@ -303,6 +318,27 @@ family!(
     means,
     means,
     "Effect sizes from two groups' means, SDs and sizes (MD, SMD, SMDH, ROM)."
+);
+family!(
+    TwoGroupStatistic,
+    StatisticMeasure,
+    statistics,
+    statistic,
+    "Effect sizes from a reported d, t statistic or p-value with the group sizes (SMD, D2ORN, D2ORL)."
+);
+family!(
+    PrePost,
+    PrePostMeasure,
+    pre_post,
+    pre_post,
+    "Effect sizes from one group measured twice (MC, SMCC, SMCR, SMCRH, ROMC)."
+);
+family!(
+    PartialCorrelation,
+    PartialMeasure,
+    partial_correlations,
+    partial,
+    "Effect sizes from regression t statistics (PCOR, ZPCOR, SPCOR)."
 );
 family!(
     Correlation,
