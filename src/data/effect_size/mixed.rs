@@ -317,6 +317,9 @@ pub struct MixedRow {
     pub converted_from: Option<EffectScale>,
     /// The conversions applied, in order (empty if none).
     pub conversions: Vec<Conversion>,
+    /// The study's total sample size as metafor records it (`attr(yi, "ni")`); `None` for a
+    /// reported estimate.
+    pub ni: Option<f64>,
 }
 
 /// The result of [`MixedEffectSizes::compute`]: one [`MixedRow`] per study.
@@ -410,6 +413,7 @@ impl<'a> MixedEffectSizes<'a> {
         };
         let mut yi: Vec<Option<f64>> = vec![None; k];
         let mut vi: Vec<Option<f64>> = vec![None; k];
+        let mut ni: Vec<Option<f64>> = vec![None; k];
 
         // groups of rows computed together: (measure, family), in order of appearance
         let mut groups: Vec<(Measure, Family, Vec<usize>)> = Vec::new();
@@ -431,6 +435,7 @@ impl<'a> MixedEffectSizes<'a> {
             for (j, &i) in rows.iter().enumerate() {
                 yi[i] = out.0[j];
                 vi[i] = out.1[j];
+                ni[i] = out.2.get(j).copied();
             }
         }
 
@@ -473,6 +478,7 @@ impl<'a> MixedEffectSizes<'a> {
                 scale,
                 converted_from: from,
                 conversions,
+                ni: ni[i],
             });
         }
         Ok(MixedTable {
@@ -637,15 +643,19 @@ impl<'a> MixedEffectSizes<'a> {
                         vi.push(Some(v));
                     }
                 }
-                return Ok((yi, vi));
+                return Ok((yi, vi, Vec::new()));
             }
         };
-        Ok((table.yi().to_vec(), table.vi().to_vec()))
+        Ok((
+            table.yi().to_vec(),
+            table.vi().to_vec(),
+            table.ni().to_vec(),
+        ))
     }
 }
 
-/// `yi` and `vi` of a group of rows.
-type Columns = (Vec<Option<f64>>, Vec<Option<f64>>);
+/// `yi`, `vi` and `ni` of a group of rows (no `ni` for reported estimates).
+type Columns = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<f64>);
 
 /// The kind of computation a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -752,6 +762,43 @@ impl MixedTable {
             .map(|c| c.formula())
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    /// As an [`EffectSizeTable`] of one measure: the target's ([`EffectScale::measure`])
+    /// if one was set, otherwise the measure all rows share. `ni` is NaN for reported
+    /// estimates.
+    ///
+    /// # Errors
+    /// [`MetaError::InvalidOption`] (option `measure`) when no target was set and the
+    /// rows have different measures.
+    pub fn into_table(self) -> Result<EffectSizeTable> {
+        let measure = match self.target {
+            Some(t) => t.measure(),
+            None => {
+                let m0 = self.rows[0].measure;
+                if let Some(r) = self.rows.iter().find(|r| r.measure != m0) {
+                    return Err(MetaError::invalid_option(
+                        "measure",
+                        r.measure,
+                        format!(
+                            "rows have different measures ({m0}, {}): convert them to one scale",
+                            r.measure
+                        ),
+                    ));
+                }
+                m0
+            }
+        };
+        let yi = self.yi();
+        let vi = self.vi();
+        let ni = self.rows.iter().map(|r| r.ni.unwrap_or(f64::NAN)).collect();
+        Ok(EffectSizeTable::new(
+            measure,
+            yi,
+            vi,
+            Labels(self.labels),
+            ni,
+        ))
     }
 
     /// The studies with both `yi` and `vi` defined, ready to fit: labelled, with the
@@ -872,7 +919,7 @@ mod tests {
             .compute()
             .unwrap_err();
         assert!(
-            matches!(e, MetaError::InvalidValue { ref study, ref field, .. } if study.index == 1 && study.label == "b" && field == "ti"),
+            matches!(e, MetaError::InvalidValue { ref study, ref field, .. } if study.index == 1 && study.label == "b" && field == "tval"),
             "{e}"
         );
         let rr = [

@@ -53,7 +53,8 @@ impl From<PartialMeasure> for Measure {
 
 /// One study's regression result for the predictor of interest: its t statistic, the
 /// sample size, the number of predictors in the model and (for SPCOR) the model's R^2
-/// (metafor's `ti, ni, mi, r2i`).
+/// (metafor's `ti, ni, mi, r2i`; errors call the t statistic `tval`, as
+/// [`super::MixedStudy::from_fields`] reads it).
 ///
 /// # Examples
 /// ```
@@ -99,7 +100,7 @@ impl PartialCorrelation {
         let bad = |field: &str, x: f64, why: &str| {
             Err(MetaError::invalid_value(i, &labels.get(i), field, x, why))
         };
-        finite(i, labels, "ti", self.ti)?;
+        finite(i, labels, "tval", self.ti)?;
         finite(i, labels, "ni", self.ni)?;
         if !(self.ni > 0.0) {
             return bad("ni", self.ni, "a sample size must be > 0");

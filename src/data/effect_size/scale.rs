@@ -493,8 +493,9 @@ impl Effect<Z> {
 
 /// `(yi, vi)` from a reported estimate on its natural scale: the estimate and a CI's
 /// bounds are mapped by `natural` (the inverse of the back-transformation), then
-/// [`wald_variance_checked`]. The one home of this mapping, used by
-/// [`Effect::from_reported`] and [`super::MixedEffectSizes`].
+/// [`wald_variance_checked`]; a CI's containment and symmetry are checked here, so that
+/// the messages show the reported (natural-scale) values. The one home of this mapping,
+/// used by [`Effect::from_reported`] and [`super::MixedEffectSizes`].
 pub(crate) fn reported_on(
     natural: Transform,
     domain: &str,
@@ -509,10 +510,49 @@ pub(crate) fn reported_on(
     let yi = map("estimate", estimate)?;
     let on_scale = match reported {
         Reported::Ci(ci) => {
-            let mut c = ci;
-            c.lower = map("ci_lb", ci.lower)?;
-            c.upper = map("ci_ub", ci.upper)?;
-            Reported::Ci(c)
+            let (lo, hi) = (ci.lower, ci.upper);
+            let (l, u) = (map("ci_lb", lo)?, map("ci_ub", hi)?);
+            if !(u > l) {
+                return Err((
+                    "ci_ub",
+                    hi,
+                    format!("the upper bound must exceed the lower bound {lo}"),
+                ));
+            }
+            if !(l <= yi && yi <= u) {
+                return Err((
+                    "estimate",
+                    estimate,
+                    format!("the confidence interval ({lo}, {hi}) does not contain the estimate"),
+                ));
+            }
+            let asym = ((l + u) / 2.0 - yi).abs() / (u - l);
+            if !(asym <= ci.max_asymmetry) {
+                let scale = match natural {
+                    Transform::Identity => "its own",
+                    Transform::Exp => "the log",
+                    Transform::Tanh => "the Fisher-z (atanh)",
+                    Transform::ILogit => "the logit",
+                    Transform::IArcsin => "the arcsine",
+                    Transform::IPftHm { .. } => "the transformed",
+                };
+                return Err((
+                    "estimate",
+                    estimate,
+                    format!(
+                        "not halfway between ({lo}, {hi}) on {scale} scale: its distance from \
+                         the middle is {asym:.3} of the width, more than {}; is the interval \
+                         Wald-type on that scale?",
+                        ci.max_asymmetry
+                    ),
+                ));
+            }
+            Reported::Ci(super::Ci {
+                lower: l,
+                upper: u,
+                level: ci.level,
+                max_asymmetry: f64::INFINITY,
+            })
         }
         other => other,
     };

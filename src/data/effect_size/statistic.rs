@@ -122,6 +122,10 @@ pub enum GroupContrast {
 /// A stated [`Direction`] must agree with the sign of `d` or `t` and of a negative p-value;
 /// it gives its sign to an unsigned (positive) p-value.
 ///
+/// Errors name the fields `dval`, `tval` and `pval` (metafor's `di`, `ti`, `pi`, renamed
+/// in metan because `di` is also a 2x2 cell and `ti` a person-time; see
+/// [`super::MixedStudy::from_fields`]).
+///
 /// # Examples
 /// ```
 /// use metan::data::effect_size::{Direction, EffectSizes, StatisticMeasure, TwoGroupStatistic};
@@ -211,22 +215,22 @@ impl TwoGroupStatistic {
         };
         match self.contrast {
             GroupContrast::D(d) => {
-                finite(i, labels, "di", d)?;
-                check_sign("di", d)?;
+                finite(i, labels, "dval", d)?;
+                check_sign("dval", d)?;
                 Ok(d)
             }
             GroupContrast::T(t) => {
-                finite(i, labels, "ti", t)?;
-                check_sign("ti", t)?;
+                finite(i, labels, "tval", t)?;
+                check_sign("tval", t)?;
                 Ok(t * (1.0 / self.n1i + 1.0 / self.n2i).sqrt())
             }
             GroupContrast::P(p) => {
-                finite(i, labels, "pi", p)?;
+                finite(i, labels, "pval", p)?;
                 if !(p != 0.0 && p.abs() < 1.0) {
                     return Err(MetaError::invalid_value(
                         i,
                         &labels.get(i),
-                        "pi",
+                        "pval",
                         p,
                         "a two-sided p-value must be in (0, 1) (negative for a negative \
                          difference): 0 and 1 give no finite t",
@@ -235,7 +239,7 @@ impl TwoGroupStatistic {
                 let signed = match self.direction {
                     Some(d) if p > 0.0 => d.sign() * p,
                     Some(d) if d == Direction::Positive => {
-                        return Err(contradiction("pi", p, d));
+                        return Err(contradiction("pval", p, d));
                     }
                     _ => p,
                 };
@@ -300,7 +304,7 @@ mod tests {
             .compute()
             .unwrap_err();
             assert!(
-                matches!(e, MetaError::InvalidValue { ref field, .. } if field == "pi"),
+                matches!(e, MetaError::InvalidValue { ref field, .. } if field == "pval"),
                 "{e}"
             );
         }
@@ -316,7 +320,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "study 2 (B): invalid `ti` = -2: its sign contradicts the stated direction (positive)"
+            "study 2 (B): invalid `tval` = -2: its sign contradicts the stated direction (positive)"
         );
         let e = EffectSizes::statistics(
             &[TwoGroupStatistic::p(-0.2, 10.0, 10.0).direction(Direction::Positive)],
@@ -324,7 +328,7 @@ mod tests {
         )
         .compute()
         .unwrap_err();
-        assert!(matches!(e, MetaError::InvalidValue { ref field, .. } if field == "pi"));
+        assert!(matches!(e, MetaError::InvalidValue { ref field, .. } if field == "pval"));
         assert_eq!("-".parse::<Direction>().unwrap(), Direction::Negative);
         assert!("up".parse::<Direction>().is_err());
     }
