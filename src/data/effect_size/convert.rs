@@ -287,7 +287,8 @@ pub(crate) type Invalid = (&'static str, f64, String);
 /// lower`, that does not contain the estimate, or whose asymmetry exceeds `max_asymmetry`;
 /// a level outside (0, 100); a p-value not in (0, 1) (a p of 0 or 1 gives no finite
 /// variance); a statistic of 0 or whose sign contradicts the estimate's; an estimate of 0
-/// with a p-value or statistic (its variance would be 0); `df <= 0`; `F <= 0`; `SE <= 0`.
+/// with a p-value or statistic (its variance would be 0); `df <= 0`; `F <= 0`; `SE <= 0`;
+/// and inputs whose variance overflows or underflows (not finite and > 0).
 ///
 /// # Examples
 /// ```
@@ -314,6 +315,26 @@ pub(crate) fn wald_variance_checked(
     estimate: f64,
     reported: Reported,
 ) -> std::result::Result<f64, Invalid> {
+    let v = wald_variance_raw(estimate, reported)?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        let value = match reported {
+            Reported::Ci(ci) => ci.upper - ci.lower,
+            Reported::P(x) | Reported::Z(x) | Reported::T(x) | Reported::F(x) | Reported::Se(x) => {
+                x
+            }
+            Reported::PT { p, .. } => p,
+        };
+        Err((
+            reported.field(),
+            value,
+            format!("gives a sampling variance of {v}, not finite and > 0"),
+        ))
+    }
+}
+
+fn wald_variance_raw(estimate: f64, reported: Reported) -> std::result::Result<f64, Invalid> {
     let fail = |field: &'static str, value: f64, reason: &str| Err((field, value, reason.into()));
     if !estimate.is_finite() {
         return fail("estimate", estimate, "must be a finite number");
