@@ -46,6 +46,44 @@
 //! # Ok::<(), metan::MetaError>(())
 //! ```
 //!
+//! # Across outcome types
+//!
+//! Reviews that pool recidivism (a 2x2 table) with partner reports on a continuous scale
+//! (means and SDs, or a pre-post change in one group) need one scale:
+//!
+//! - [`scale::Effect<S>`](scale::Effect) is an estimate and its variance on the scale `S`
+//!   (d, log OR, log RR, r, Fisher's z); conversions are its methods (`to_log_or`, `to_d`,
+//!   `to_r`, `to_z`), each with its formula and reference, and only those that make sense
+//!   exist. [`OddsRatioMethod`] chooses the logistic (pi/sqrt(3), Hasselblad & Hedges 1995)
+//!   or normal (1.65, Cox 1970) relation between d and ln OR.
+//! - [`wald_variance`] and [`scale::Effect::from_reported`] turn a reported estimate and its
+//!   CI, p-value, z, t or F(1, df) statistic into `yi` and `vi` (metafor 4's `conv.wald`).
+//! - [`MixedEffectSizes`] computes each study with its own measure ([`MixedStudy`],
+//!   [`StudyData`]; [`MixedStudy::from_fields`] reads a row of named columns) and converts
+//!   them to one [`EffectScale`], recording per row what was converted and how; `metan
+//!   escalc --convert-to d|logor` is its command line.
+//!
+//! ```
+//! use metan::data::effect_size::{
+//!     EffectScale, Measure, MixedEffectSizes, MixedStudy, PrePost, StudyData, TwoByTwo,
+//!     TwoGroupMeans,
+//! };
+//! use metan::MetaAnalysis;
+//! let studies = [
+//!     // reoffended / did not, programme vs control
+//!     MixedStudy::new(Measure::OR, StudyData::TwoByTwo(TwoByTwo::new(14.0, 86.0, 22.0, 78.0))),
+//!     // a continuous scale, programme vs control (lower is better)
+//!     MixedStudy::new(Measure::SMD, StudyData::Means(TwoGroupMeans::new(9.0, 6.0, 45.0, 11.5, 6.5, 47.0))),
+//!     // one group before and after: post first, then the pre-test mean and SD, n, r
+//!     MixedStudy::new(Measure::SMCR, StudyData::PrePost(PrePost::raw_sd(8.0, 5.5, 10.0, 38.0, 0.55))),
+//! ];
+//! let table = MixedEffectSizes::new(&studies).convert_to(EffectScale::D).compute()?;
+//! assert_eq!(table.rows()[0].converted_from, Some(EffectScale::LogOddsRatio));
+//! let fit = MetaAnalysis::new().fit(&table.into_studies()?)?;
+//! assert!(fit.estimate() < 0.0);
+//! # Ok::<(), metan::MetaError>(())
+//! ```
+//!
 //! # References
 //! Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
 //! *Journal of Statistical Software*, 36(3), 1-48. Borenstein, M., Hedges, L. V., Higgins,
