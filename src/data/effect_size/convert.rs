@@ -37,7 +37,8 @@ fn finite_arg(name: &str, x: f64) -> Result<()> {
 /// proportion, as in [`crate::MetaAnalysis::level`]).
 ///
 /// # Formula
-/// `SE = (upper - lower) / (2 z_{1 - alpha/2})`.
+/// `SE = (upper - lower) / (2 z_{1 - alpha/2})`. [`wald_variance`] gives the variance with
+/// the checks of metafor's `conv.wald` (the estimate inside and near the middle).
 ///
 /// # Errors
 /// [`MetaError::InvalidOption`] for non-finite bounds, `upper <= lower`, or a level outside
@@ -339,15 +340,14 @@ fn wald_variance_raw(estimate: f64, reported: Reported) -> std::result::Result<f
     if !estimate.is_finite() {
         return fail("estimate", estimate, "must be a finite number");
     }
-    let nonzero = |field: &'static str, value: f64| {
+    let nonzero = |what: &str| {
         if estimate == 0.0 {
             Err((
                 "estimate",
                 estimate,
-                format!("an estimate of 0 with a {field} gives a variance of 0"),
+                format!("an estimate of 0 with a {what} gives a variance of 0"),
             ))
         } else {
-            let _ = value;
             Ok(())
         }
     };
@@ -360,7 +360,7 @@ fn wald_variance_raw(estimate: f64, reported: Reported) -> std::result::Result<f
                 "a test statistic must be finite and nonzero".to_string(),
             ));
         }
-        nonzero(field, stat)?;
+        nonzero(field)?;
         if stat.signum() != estimate.signum() {
             return Err((
                 field,
@@ -426,7 +426,7 @@ fn wald_variance_raw(estimate: f64, reported: Reported) -> std::result::Result<f
         }
         Reported::P(p) => {
             p_ok(p)?;
-            nonzero("p-value", p)?;
+            nonzero("p-value")?;
             let z = norm_isf(p / 2.0);
             let r = estimate / z;
             Ok(r * r)
@@ -446,7 +446,7 @@ fn wald_variance_raw(estimate: f64, reported: Reported) -> std::result::Result<f
             if !(df.is_finite() && df > 0.0) {
                 return fail("df", df, "must be finite and > 0");
             }
-            nonzero("p-value", p)?;
+            nonzero("p-value")?;
             let t = t_isf(p / 2.0, df);
             let r = estimate / t;
             Ok(r * r)
@@ -455,7 +455,7 @@ fn wald_variance_raw(estimate: f64, reported: Reported) -> std::result::Result<f
             if !(f.is_finite() && f > 0.0) {
                 return fail("fval", f, "an F statistic must be finite and > 0");
             }
-            nonzero("F statistic", f)?;
+            nonzero("F statistic")?;
             let r = estimate / f.sqrt();
             Ok(r * r)
         }
@@ -750,6 +750,38 @@ mod tests {
             se_from_t(0.3, 0.0),
             Err(MetaError::InvalidOption { ref option, .. }) if option == "statistic"
         ));
+        // conv.wald's checks, as errors naming the field
+        let field = |r: Result<f64>| match r {
+            Err(MetaError::InvalidOption { option, .. }) => option,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(wald_variance(2.0, Reported::Ci(Ci::new(-1.0, 1.0)))),
+            "estimate"
+        );
+        assert_eq!(
+            field(wald_variance(0.3, Reported::Ci(Ci::new(-1.0, 1.0)))),
+            "estimate"
+        );
+        assert!(wald_variance(0.3, Reported::Ci(Ci::new(-1.0, 1.0).max_asymmetry(0.2))).is_ok());
+        assert_eq!(
+            field(wald_variance(0.3, Reported::Ci(Ci::new(1.0, -1.0)))),
+            "ci_ub"
+        );
+        for p in [0.0, 1.0, -0.1, f64::NAN] {
+            assert_eq!(field(wald_variance(0.3, Reported::P(p))), "pval");
+        }
+        assert_eq!(field(wald_variance(0.3, Reported::Z(-2.0))), "zval");
+        assert_eq!(field(wald_variance(-0.3, Reported::T(2.0))), "tval");
+        assert_eq!(field(wald_variance(0.0, Reported::T(2.0))), "estimate");
+        assert_eq!(field(wald_variance(0.3, Reported::F(0.0))), "fval");
+        assert_eq!(field(wald_variance(0.3, Reported::Se(-1.0))), "sei");
+        assert_eq!(
+            field(wald_variance(0.3, Reported::PT { p: 0.04, df: 0.0 })),
+            "df"
+        );
+        assert_eq!(wald_variance(0.3, Reported::Se(0.2)).unwrap(), 0.2 * 0.2);
+        assert_eq!(wald_variance(-0.3, Reported::F(4.0)).unwrap(), 0.15 * 0.15);
         // 90% level given as a proportion
         let a = se_from_ci(-1.0, 1.0, 0.9).unwrap();
         let b = se_from_ci(-1.0, 1.0, 90.0).unwrap();
