@@ -481,8 +481,9 @@ impl ScenarioData {
     /// up); every other column is a study attribute (flags `true`/`false`, numbers, or text;
     /// an empty cell is "not recorded"; a study's rows must not disagree). A column
     /// `simulated` with any true value marks the whole data set as simulated. A row whose
-    /// `comparison` is `no_comparison_group` needs no outcome: the study is counted, never
-    /// pooled (see [`ComparisonType`]).
+    /// `comparison` is `no_comparison_group`, or whose outcome cells are all empty or `NA`,
+    /// records the study without an outcome: it is counted, never pooled (see
+    /// [`ComparisonType`]).
     ///
     /// # Errors
     /// [`MetaError::Csv`] naming the line and column of a bad or missing value.
@@ -567,8 +568,19 @@ impl ScenarioData {
             let uncontrolled = comparison_c.is_some_and(|c| {
                 ComparisonType::from(get(c).to_string()) == ComparisonType::NoComparisonGroup
             });
+            let blank = |c: &Option<usize>| {
+                c.is_none_or(|c| {
+                    let v = get(c);
+                    v.is_empty() || v.eq_ignore_ascii_case("na")
+                })
+            };
+            let no_outcome = [effect_c.0, effect_c.1]
+                .iter()
+                .chain(&count_c)
+                .chain(&dropout_event_c)
+                .all(blank);
             let outcome = match (effect_c, has_counts) {
-                _ if uncontrolled => None,
+                _ if uncontrolled || no_outcome => None,
                 ((Some(yc), Some(vc)), _) if num(yc)?.is_some() => {
                     let yi = num(yc)?.unwrap_or(f64::NAN);
                     let vi = num(vc)?
@@ -664,17 +676,21 @@ impl ScenarioData {
 
 impl ScenarioData {
     /// The project's **SIMULATED** IPV programme evaluations ([`crate::datasets::ipv`]) as
-    /// scenario data, labelled simulated.
+    /// scenario data, labelled simulated: the same data as reading
+    /// [`to_long_csv`](crate::datasets::ipv::to_long_csv) of the studies with
+    /// [`ScenarioData::from_csv_reader`] (which `metan scenarios` does with
+    /// `data/ipv_simulated_long.csv`).
     ///
-    /// Each measured outcome source (official, partner, self-report) becomes an outcome:
-    /// binary counts with drop-outs (completers with / without re-offending, drop-outs, and
-    /// the drop-outs' re-offending where the evaluation followed them up:
-    /// [`MissingRule::ObservedDropouts`] is the analysis each evaluation reports) for
-    /// studies with a comparison arm, so that every [`MissingRule`] applies; for
-    /// completer-vs-drop-out designs (no comparison group) the log odds ratio of completers
-    /// vs drop-outs, the comparison those studies report. Attributes: `design`, `flawed`,
-    /// `completer_only`, `model`, `comparison`, `region`, `income`, `country`, `year`,
-    /// `follow_up_months`, `dropout_rate` (programme arm) and `simulated`.
+    /// Each measured outcome source (official, partner, self-report) becomes an outcome of
+    /// binary counts with drop-outs: programme vs comparison arm (completers with / without
+    /// re-offending, drop-outs, and the drop-outs' re-offending where the evaluation followed
+    /// them up: [`MissingRule::ObservedDropouts`] is the analysis each evaluation reports),
+    /// or, for completer-vs-drop-out designs, completers vs drop-outs. Studies without a
+    /// comparison group have attributes only: they are counted, never pooled. Attributes:
+    /// `comparison` (one of [`Comparison::name`](crate::datasets::ipv::Comparison::name), see
+    /// [`ComparisonType`]), `id`, `model`, `design`, `flawed`, `completer_only`, `tailored`,
+    /// `region`, `income`, `country`, `year`, `follow_up_months`, `dropout_rate` (programme
+    /// arm) and `simulated`.
     ///
     /// # Examples
     /// ```
@@ -683,19 +699,25 @@ impl ScenarioData {
     /// let sims = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
     /// let data = ScenarioData::from_simulated_ipv(&sims);
     /// assert!(data.is_simulated());
-    /// let base = Scenario::new("official records").sources([OutcomeSource::Official]);
+    /// let base = Scenario::new("official records")
+    ///     .sources([OutcomeSource::Official])
+    ///     .comparison("programme_vs_no_programme");
     /// let partner = Scenario::source_only(&base, OutcomeSource::Partner);
     /// let report = SensitivityReport::run(&data, &base, &[partner])?;
     /// assert!(report.to_string().contains("SIMULATED"));
+    /// // every comparison at once is an error
+    /// assert!(SensitivityReport::run(&data, &Scenario::new("all"), &[]).is_err());
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn from_simulated_ipv(studies: &[crate::datasets::ipv::SimulatedStudy]) -> Self {
-        use crate::datasets::ipv::{Arm, ArmOutcome, Handling, Source};
-        let counts = |arm: &Arm, o: &ArmOutcome| {
-            let e = f64::from(o.completer_events);
-            let c =
-                super::ArmCounts::new(e, f64::from(arm.completers()) - e, f64::from(arm.dropouts));
-            match o.dropout_events {
+        use crate::datasets::ipv::{LongArm, Source, long_arms};
+        let counts = |a: LongArm| {
+            let c = super::ArmCounts::new(
+                f64::from(a.events),
+                f64::from(a.non_events),
+                f64::from(a.dropouts),
+            );
+            match a.dropout_events {
                 Some(f) => c.with_dropout_events(f64::from(f)),
                 None => c,
             }
@@ -704,49 +726,27 @@ impl ScenarioData {
             .iter()
             .map(|st| {
                 let mut s = ScenarioStudy::new(st.label.clone())
+                    .attr("comparison", st.comparison_type.name())
+                    .attr("id", f64::from(st.id))
+                    .attr("model", st.model.name())
                     .attr("design", st.design.name())
                     .attr("flawed", st.is_flawed())
                     .attr("completer_only", st.completer_only)
-                    .attr("model", st.model.name())
-                    .attr("comparison", st.comparison_condition.name())
+                    .attr("tailored", st.tailored)
                     .attr("region", st.region.name())
                     .attr("income", st.income.name())
                     .attr("country", st.country.clone())
                     .attr("year", f64::from(st.year))
                     .attr("follow_up_months", f64::from(st.follow_up_months))
-                    .attr(
-                        "dropout_rate",
-                        f64::from(st.programme.dropouts) / f64::from(st.programme.n),
-                    )
+                    .attr("dropout_rate", st.programme_dropout_proportion())
                     .attr("simulated", true);
                 for (src, os) in [
                     (Source::Official, OutcomeSource::Official),
                     (Source::Partner, OutcomeSource::Partner),
                     (Source::SelfReport, OutcomeSource::SelfReport),
                 ] {
-                    let Some(po) = st.programme.outcome(src) else {
-                        continue;
-                    };
-                    match &st.comparison {
-                        Some(c) => {
-                            if let Some(co) = c.outcome(src) {
-                                let b = BinaryCounts::new(counts(&st.programme, po), counts(c, co));
-                                s = s.binary(os, b);
-                            }
-                        }
-                        None => {
-                            if let Some(t) = st.two_by_two(src, Handling::AvailableCase) {
-                                let (a, b, c, d) = (
-                                    f64::from(t.ai),
-                                    f64::from(t.bi),
-                                    f64::from(t.ci),
-                                    f64::from(t.di),
-                                );
-                                if let Ok((yi, vi)) = super::attrition::log_or_cells(a, b, c, d) {
-                                    s = s.effect(os, yi, vi);
-                                }
-                            }
-                        }
+                    if let Some((t, Some(c))) = long_arms(st, src) {
+                        s = s.binary(os, BinaryCounts::new(counts(t), counts(c)));
                     }
                 }
                 s
