@@ -102,7 +102,7 @@ fn pooling_all_comparisons_is_an_error() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(findings::run(&data, &[all.clone()]).is_err());
+    assert!(findings::run(&data, std::slice::from_ref(&all)).is_err());
     let mixed = all.allow_mixed_comparisons().run(&data, &findings::model());
     assert!(mixed.error.is_none());
     assert_eq!(comparisons(&data, &mixed).len(), 3);

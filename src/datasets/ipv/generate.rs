@@ -234,17 +234,16 @@ fn draw_arm(d: &mut Draws, a: &Assumptions, arm: &ArmPlan) -> ArmDraw {
         let dropout = d.bernoulli(arm.dropout_rate);
         out.dropouts += u32::from(dropout);
         let shared = d.uniform();
-        for s in 0..3 {
+        let events = if dropout {
+            &mut out.dropout_events
+        } else {
+            &mut out.completer_events
+        };
+        for (count, &prob) in events.iter_mut().zip(&p[usize::from(dropout)]) {
             let coupled = d.uniform() < a.source_coupling;
             let own = d.uniform();
             let u = if coupled { shared } else { own };
-            if u < p[usize::from(dropout)][s] {
-                if dropout {
-                    out.dropout_events[s] += 1;
-                } else {
-                    out.completer_events[s] += 1;
-                }
-            }
+            *count += u32::from(u < prob);
         }
         scores.push(arm.score_mean + a.partner_score_sd * d.normal());
     }
