@@ -17,6 +17,7 @@
 //! | [`MetaError::Csv`] | a CSV file that cannot be read or parsed | fix the named file, row and column |
 //! | [`MetaError::RankDeficient`] | collinear moderators | drop one of the named columns |
 //! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
+//! | [`MetaError::MixedComparisons`] | a sensitivity scenario whose studies compare different things (programme vs no programme, couples vs standard programme, completers vs drop-outs, ...) | select one comparison, or allow mixing explicitly |
 //! | [`MetaError::Numerical`] | a computation that overflowed on finite input (e.g. effects of 1e300 with variances of 1e-300, whose weights times effects are infinite) | rescale the effects and variances (e.g. change units); otherwise report it as a bug |
 
 use std::fmt;
@@ -132,6 +133,19 @@ pub enum MetaError {
         iterations: usize,
         /// Why it stopped.
         reason: String,
+    },
+
+    /// A sensitivity scenario would pool effects of different comparisons in one estimate
+    /// (e.g. programme vs no programme with couples therapy vs a standard programme).
+    #[error(
+        "scenario `{scenario}` pools different comparisons ({}): select one comparison, or allow mixing explicitly (mix_comparisons = true)",
+        comparisons.join(", ")
+    )]
+    MixedComparisons {
+        /// The scenario's name.
+        scenario: String,
+        /// The comparisons it would pool (`not recorded` for studies without one).
+        comparisons: Vec<String>,
     },
 
     /// A computation produced a non-finite value.

@@ -71,9 +71,9 @@ pub use leave_one_out::{RefitRow, Refits, leave_one_out};
 #[cfg(feature = "serde")]
 pub use scenarios::ScenarioSpec;
 pub use scenarios::{
-    AttrValue, BackTransform, ExcludedStudy, ModelSpec, Outcome, OutcomeSource, Predicate,
-    Scenario, ScenarioData, ScenarioResult, ScenarioStudy, SensitivityReport, UsedStudy,
-    leave_out_each_flagged,
+    AttrValue, BackTransform, COMPARISON_ATTR, ComparisonType, ExcludedStudy, ModelSpec, Outcome,
+    OutcomeSource, Predicate, Scenario, ScenarioData, ScenarioResult, ScenarioStudy,
+    SensitivityReport, UsedStudy, leave_out_each_flagged,
 };
 
 use crate::data::Studies;
