@@ -1,0 +1,157 @@
+//! Each cluster's share of the sandwich: the CR2 adjustment `A_j` and the p x p
+//! summaries from which the variance, the Satterthwaite and the HTZ degrees of freedom
+//! follow.
+//!
+//! # Formula
+//!
+//! With `L_j` the lower Cholesky factor of the working covariance `Phi_j` (so `R_j = L_j'`
+//! satisfies `R_j' R_j = Phi_j`), the matrix whose inverse square root CR2 needs is
+//!
+//! ```text
+//! G_j = L_j' (I - H_jj) Phi_j L_j = (L_j' L_j)^2 - (L_j' X_j) B (L_j' X_j)'
+//! ```
+//!
+//! (using `W_j Phi_j = I`), symmetric by construction. With `G_j = V diag(lambda) V'`,
+//! `A_j = Z Z'` where `Z = L_j V diag(f(lambda)^{1/2})`, `f(lambda) = lambda^{-1/2}` for an
+//! eigenvalue above the reference package's threshold and 0 otherwise. The result does not
+//! depend on which square root of `Phi_j` is used (any `R` with `R'R = Phi` gives the same
+//! `A_j`), so it equals clubSandwich's (which takes `chol(Theta)`) and robumeta's (which
+//! takes `Phi^{1/2}` of its diagonal working model).
+//!
+//! The cluster then contributes `t_j = X_j' W_j A_j e_j` to the meat and, for the degrees
+//! of freedom (module `satterthwaite`),
+//!
+//! ```text
+//! Delta_j = B X_j' W_j A_j Phi_j A_j W_j X_j B     (p x p)
+//! Psi_j   = B X_j' W_j A_j X_j L_B                 (p x p),   L_B L_B' = B.
+//! ```
+
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+
+use super::ClusterBlock;
+use crate::error::{MetaError, Result};
+
+/// Which eigenvalues of `G_j` count as zero: the reference package's rule.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum EigenFloor {
+    /// clubSandwich's `matrix_power(G, -1/2)`: eigenvalues `<= 1e-12` of its `G`, which is
+    /// `w_scale^2` times this `G_j` (it normalises the weights of `rma.uni` fits by their
+    /// mean `w_scale`; 1 for `rma.mv`).
+    ClubSandwich(f64),
+    /// robumeta's `robu(small = TRUE)`: eigenvalues `< 1e-10` of its matrix, which is this
+    /// `G_j` times the given per-cluster factor (`r_j^2` for correlated-effects weights
+    /// `r_j`, where robumeta decomposes `I - H_jj`; 1 for hierarchical weights).
+    Robumeta(Vec<f64>),
+}
+
+impl EigenFloor {
+    /// Whether eigenvalue `lambda` of cluster `j`'s `G_j` is kept (not treated as zero).
+    fn keeps(&self, j: usize, lambda: f64) -> bool {
+        match self {
+            EigenFloor::ClubSandwich(ws) => lambda * ws * ws > 1e-12,
+            EigenFloor::Robumeta(scale) => lambda * scale[j] >= 1e-10,
+        }
+    }
+}
+
+/// One cluster's share.
+#[derive(Debug, Clone)]
+pub(crate) struct Piece {
+    /// `X_j' W_j A_j e_j` (`A_j = I` for CR0/CR1).
+    pub t: DVector<f64>,
+    /// `Delta_j` (CR2 only; empty otherwise).
+    pub delta: DMatrix<f64>,
+    /// `Psi_j` (CR2 only; empty otherwise).
+    pub psi: DMatrix<f64>,
+}
+
+fn not_pd(name: &str) -> MetaError {
+    MetaError::InvalidCluster {
+        cluster: name.to_string(),
+        reason: "the working covariance block is not positive definite".into(),
+    }
+}
+
+/// CR0's share: `t_j = X_j' W_j e_j`.
+pub(crate) fn cr0_piece(b: &ClusterBlock) -> Piece {
+    let we = &b.w * &b.e;
+    Piece {
+        t: b.x.tr_mul(&we),
+        delta: DMatrix::zeros(0, 0),
+        psi: DMatrix::zeros(0, 0),
+    }
+}
+
+/// CR2's share of cluster `j` (named `name` in errors). `bread` is `B`, `bread_l` its
+/// lower Cholesky factor.
+pub(crate) fn cr2_piece(
+    b: &ClusterBlock,
+    j: usize,
+    name: &str,
+    bread: &DMatrix<f64>,
+    bread_l: &DMatrix<f64>,
+    floor: &EigenFloor,
+) -> Result<Piece> {
+    let n = b.rows.len();
+    // L (lower, L L' = Phi); a diagonal Phi needs no factorisation
+    let l = if is_diagonal(&b.working) {
+        let mut l = DMatrix::zeros(n, n);
+        for i in 0..n {
+            let d = b.working[(i, i)];
+            if !(d > 0.0 && d.is_finite()) {
+                return Err(not_pd(name));
+            }
+            l[(i, i)] = d.sqrt();
+        }
+        l
+    } else {
+        b.working
+            .clone()
+            .cholesky()
+            .ok_or_else(|| not_pd(name))?
+            .l()
+    };
+    let ltl = l.tr_mul(&l);
+    let ltx = l.tr_mul(&b.x);
+    let mut g = &ltl * &ltl - &ltx * bread * ltx.transpose();
+    // exact symmetry (rounding aside, it is symmetric)
+    for r in 0..n {
+        for c in 0..r {
+            let s = 0.5 * (g[(r, c)] + g[(c, r)]);
+            g[(r, c)] = s;
+            g[(c, r)] = s;
+        }
+    }
+    if !g.iter().all(|x| x.is_finite()) {
+        return Err(MetaError::Numerical {
+            context: format!("CR2 adjustment of cluster `{name}`"),
+        });
+    }
+    let eig = SymmetricEigen::new(g);
+    // Z = L V diag(lambda^{-1/4}) over the kept eigenvalues: A = Z Z'
+    let kept: Vec<usize> = (0..n)
+        .filter(|&i| floor.keeps(j, eig.eigenvalues[i]))
+        .collect();
+    let lv = &l * &eig.eigenvectors;
+    let z = DMatrix::from_fn(n, kept.len(), |r, c| {
+        let i = kept[c];
+        lv[(r, i)] * eig.eigenvalues[i].powf(-0.25)
+    });
+    let wx = &b.w * &b.x;
+    // A e and A W X through Z
+    let ae = &z * z.tr_mul(&b.e);
+    let awx = &z * z.tr_mul(&wx);
+    let t = wx.tr_mul(&ae);
+    // X_j' W_j A_j X_j = (A_j W_j X_j)' X_j
+    let xwax = awx.tr_mul(&b.x);
+    // X_j' W_j A_j Phi_j A_j W_j X_j
+    let q = awx.tr_mul(&(&b.working * &awx));
+    let delta = bread * q * bread;
+    let psi = bread * xwax * bread_l;
+    Ok(Piece { t, delta, psi })
+}
+
+fn is_diagonal(m: &DMatrix<f64>) -> bool {
+    let n = m.nrows();
+    (0..n).all(|r| (0..n).all(|c| r == c || m[(r, c)] == 0.0))
+}
