@@ -85,6 +85,6 @@ pub use error::{MetaError, Result};
 pub use model::{
     Attempt, Coefficient, CommonTau2, Convergence, FitStats, InfoCriteria, MetaAnalysis, MetaFit,
     MetaRegression, MetaRegressionFit, Method, ModelComparison, PermutationFit, PermutationTest,
-    Prediction, QBetween, RobustFit, RobustKind, StopReason, Subgroup, SubgroupFit, TestKind,
-    WaldKind, WaldTest, anova, subgroup_analysis,
+    Prediction, QBetween, Robu, RobuFit, RobuWeights, RobustFit, RobustKind, StopReason, Subgroup,
+    SubgroupFit, TestKind, WaldKind, WaldTest, anova, subgroup_analysis,
 };

@@ -82,14 +82,9 @@ fn pieces(
         let b = &model.clusters[j];
         match kind {
             RobustKind::CR1 => Ok(cr0_piece(b)),
-            RobustKind::CR2 => cr2_piece(
-                b,
-                j,
-                &model.cluster_names[j],
-                &model.bread,
-                bread_l,
-                floor,
-            ),
+            RobustKind::CR2 => {
+                cr2_piece(b, j, &model.cluster_names[j], &model.bread, bread_l, floor)
+            }
         }
     };
     let m = model.clusters.len();
@@ -237,7 +232,9 @@ pub(crate) fn robust(
         digits: s.digits,
     };
     if !btt.is_empty() {
-        let c = DMatrix::from_fn(btt.len(), p, |r, col| f64::from(u8::from(col + 1 == btt[r])));
+        let c = DMatrix::from_fn(btt.len(), p, |r, col| {
+            f64::from(u8::from(col + 1 == btt[r]))
+        });
         let kind = match s.kind {
             RobustKind::CR1 => WaldKind::NaiveFp,
             RobustKind::CR2 => WaldKind::Htz,

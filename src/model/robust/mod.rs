@@ -67,7 +67,7 @@
 mod fit;
 mod print;
 mod rformat;
-// mod robu;
+mod robu;
 mod sandwich;
 mod satterthwaite;
 #[cfg(test)]
@@ -83,7 +83,7 @@ use nalgebra::{DMatrix, DVector};
 use crate::error::{MetaError, Result};
 
 pub use fit::RobustFit;
-// pub use robu::{Robu, RobuFit, RobuWeights};
+pub use robu::{Robu, RobuFit, RobuWeights};
 pub use wald::{WaldKind, WaldTest};
 
 pub(crate) use sandwich::EigenFloor;
@@ -248,7 +248,9 @@ impl ClusteredModel {
                 || b.working.shape() != (n, n)
                 || b.e.len() != n
             {
-                return bad(format!("the blocks of cluster `{name}` do not match its {n} rows"));
+                return bad(format!(
+                    "the blocks of cluster `{name}` do not match its {n} rows"
+                ));
             }
         }
         Ok(())

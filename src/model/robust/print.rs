@@ -6,7 +6,9 @@ use std::fmt;
 
 use super::rformat::{format_column, format_num, format_pval, print_columns};
 use super::{RobustFit, RobustKind, WaldTest};
-use crate::model::fit::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
+use crate::model::fit::{
+    SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
+};
 use crate::model::regression::print::write_qm;
 
 impl RobustFit {
@@ -29,6 +31,7 @@ impl RobustFit {
         let h_df = format!("d.f. ({df_label})");
         let h_p = format!("p-val ({df_label})");
         print_columns(
+            None,
             &["Coef.", "Estimate", "SE", "t-stat", &h_df, &h_p, "Sig."],
             &[
                 c.iter().map(|c| c.name.clone()).collect(),
@@ -52,6 +55,7 @@ impl RobustFit {
         let lo = format!("Lower {lev} CI");
         let hi = format!("Upper {lev} CI");
         print_columns(
+            None,
             &["Coef.", "Estimate", "SE", "d.f.", &lo, &hi],
             &[
                 c.iter().map(|c| c.name.clone()).collect(),
@@ -111,8 +115,14 @@ impl RobustFit {
         let c = &self.coefficients;
         let mark = |s: String| s + " ";
         let headers = [
-            "estimate", "se\u{b9}", "tval\u{b9}", "df\u{b9}", "pval\u{b9}", "ci.lb\u{b9}",
-            "ci.ub\u{b9}", "",
+            "estimate",
+            "se\u{b9}",
+            "tval\u{b9}",
+            "df\u{b9}",
+            "pval\u{b9}",
+            "ci.lb\u{b9}",
+            "ci.ub\u{b9}",
+            "",
         ];
         let cols: Vec<Vec<String>> = vec![
             c.iter().map(|c| fcf(c.estimate, d)).collect(),
@@ -169,10 +179,15 @@ pub(crate) fn wald_table(tests: &[&WaldTest]) -> String {
         .map(|t| t.p_value.unwrap_or(f64::NAN))
         .collect();
     print_columns(
+        None,
         &["test", "Fstat", "df_num", "df_denom", "p_val", "sig"],
         &[
             tests.iter().map(|t| t.test.to_string()).collect(),
-            format_column(&tests.iter().map(|t| t.statistic).collect::<Vec<_>>(), 3, true),
+            format_column(
+                &tests.iter().map(|t| t.statistic).collect::<Vec<_>>(),
+                3,
+                true,
+            ),
             format_column(&tests.iter().map(|t| t.df_num).collect::<Vec<_>>(), 3, true),
             format_column(
                 &tests

@@ -137,9 +137,16 @@ pub(crate) fn format_pval(p: &[f64], digits: usize, eps: f64) -> Vec<String> {
     out
 }
 
-/// `print(data.frame, row.names = FALSE)` of already formatted columns: every column
-/// right-aligned to its widest entry (header included), one space before each.
-pub(crate) fn print_columns(headers: &[&str], cols: &[Vec<String>]) -> String {
+/// R's `print(data.frame)` of already formatted columns: every column right-aligned to
+/// its widest entry (header included) after a gap of one space, the row names (if any)
+/// left-aligned before them, and the columns wrapped into blocks narrower than 80
+/// characters (R's `width`), each block repeating the row names.
+pub(crate) fn print_columns(
+    rownames: Option<&[String]>,
+    headers: &[&str],
+    cols: &[Vec<String>],
+) -> String {
+    const WIDTH: usize = 80;
     let widths: Vec<usize> = headers
         .iter()
         .zip(cols)
@@ -149,22 +156,46 @@ pub(crate) fn print_columns(headers: &[&str], cols: &[Vec<String>]) -> String {
                 .chain(std::iter::once(h.chars().count()))
                 .max()
                 .unwrap_or(0)
+                + 1
         })
         .collect();
     let nrow = cols.first().map_or(0, Vec::len);
-    let mut out = String::new();
-    let line = |cells: Vec<&str>| -> String {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(s, w)| format!(" {s:>w$}"))
-            .collect::<String>()
+    let rlabw = rownames.map_or(0, |r| {
+        r.iter().map(|s| s.chars().count()).max().unwrap_or(0)
+    });
+    let label = |r: Option<usize>| -> String {
+        let s = match (rownames, r) {
+            (Some(names), Some(i)) => names[i].as_str(),
+            _ => "",
+        };
+        format!("{s:<rlabw$}")
     };
-    out.push_str(&line(headers.to_vec()));
-    out.push('\n');
-    for r in 0..nrow {
-        out.push_str(&line(cols.iter().map(|c| c[r].as_str()).collect()));
+    let mut out = String::new();
+    let ncol = headers.len();
+    let mut jmin = 0;
+    while jmin < ncol {
+        let mut width = rlabw;
+        let mut jmax = jmin;
+        loop {
+            width += widths[jmax];
+            jmax += 1;
+            if !(jmax < ncol && width + widths[jmax] < WIDTH) {
+                break;
+            }
+        }
+        out.push_str(&label(None));
+        for j in jmin..jmax {
+            out.push_str(&format!("{:>w$}", headers[j], w = widths[j]));
+        }
         out.push('\n');
+        for r in 0..nrow {
+            out.push_str(&label(Some(r)));
+            for j in jmin..jmax {
+                out.push_str(&format!("{:>w$}", cols[j][r], w = widths[j]));
+            }
+            out.push('\n');
+        }
+        jmin = jmax;
     }
     out
 }
@@ -188,9 +219,15 @@ mod tests {
         assert_eq!(format_num(0.182_832_2, 7), "0.1828322");
         assert_eq!(format_num(5.0, 7), "5");
         assert_eq!(format_num(1e-20, 3), "1e-20");
-        assert_eq!(format_column(&[1e-5, 1.0], 3, false), ["0.00001", "1.00000"]);
+        assert_eq!(
+            format_column(&[1e-5, 1.0], 3, false),
+            ["0.00001", "1.00000"]
+        );
         assert_eq!(format_column(&[123456789.0], 3, true), ["1.23e+08"]);
-        assert_eq!(format_column(&[f64::INFINITY, 16.0, 2.63], 3, true), ["Inf", "16.00", "2.63"]);
+        assert_eq!(
+            format_column(&[f64::INFINITY, 16.0, 2.63], 3, true),
+            ["Inf", "16.00", "2.63"]
+        );
     }
 
     #[test]

@@ -110,8 +110,9 @@ impl Checker {
             *slot = (e, what.to_string());
         }
         if !(e <= self.rel) {
-            self.failures
-                .push(format!("{what}: metan {ours:e} vs reference {theirs:e} (rel {e:e})"));
+            self.failures.push(format!(
+                "{what}: metan {ours:e} vs reference {theirs:e} (rel {e:e})"
+            ));
         }
     }
 
@@ -151,17 +152,51 @@ fn wald_kind(name: &str) -> WaldKind {
 /// Compares a CR2 fit with the fixture's clubSandwich results.
 pub(crate) fn check_cr2(ck: &mut Checker, name: &str, fit: &super::RobustFit, cs: &Value) {
     let c = fit.coefficients();
-    let get = |f: &dyn Fn(&crate::model::Coefficient) -> f64| -> Vec<f64> {
-        c.iter().map(f).collect()
-    };
+    let get =
+        |f: &dyn Fn(&crate::model::Coefficient) -> f64| -> Vec<f64> { c.iter().map(f).collect() };
     assert_eq!(fit.names(), strings(&cs["names"]), "{name}: names");
-    ck.nums("CR2 estimate", &format!("{name} estimate"), &get(&|c| c.estimate), &f64s(&cs["estimate"]));
-    ck.nums("CR2 se", &format!("{name} se"), &get(&|c| c.se), &f64s(&cs["se"]));
-    ck.nums("CR2 t", &format!("{name} t"), &get(&|c| c.statistic), &f64s(&cs["tstat"]));
-    ck.nums("CR2 df", &format!("{name} df"), &get(&|c| c.df.unwrap()), &f64s(&cs["df"]));
-    ck.nums("CR2 p", &format!("{name} p"), &get(&|c| c.p_value), &f64s(&cs["p_value"]));
-    ck.nums("CR2 CI", &format!("{name} ci.lb"), &get(&|c| c.ci_lower), &f64s(&cs["ci_lower"]));
-    ck.nums("CR2 CI", &format!("{name} ci.ub"), &get(&|c| c.ci_upper), &f64s(&cs["ci_upper"]));
+    ck.nums(
+        "CR2 estimate",
+        &format!("{name} estimate"),
+        &get(&|c| c.estimate),
+        &f64s(&cs["estimate"]),
+    );
+    ck.nums(
+        "CR2 se",
+        &format!("{name} se"),
+        &get(&|c| c.se),
+        &f64s(&cs["se"]),
+    );
+    ck.nums(
+        "CR2 t",
+        &format!("{name} t"),
+        &get(&|c| c.statistic),
+        &f64s(&cs["tstat"]),
+    );
+    ck.nums(
+        "CR2 df",
+        &format!("{name} df"),
+        &get(&|c| c.df.unwrap()),
+        &f64s(&cs["df"]),
+    );
+    ck.nums(
+        "CR2 p",
+        &format!("{name} p"),
+        &get(&|c| c.p_value),
+        &f64s(&cs["p_value"]),
+    );
+    ck.nums(
+        "CR2 CI",
+        &format!("{name} ci.lb"),
+        &get(&|c| c.ci_lower),
+        &f64s(&cs["ci_lower"]),
+    );
+    ck.nums(
+        "CR2 CI",
+        &format!("{name} ci.ub"),
+        &get(&|c| c.ci_upper),
+        &f64s(&cs["ci_upper"]),
+    );
     let vc = matrix(&cs["vcov"]);
     for (i, row) in fit.vcov().iter().enumerate() {
         assert_eq!(row.len(), vc.ncols());
@@ -172,14 +207,34 @@ pub(crate) fn check_cr2(ck: &mut Checker, name: &str, fit: &super::RobustFit, cs
     // an fit without tests has `[]` (R's empty list)
     let empty = serde_json::Map::new();
     for (label, w) in cs["wald"].as_object().unwrap_or(&empty) {
-        let cmat: Vec<Vec<f64>> = w["constraints"].as_array().unwrap().iter().map(f64s).collect();
+        let cmat: Vec<Vec<f64>> = w["constraints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(f64s)
+            .collect();
         for (test, r) in w["tests"].as_object().unwrap() {
             let t = fit.wald_test_as(&cmat, wald_kind(test)).unwrap();
             let fam = format!("Wald {test}");
             let what = format!("{name} {label} {test}");
-            ck.num(&fam, &format!("{what} F"), t.statistic, r["Fstat"].as_f64().unwrap());
-            ck.num(&fam, &format!("{what} delta"), t.delta, r["delta"].as_f64().unwrap());
-            ck.num(&fam, &format!("{what} df_num"), t.df_num, r["df_num"].as_f64().unwrap());
+            ck.num(
+                &fam,
+                &format!("{what} F"),
+                t.statistic,
+                r["Fstat"].as_f64().unwrap(),
+            );
+            ck.num(
+                &fam,
+                &format!("{what} delta"),
+                t.delta,
+                r["delta"].as_f64().unwrap(),
+            );
+            ck.num(
+                &fam,
+                &format!("{what} df_num"),
+                t.df_num,
+                r["df_num"].as_f64().unwrap(),
+            );
             match (t.df_denom, r["df_denom"].as_f64()) {
                 (Some(a), Some(b)) => ck.num(&fam, &format!("{what} df_denom"), a, b),
                 (None, None) => {}
@@ -197,18 +252,42 @@ pub(crate) fn check_cr2(ck: &mut Checker, name: &str, fit: &super::RobustFit, cs
 /// Compares a CR1 fit with the fixture's metafor `robust()` results.
 pub(crate) fn check_cr1(ck: &mut Checker, name: &str, fit: &super::RobustFit, mf: &Value) {
     let c = fit.coefficients();
-    let get = |f: &dyn Fn(&crate::model::Coefficient) -> f64| -> Vec<f64> {
-        c.iter().map(f).collect()
-    };
-    ck.nums("CR1 se", &format!("{name} se"), &get(&|c| c.se), &f64s(&mf["se"]));
-    ck.nums("CR1 t", &format!("{name} t"), &get(&|c| c.statistic), &f64s(&mf["tval"]));
+    let get =
+        |f: &dyn Fn(&crate::model::Coefficient) -> f64| -> Vec<f64> { c.iter().map(f).collect() };
+    ck.nums(
+        "CR1 se",
+        &format!("{name} se"),
+        &get(&|c| c.se),
+        &f64s(&mf["se"]),
+    );
+    ck.nums(
+        "CR1 t",
+        &format!("{name} t"),
+        &get(&|c| c.statistic),
+        &f64s(&mf["tval"]),
+    );
     let df = mf["df"].as_f64().unwrap();
     for c in c {
         assert_eq!(c.df, Some(df), "{name}: CR1 df");
     }
-    ck.nums("CR1 p", &format!("{name} p"), &get(&|c| c.p_value), &f64s(&mf["p_value"]));
-    ck.nums("CR1 CI", &format!("{name} ci.lb"), &get(&|c| c.ci_lower), &f64s(&mf["ci_lower"]));
-    ck.nums("CR1 CI", &format!("{name} ci.ub"), &get(&|c| c.ci_upper), &f64s(&mf["ci_upper"]));
+    ck.nums(
+        "CR1 p",
+        &format!("{name} p"),
+        &get(&|c| c.p_value),
+        &f64s(&mf["p_value"]),
+    );
+    ck.nums(
+        "CR1 CI",
+        &format!("{name} ci.lb"),
+        &get(&|c| c.ci_lower),
+        &f64s(&mf["ci_lower"]),
+    );
+    ck.nums(
+        "CR1 CI",
+        &format!("{name} ci.ub"),
+        &get(&|c| c.ci_upper),
+        &f64s(&mf["ci_upper"]),
+    );
     let vc = matrix(&mf["vcov"]);
     for (i, row) in fit.vcov().iter().enumerate() {
         for (j, v) in row.iter().enumerate() {
@@ -217,10 +296,24 @@ pub(crate) fn check_cr1(ck: &mut Checker, name: &str, fit: &super::RobustFit, mf
     }
     if let Some(w) = fit.omnibus() {
         if c.len() > 1 {
-            ck.num("CR1 QM", &format!("{name} QM"), w.statistic, mf["qm"].as_f64().unwrap());
-            ck.num("CR1 QM", &format!("{name} QMp"), w.p_value.unwrap(), mf["qm_p_value"].as_f64().unwrap());
+            ck.num(
+                "CR1 QM",
+                &format!("{name} QM"),
+                w.statistic,
+                mf["qm"].as_f64().unwrap(),
+            );
+            ck.num(
+                "CR1 QM",
+                &format!("{name} QMp"),
+                w.p_value.unwrap(),
+                mf["qm_p_value"].as_f64().unwrap(),
+            );
             let qdf = f64s(&mf["qm_df"]);
-            assert_eq!((w.df_num, w.df_denom), (qdf[0], Some(qdf[1])), "{name}: QM df");
+            assert_eq!(
+                (w.df_num, w.df_denom),
+                (qdf[0], Some(qdf[1])),
+                "{name}: QM df"
+            );
         }
     }
 }
@@ -239,5 +332,7 @@ fn mv_blocks_match_clubsandwich_and_metafor() {
         fits += 1;
     }
     assert!(fits >= 16);
-    ck.report(&format!("rma.mv blocks ({fits} fits), CR2 vs clubSandwich, CR1 vs metafor"));
+    ck.report(&format!(
+        "rma.mv blocks ({fits} fits), CR2 vs clubSandwich, CR1 vs metafor"
+    ));
 }

@@ -72,9 +72,13 @@ fn univariate_model(
             ClusterBlock {
                 x: DMatrix::from_fn(n, p, |r, col| x[(rows[r], col)]),
                 w: DMatrix::from_fn(n, n, |r, col| if r == col { w[rows[r]] } else { 0.0 }),
-                working: DMatrix::from_fn(n, n, |r, col| {
-                    if r == col { 1.0 / w[rows[r]] } else { 0.0 }
-                }),
+                working: DMatrix::from_fn(
+                    n,
+                    n,
+                    |r, col| {
+                        if r == col { 1.0 / w[rows[r]] } else { 0.0 }
+                    },
+                ),
                 e: DVector::from_iterator(n, rows.iter().map(|&i| e[i])),
                 rows,
             }
