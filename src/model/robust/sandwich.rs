@@ -8,7 +8,7 @@
 //! satisfies `R_j' R_j = Phi_j`), the matrix whose inverse square root CR2 needs is
 //!
 //! ```text
-//! G_j = L_j' (I - H_jj) Phi_j L_j = (L_j' L_j)^2 - (L_j' X_j) B (L_j' X_j)'
+//! G_j = L_j' (I - H_jj) Phi_j L_j = (L_j' L_j)^2 - Y_j Y_j',   Y_j = L_j' X_j L_B
 //! ```
 //!
 //! (using `W_j Phi_j = I`), symmetric by construction. With `G_j = V diag(lambda) V'`,
@@ -26,10 +26,11 @@
 //! Psi_j   = B X_j' W_j A_j X_j L_B                 (p x p),   L_B L_B' = B.
 //! ```
 
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use nalgebra::{DMatrix, DVector};
 
 use super::ClusterBlock;
 use crate::error::{MetaError, Result};
+use crate::numeric::symeig::sym_eigen;
 
 /// Which eigenvalues of `G_j` count as zero: the reference package's rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,51 +94,73 @@ pub(crate) fn cr2_piece(
     floor: &EigenFloor,
 ) -> Result<Piece> {
     let n = b.rows.len();
-    // L (lower, L L' = Phi); a diagonal Phi needs no factorisation
-    let l = if is_diagonal(&b.working) {
-        let mut l = DMatrix::zeros(n, n);
+    // a diagonal Phi (univariate fits, robumeta) needs no factorisation and no n^3 products
+    let diag = is_diagonal(&b.working);
+    let (l, sq) = if diag {
+        let mut sq = DVector::zeros(n);
         for i in 0..n {
             let d = b.working[(i, i)];
             if !(d > 0.0 && d.is_finite()) {
                 return Err(not_pd(name));
             }
-            l[(i, i)] = d.sqrt();
+            sq[i] = d.sqrt();
         }
-        l
+        (None, sq)
     } else {
-        b.working
+        let l = b
+            .working
             .clone()
             .cholesky()
             .ok_or_else(|| not_pd(name))?
-            .l()
+            .l();
+        (Some(l), DVector::zeros(0))
     };
-    let ltl = l.tr_mul(&l);
-    let ltx = l.tr_mul(&b.x);
-    let mut g = &ltl * &ltl - &ltx * bread * ltx.transpose();
-    // exact symmetry (rounding aside, it is symmetric)
-    for r in 0..n {
-        for c in 0..r {
-            let s = 0.5 * (g[(r, c)] + g[(c, r)]);
-            g[(r, c)] = s;
-            g[(c, r)] = s;
+    // G = (L'L)^2 - Y Y', Y = L'X L_B
+    let (mut g, y) = match &l {
+        None => {
+            let y = DMatrix::from_fn(n, b.x.ncols(), |r, c| sq[r] * b.x[(r, c)]) * bread_l;
+            let g = DMatrix::from_fn(n, n, |r, c| {
+                if r == c {
+                    b.working[(r, r)] * b.working[(r, r)]
+                } else {
+                    0.0
+                }
+            });
+            (g, y)
         }
-    }
+        Some(l) => {
+            let ltl = l.tr_mul(l);
+            (&ltl * &ltl, l.tr_mul(&b.x) * bread_l)
+        }
+    };
+    g -= &y * y.transpose();
     if !g.iter().all(|x| x.is_finite()) {
         return Err(MetaError::Numerical {
             context: format!("CR2 adjustment of cluster `{name}`"),
         });
     }
-    let eig = SymmetricEigen::new(g);
+    // symmetric: only the lower triangle is read
+    let (lambda, vecs) = sym_eigen(&g);
     // Z = L V diag(lambda^{-1/4}) over the kept eigenvalues: A = Z Z'
-    let kept: Vec<usize> = (0..n)
-        .filter(|&i| floor.keeps(j, eig.eigenvalues[i]))
-        .collect();
-    let lv = &l * &eig.eigenvectors;
-    let z = DMatrix::from_fn(n, kept.len(), |r, c| {
-        let i = kept[c];
-        lv[(r, i)] * eig.eigenvalues[i].powf(-0.25)
-    });
-    let wx = &b.w * &b.x;
+    let kept: Vec<usize> = (0..n).filter(|&i| floor.keeps(j, lambda[i])).collect();
+    let z = match &l {
+        None => DMatrix::from_fn(n, kept.len(), |r, c| {
+            let i = kept[c];
+            sq[r] * vecs[(r, i)] / lambda[i].sqrt().sqrt()
+        }),
+        Some(l) => {
+            let lv = l * &vecs;
+            DMatrix::from_fn(n, kept.len(), |r, c| {
+                let i = kept[c];
+                lv[(r, i)] / lambda[i].sqrt().sqrt()
+            })
+        }
+    };
+    let wx = if is_diagonal(&b.w) {
+        DMatrix::from_fn(n, b.x.ncols(), |r, c| b.w[(r, r)] * b.x[(r, c)])
+    } else {
+        &b.w * &b.x
+    };
     // A e and A W X through Z
     let ae = &z * z.tr_mul(&b.e);
     let awx = &z * z.tr_mul(&wx);
@@ -145,7 +168,12 @@ pub(crate) fn cr2_piece(
     // X_j' W_j A_j X_j = (A_j W_j X_j)' X_j
     let xwax = awx.tr_mul(&b.x);
     // X_j' W_j A_j Phi_j A_j W_j X_j
-    let q = awx.tr_mul(&(&b.working * &awx));
+    let phi_awx = if diag {
+        DMatrix::from_fn(n, awx.ncols(), |r, c| b.working[(r, r)] * awx[(r, c)])
+    } else {
+        &b.working * &awx
+    };
+    let q = awx.tr_mul(&phi_awx);
     let delta = bread * q * bread;
     let psi = bread * xwax * bread_l;
     Ok(Piece { t, delta, psi })
