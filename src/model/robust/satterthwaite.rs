@@ -24,7 +24,11 @@
 //! ```
 //!
 //! so `nu = E^2 / (sum_j (d_j - |y_j|^2)^2 + |S|_F^2 - sum_j |y_j|^4)` with
-//! `d_j = c'Delta_j c` and `E = sum_j (d_j - |y_j|^2)`: one pass over the clusters.
+//! `d_j = c'Delta_j c` and `E = sum_j (d_j - |y_j|^2)`: one pass over the clusters. (The
+//! off-diagonal sum is accumulated as `2 sum_j y_j' S_{<j} y_j` with the prefix sums
+//! `S_{<j} = sum_{k<j} y_k y_k'`, which equals `|S|_F^2 - sum_j |y_j|^4` without
+//! subtracting the diagonal terms: they dominate when one cluster has a leverage near 1,
+//! and the subtraction would cost up to 1e-7 relative there.)
 //!
 //! The HTZ test of `q` constraints `C beta = 0` (Tipton & Pustejovsky 2015) needs
 //! `sum_{j,k} [tr(B_jk^2) + tr(B_jk)^2]` for the q x q blocks
@@ -37,7 +41,8 @@
 //! sum_{j,k} tr(Y_j Y_k')^2   = |s|_F^2,
 //! ```
 //!
-//! to which the diagonal blocks' `D_j` terms are added exactly. HTZ's degrees of freedom
+//! minus the `j = k` terms (again accumulated as prefix sums over `k < j`), to which the
+//! diagonal blocks' `D_j` terms are added exactly. HTZ's degrees of freedom
 //! are `nu = q (q + 1) / total`, its F statistic `(nu - q + 1)/(nu q) Q` on `q` and
 //! `nu - q + 1` df.
 
@@ -45,22 +50,38 @@ use nalgebra::{DMatrix, SymmetricEigen};
 
 use super::sandwich::Piece;
 
+/// `y' s y` for a p-vector `y` (a row of a matrix) and a symmetric p x p `s`.
+fn quad(y: &nalgebra::RowDVector<f64>, s: &DMatrix<f64>) -> f64 {
+    let p = y.len();
+    let mut q = 0.0;
+    for b in 0..p {
+        let mut t = 0.0;
+        for a in 0..p {
+            t += s[(a, b)] * y[a];
+        }
+        q += t * y[b];
+    }
+    q
+}
+
 /// Satterthwaite degrees of freedom of every coefficient.
 pub(crate) fn coefficient_df(pieces: &[Piece], p: usize) -> Vec<f64> {
     let mut e = vec![0.0; p];
     let mut diag = vec![0.0; p];
-    let mut sub = vec![0.0; p];
-    // s[i] = sum_j y_j y_j' for coefficient i (p x p each)
+    let mut off = vec![0.0; p];
+    // prefix sums s[i] = sum_{k < j} y_k y_k' for coefficient i (p x p each):
+    // sum_{j != k} (y_j . y_k)^2 = 2 sum_j y_j' s_{<j} y_j, with no subtraction of the
+    // diagonal terms |y_j|^4 (which dominate when one cluster has leverage near 1)
     let mut s = vec![DMatrix::<f64>::zeros(p, p); p];
     for pc in pieces {
         for i in 0..p {
-            let y = pc.psi.row(i);
+            let y = pc.psi.row(i).into_owned();
             let yy = y.norm_squared();
             let pjj = pc.delta[(i, i)] - yy;
             e[i] += pjj;
             diag[i] += pjj * pjj;
-            sub[i] += yy * yy;
             let si = &mut s[i];
+            off[i] += 2.0 * quad(&y, si);
             for a in 0..p {
                 for b in 0..p {
                     si[(a, b)] += y[a] * y[b];
@@ -69,10 +90,7 @@ pub(crate) fn coefficient_df(pieces: &[Piece], p: usize) -> Vec<f64> {
         }
     }
     (0..p)
-        .map(|i| {
-            let off = (s[i].norm_squared() - sub[i]).max(0.0);
-            e[i] * e[i] / (diag[i] + off)
-        })
+        .map(|i| e[i] * e[i] / (diag[i] + off[i].max(0.0)))
         .collect()
 }
 
@@ -109,36 +127,40 @@ pub(crate) fn htz_nu(pieces: &[Piece], c: &DMatrix<f64>, omega_floor: f64) -> f6
     let o = inv_sqrt(&omega(pieces, c), omega_floor);
     let ct = &o * c;
     let qp = q * p;
+    let idx = |a: usize, b: usize| a + q * b;
+    // prefix sums s = sum_{k < j} vec(Y_k) vec(Y_k)' (qp x qp), as in `coefficient_df`
     let mut s = DMatrix::<f64>::zeros(qp, qp);
     let mut diag = 0.0;
-    let mut sub = 0.0;
+    let mut off = 0.0;
     for pc in pieces {
         let d = &ct * &pc.delta * ct.transpose();
         let y = &ct * &pc.psi;
         let n = &y * y.transpose();
         let bjj = &d - &n;
         diag += bjj.norm_squared() + bjj.trace().powi(2);
-        sub += n.norm_squared() + n.trace().powi(2);
-        // column-major vec(Y): index a + q b
+        // sum_{k < j} tr((Y_j Y_k')^2) + tr(Y_j Y_k')^2 through the prefix sum
         let v = y.as_slice();
-        for r in 0..qp {
-            let vr = v[r];
-            for cc in 0..qp {
-                s[(r, cc)] += vr * v[cc];
-            }
-        }
-    }
-    let idx = |a: usize, b: usize| a + q * b;
-    let mut cross = 0.0;
-    for a in 0..q {
-        for b in 0..p {
-            for cc in 0..q {
-                for d in 0..p {
-                    cross += s[(idx(a, b), idx(cc, d))] * s[(idx(cc, b), idx(a, d))];
+        let mut cross = 0.0;
+        let mut lin = 0.0;
+        for a in 0..q {
+            for b in 0..p {
+                let yab = v[idx(a, b)];
+                for cc in 0..q {
+                    for dd in 0..p {
+                        cross += yab * v[idx(cc, dd)] * s[(idx(cc, b), idx(a, dd))];
+                        lin += yab * v[idx(cc, dd)] * s[(idx(a, b), idx(cc, dd))];
+                    }
                 }
             }
         }
+        off += 2.0 * (cross + lin);
+        for r in 0..qp {
+            let vr = v[r];
+            for c2 in 0..qp {
+                s[(r, c2)] += vr * v[c2];
+            }
+        }
     }
-    let total = diag + cross + s.norm_squared() - sub;
+    let total = diag + off;
     (q * (q + 1)) as f64 / total
 }

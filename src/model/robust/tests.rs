@@ -336,3 +336,210 @@ fn mv_blocks_match_clubsandwich_and_metafor() {
         "rma.mv blocks ({fits} fits), CR2 vs clubSandwich, CR1 vs metafor"
     ));
 }
+
+// ---- the O(m p^3) algebra against clubSandwich's formulas, literally -----------------
+
+/// A random clustered model: `m` clusters of 1-4 effects, `p` columns (the last one a
+/// dummy of cluster 0 when `cluster_dummy`, which makes `I - H_00` singular), dense SPD
+/// working covariances, `W = Phi^-1`.
+fn random_model(seed: u64, m: usize, p: usize, cluster_dummy: bool) -> ClusteredModel {
+    let mut s = seed
+        .wrapping_mul(2862933555777941757)
+        .wrapping_add(3037000493);
+    let mut u = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let mut clusters = Vec::new();
+    let mut xs = Vec::new();
+    let mut row = 0;
+    for j in 0..m {
+        let n = 1 + ((u() + 0.5) * 4.0) as usize % 4;
+        let x = DMatrix::from_fn(n, p, |_, c| {
+            if c == 0 {
+                1.0
+            } else if cluster_dummy && c == p - 1 {
+                f64::from(u8::from(j == 0))
+            } else {
+                u() * 3.0
+            }
+        });
+        let c = DMatrix::from_fn(n, n, |_, _| u());
+        let phi = &c * c.transpose() * 0.1
+            + DMatrix::from_diagonal_element(n, n, 0.05 + (u() + 0.5) * 0.1);
+        let w = phi.clone().cholesky().unwrap().inverse();
+        xs.push((x.clone(), w.clone()));
+        clusters.push(ClusterBlock {
+            rows: (row..row + n).collect(),
+            x,
+            w,
+            working: phi,
+            e: DVector::from_fn(n, |_, _| u()),
+        });
+        row += n;
+    }
+    let mut xwx = DMatrix::<f64>::zeros(p, p);
+    for (x, w) in &xs {
+        xwx += x.transpose() * w * x;
+    }
+    ClusteredModel {
+        names: (0..p).map(|i| format!("b{i}")).collect(),
+        beta: DVector::from_fn(p, |i, _| i as f64 * 0.1 + 0.2),
+        bread: xwx.cholesky().unwrap().inverse(),
+        clusters,
+        cluster_names: (0..m).map(|j| format!("c{j}")).collect(),
+    }
+}
+
+/// clubSandwich's `matrix_power(x, -1/2)` (threshold 1e-12).
+fn mpow(x: &DMatrix<f64>) -> DMatrix<f64> {
+    let e = nalgebra::SymmetricEigen::new(x.clone());
+    let f = e
+        .eigenvalues
+        .map(|l| if l > 1e-12 { l.powf(-0.5) } else { 0.0 });
+    &e.eigenvectors * DMatrix::from_diagonal(&f) * e.eigenvectors.transpose()
+}
+
+/// Satterthwaite df and HTZ nu the way clubSandwich computes them: A_j from
+/// `chol(Theta)`, the J x J arrays P, and `total_variance_mat`.
+fn naive(model: &ClusteredModel, c: &DMatrix<f64>) -> (Vec<f64>, f64, DMatrix<f64>) {
+    let b = &model.bread;
+    let p = model.p();
+    let m = model.clusters.len();
+    // G_j (p x n_j) = B E_j chol(Theta)', H_j (p x p) = B E_j X_j chol(B)
+    let bl = b.clone().cholesky().unwrap().l();
+    let mut g = Vec::new();
+    let mut h = Vec::new();
+    let mut meat = DMatrix::<f64>::zeros(p, p);
+    for blk in &model.clusters {
+        let n = blk.rows.len();
+        let r = blk.working.clone().cholesky().unwrap().l().transpose(); // upper, R'R = Theta
+        let ih = DMatrix::identity(n, n) - &blk.x * b * blk.x.transpose() * &blk.w;
+        let gm = &r * ih * &blk.working * r.transpose();
+        let gm = (&gm + gm.transpose()) * 0.5;
+        let a = r.transpose() * mpow(&gm) * &r;
+        let e = blk.x.transpose() * &blk.w * a;
+        let t = &e * &blk.e;
+        meat += &t * t.transpose();
+        g.push(b * &e * r.transpose());
+        h.push(b * &e * &blk.x * &bl);
+    }
+    let vcov = b * meat * b;
+    // Satterthwaite per coefficient
+    let df = (0..p)
+        .map(|i| {
+            let pm = DMatrix::from_fn(m, m, |j, k| {
+                let d = if j == k {
+                    g[j].row(i).norm_squared()
+                } else {
+                    0.0
+                };
+                d - h[j].row(i).dot(&h[k].row(i))
+            });
+            pm.trace().powi(2) / pm.norm_squared()
+        })
+        .collect();
+    // HTZ: P[s,t,j,k], Omega, B_jk, total variance
+    let q = c.nrows();
+    let gc: Vec<DMatrix<f64>> = g.iter().map(|x| c * x).collect();
+    let hc: Vec<DMatrix<f64>> = h.iter().map(|x| c * x).collect();
+    let pjk = |j: usize, k: usize| {
+        DMatrix::from_fn(q, q, |s, t| {
+            let d = if j == k {
+                gc[j].row(s).dot(&gc[j].row(t))
+            } else {
+                0.0
+            };
+            d - hc[j].row(s).dot(&hc[k].row(t))
+        })
+    };
+    let mut omega = DMatrix::<f64>::zeros(q, q);
+    for j in 0..m {
+        omega += pjk(j, j);
+    }
+    let o = mpow(&omega);
+    let mut total = 0.0;
+    for j in 0..m {
+        for k in 0..m {
+            let bjk = &o * pjk(j, k) * &o;
+            for s in 0..q {
+                for t in 0..q {
+                    total += bjk[(s, t)] * bjk[(t, s)] + bjk[(s, s)] * bjk[(t, t)];
+                }
+            }
+        }
+    }
+    (df, (q * (q + 1)) as f64 / total, vcov)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// The one-pass df and HTZ nu equal clubSandwich's pairwise computation (1e-9), with and
+    /// without a singular I - H_jj, for 1-3 constraints.
+    #[test]
+    fn fast_df_equal_clubsandwich_pairwise(
+        seed in 0u64..u64::MAX,
+        m in 3usize..9,
+        p in 1usize..4,
+        dummy in proptest::bool::ANY,
+        q in 1usize..4,
+    ) {
+        let p = p.min(m - 1);
+        let dummy = dummy && p >= 2;
+        let model = random_model(seed, m, p, dummy);
+        let q = q.min(p);
+        let c = DMatrix::from_fn(q, p, |r, col| if col == r { 1.0 } else if col == p - 1 { 0.5 } else { 0.0 });
+        let fit = model.robust(&Settings::new(RobustKind::CR2, 95.0)).unwrap();
+        let (df, nu, vcov) = naive(&model, &c);
+        for (i, co) in fit.coefficients().iter().enumerate() {
+            let d = co.df.unwrap();
+            proptest::prop_assert!(rel_err(d, df[i]) < 1e-9, "df {} vs {}", d, df[i]);
+            proptest::prop_assert!(d > 0.0 && d <= m as f64 + 1e-9);
+            for j in 0..p {
+                proptest::prop_assert!(rel_err(fit.vcov()[i][j], vcov[(i, j)]) < 1e-9 || (fit.vcov()[i][j] - vcov[(i, j)]).abs() < 1e-13);
+            }
+        }
+        // (the Wald statistic itself needs C V C' positive definite, which a CR2 covariance
+        // from few clusters need not be; nu does not)
+        let ours = super::satterthwaite::htz_nu(fit.pieces.as_deref().unwrap(), &c, 1e-12);
+        proptest::prop_assert!(rel_err(ours, nu) < 1e-9, "HTZ nu {} vs {}", ours, nu);
+    }
+}
+
+#[test]
+fn non_pd_working_block_names_the_cluster() {
+    let mut model = random_model(1, 4, 2, false);
+    let n = model.clusters[2].rows.len();
+    model.clusters[2].working = DMatrix::from_element(n, n, 1.0) - DMatrix::identity(n, n) * 2.0;
+    let e = model
+        .robust(&Settings::new(RobustKind::CR2, 95.0))
+        .unwrap_err();
+    assert_eq!(
+        e,
+        crate::MetaError::InvalidCluster {
+            cluster: "c2".into(),
+            reason: "the working covariance block is not positive definite".into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "cluster `c2`: the working covariance block is not positive definite"
+    );
+}
+
+#[test]
+fn too_few_clusters_for_cr2_and_cr1() {
+    let model = random_model(2, 3, 3, false);
+    for kind in [RobustKind::CR2, RobustKind::CR1] {
+        assert_eq!(
+            model.robust(&Settings::new(kind, 95.0)).unwrap_err(),
+            crate::MetaError::TooFewClusters {
+                analysis: format!("cluster-robust inference ({kind}) with 3 coefficients"),
+                needed: 4,
+                found: 3
+            }
+        );
+    }
+}

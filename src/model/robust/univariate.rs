@@ -115,9 +115,9 @@ impl MetaFit {
     /// the test.
     ///
     /// # Errors
-    /// [`MetaError::InvalidOption`] without clusters or for a fit with user weights;
-    /// [`MetaError::LengthMismatch`] / [`MetaError::InvalidOption`] when `studies` are not
-    /// the fit's; [`MetaError::TooFewClusters`] for fewer than 2 clusters.
+    /// [`MetaError::InvalidOption`] without clusters (option `cluster`), or (option
+    /// `studies`) for a fit with user weights or `studies` that are not the fit's;
+    /// [`MetaError::LengthMismatch`] for a different number of studies; [`MetaError::TooFewClusters`] for fewer than 2 clusters.
     ///
     /// # Examples
     /// ```
@@ -146,9 +146,11 @@ impl MetaFit {
             .any(|(wi, pct)| (100.0 * wi / sw - pct).abs() > 1e-8 * pct.abs().max(1e-300));
         if user {
             return Err(MetaError::invalid_option(
-                "weights",
+                "studies",
                 "given",
-                "cluster-robust inference needs an inverse-variance weighted fit (no user weights)",
+                "the fit's weights are not 1/(vi + tau^2) of these studies: either they are not \
+                 the studies the fit was made from, or the fit used user weights (cluster-robust \
+                 inference needs an inverse-variance weighted fit)",
             ));
         }
         let mu = w.iter().zip(y).map(|(a, b)| a * b).sum::<f64>() / sw;
