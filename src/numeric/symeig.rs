@@ -45,6 +45,7 @@ fn tridiagonalize(n: usize, a: &mut [f64], d: &mut [f64], e: &mut [f64], q: &mut
     }
     let mut v = vec![0.0; n];
     let mut u = vec![0.0; n];
+    let mut qv = vec![0.0; n];
     for k in 0..n.saturating_sub(2) {
         // Householder vector of a[k+1.., k]
         let col = k * n;
@@ -105,7 +106,7 @@ fn tridiagonalize(n: usize, a: &mut [f64], d: &mut [f64], e: &mut [f64], q: &mut
             }
         }
         // Q <- Q H: Q[:, lo..] -= beta (Q[:, lo..] v) v'
-        let mut qv = vec![0.0; n];
+        qv.iter_mut().for_each(|x| *x = 0.0);
         for c in lo..n {
             let vc = v[c];
             for (t, qrc) in qv.iter_mut().zip(&q[c * n..c * n + n]) {

@@ -5,7 +5,7 @@ use nalgebra::{DMatrix, DVector};
 use super::sandwich::{EigenFloor, Piece, cr0_piece, cr2_piece};
 use super::satterthwaite::coefficient_df;
 use super::wald::{WaldInput, WaldKind, WaldTest, wald};
-use super::{ClusteredModel, RobustKind, Settings};
+use super::{RobustKind, Settings, Source};
 use crate::error::{MetaError, Result};
 use crate::model::Coefficient;
 use crate::numeric::dist::{t_isf, t_p2};
@@ -72,22 +72,20 @@ pub struct RobustFit {
 
 /// The pieces of every cluster, in cluster order (in parallel with the `parallel`
 /// feature; the order of the result does not depend on it).
-fn pieces(
-    model: &ClusteredModel,
+fn pieces<S: Source + ?Sized>(
+    model: &S,
     kind: RobustKind,
     bread_l: &DMatrix<f64>,
     floor: &EigenFloor,
 ) -> Result<Vec<Piece>> {
     let one = |j: usize| -> Result<Piece> {
-        let b = &model.clusters[j];
+        let b = model.block(j);
         match kind {
-            RobustKind::CR1 => Ok(cr0_piece(b)),
-            RobustKind::CR2 => {
-                cr2_piece(b, j, &model.cluster_names[j], &model.bread, bread_l, floor)
-            }
+            RobustKind::CR1 => Ok(cr0_piece(&b)),
+            RobustKind::CR2 => cr2_piece(&b, j, model.name(j), model.bread(), bread_l, floor),
         }
     };
-    let m = model.clusters.len();
+    let m = model.len();
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
@@ -100,11 +98,11 @@ fn pieces(
 }
 
 /// The 1-based coefficients of the omnibus test.
-fn btt_of(model: &ClusteredModel, btt: Option<&[usize]>) -> Result<Vec<usize>> {
-    let p = model.p();
+fn btt_of<S: Source + ?Sized>(model: &S, btt: Option<&[usize]>) -> Result<Vec<usize>> {
+    let p = model.beta().len();
     match btt {
         None => {
-            let int_incl = model.names.first().is_some_and(|n| n == "intrcpt");
+            let int_incl = model.names().first().is_some_and(|n| n == "intrcpt");
             Ok(if int_incl {
                 (2..=p).collect()
             } else {
@@ -128,8 +126,8 @@ fn btt_of(model: &ClusteredModel, btt: Option<&[usize]>) -> Result<Vec<usize>> {
 }
 
 /// Robust inference of `kind` for `model` with eigenvalue rule `floor` for CR2.
-pub(crate) fn robust(
-    model: &ClusteredModel,
+pub(crate) fn robust<S: Source + ?Sized>(
+    model: &S,
     s: &Settings,
     floor: &EigenFloor,
 ) -> Result<RobustFit> {
@@ -141,8 +139,8 @@ pub(crate) fn robust(
             "the confidence level is a percentage in (0, 100)",
         ));
     }
-    let p = model.p();
-    let m = model.clusters.len();
+    let p = model.beta().len();
+    let m = model.len();
     if m < p + 1 {
         return Err(MetaError::TooFewClusters {
             analysis: format!(
@@ -156,7 +154,7 @@ pub(crate) fn robust(
     }
     let btt = btt_of(model, s.btt.as_deref())?;
     let bread_l = model
-        .bread
+        .bread()
         .clone()
         .cholesky()
         .ok_or_else(|| MetaError::Numerical {
@@ -169,7 +167,7 @@ pub(crate) fn robust(
     for pc in &pcs {
         meat += &pc.t * pc.t.transpose();
     }
-    let b = &model.bread;
+    let b = model.bread();
     let mut vcov = b * meat * b;
     let (df, pieces) = match s.kind {
         RobustKind::CR1 => {
@@ -190,7 +188,7 @@ pub(crate) fn robust(
     let mut coefficients = Vec::with_capacity(p);
     for i in 0..p {
         let se = vcov[(i, i)].sqrt();
-        let name = &model.names[i];
+        let name = &model.names()[i];
         if !(se > 0.0 && se.is_finite() && df[i] > 0.0 && df[i].is_finite()) {
             return Err(MetaError::Numerical {
                 context: format!(
@@ -199,7 +197,7 @@ pub(crate) fn robust(
                 ),
             });
         }
-        let est = model.beta[i];
+        let est = model.beta()[i];
         let t = est / se;
         let crit = t_isf(alpha / 2.0, df[i]);
         coefficients.push(Coefficient {
@@ -215,7 +213,7 @@ pub(crate) fn robust(
     }
     let mut fit = RobustFit {
         kind: s.kind,
-        k: model.k(),
+        k: (0..m).map(|j| model.size(j)).sum(),
         clusters: m,
         level: s.level,
         coefficients,
@@ -224,8 +222,8 @@ pub(crate) fn robust(
             .collect(),
         btt: btt.clone(),
         omnibus: None,
-        sizes: model.clusters.iter().map(|c| c.rows.len()).collect(),
-        beta: model.beta.clone(),
+        sizes: (0..m).map(|j| model.size(j)).collect(),
+        beta: model.beta().clone(),
         vcov_m: vcov,
         pieces,
         w_scale: s.w_scale,

@@ -75,6 +75,7 @@ mod tests;
 mod univariate;
 mod wald;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -106,6 +107,8 @@ pub(crate) struct ClusterBlock {
 }
 
 /// A fitted model as cluster-robust inference sees it.
+// built by the multilevel / multivariate fits (and by the tests from rma.mv fixtures)
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClusteredModel {
     /// Coefficient names, metafor's spelling (`intrcpt`, ...).
@@ -193,15 +196,109 @@ impl Settings {
     }
 }
 
+/// What robust inference reads from a fit: a [`ClusteredModel`], or an equivalent whose
+/// blocks are built per cluster on demand (univariate fits and robumeta, whose blocks are
+/// diagonal: building them all at once would hold `sum_j n_j^2` numbers at the same time).
+pub(crate) trait Source: Sync {
+    /// Coefficient names.
+    fn names(&self) -> &[String];
+    /// The estimates.
+    fn beta(&self) -> &DVector<f64>;
+    /// `(X'WX)^-1`.
+    fn bread(&self) -> &DMatrix<f64>;
+    /// The number of clusters.
+    fn len(&self) -> usize;
+    /// The name of cluster `j`.
+    fn name(&self, j: usize) -> &str;
+    /// The number of effects of cluster `j`.
+    fn size(&self, j: usize) -> usize;
+    /// Cluster `j`'s block.
+    fn block(&self, j: usize) -> Cow<'_, ClusterBlock>;
+    /// Checks the shapes of the blocks.
+    fn check_shapes(&self) -> Result<()>;
+}
+
+impl Source for ClusteredModel {
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+    fn beta(&self) -> &DVector<f64> {
+        &self.beta
+    }
+    fn bread(&self) -> &DMatrix<f64> {
+        &self.bread
+    }
+    fn len(&self) -> usize {
+        self.clusters.len()
+    }
+    fn name(&self, j: usize) -> &str {
+        &self.cluster_names[j]
+    }
+    fn size(&self, j: usize) -> usize {
+        self.clusters[j].rows.len()
+    }
+    fn block(&self, j: usize) -> Cow<'_, ClusterBlock> {
+        Cow::Borrowed(&self.clusters[j])
+    }
+    fn check_shapes(&self) -> Result<()> {
+        ClusteredModel::check_shapes(self)
+    }
+}
+
+/// A model with diagonal blocks: design `x` (k x p, all rows), weights `w_i`, working
+/// variances `1/w_i` and residuals `e_i`, clustered by `clusters`.
+pub(crate) struct DiagonalSource<'a> {
+    pub names: Vec<String>,
+    pub beta: DVector<f64>,
+    pub bread: DMatrix<f64>,
+    pub x: &'a DMatrix<f64>,
+    pub w: Vec<f64>,
+    pub e: Vec<f64>,
+    pub clusters: &'a crate::data::Clusters,
+}
+
+impl Source for DiagonalSource<'_> {
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+    fn beta(&self) -> &DVector<f64> {
+        &self.beta
+    }
+    fn bread(&self) -> &DMatrix<f64> {
+        &self.bread
+    }
+    fn len(&self) -> usize {
+        self.clusters.len()
+    }
+    fn name(&self, j: usize) -> &str {
+        self.clusters.name(j)
+    }
+    fn size(&self, j: usize) -> usize {
+        self.clusters.members(j).len()
+    }
+    fn block(&self, j: usize) -> Cow<'_, ClusterBlock> {
+        let rows = self.clusters.members(j).to_vec();
+        let n = rows.len();
+        let p = self.x.ncols();
+        let w = &self.w;
+        Cow::Owned(ClusterBlock {
+            x: DMatrix::from_fn(n, p, |r, c| self.x[(rows[r], c)]),
+            w: DMatrix::from_fn(n, n, |r, c| if r == c { w[rows[r]] } else { 0.0 }),
+            working: DMatrix::from_fn(n, n, |r, c| if r == c { 1.0 / w[rows[r]] } else { 0.0 }),
+            e: DVector::from_iterator(n, rows.iter().map(|&i| self.e[i])),
+            rows,
+        })
+    }
+    fn check_shapes(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[allow(dead_code)] // used by the multilevel fits
 impl ClusteredModel {
     /// The number of coefficients.
     pub fn p(&self) -> usize {
         self.beta.len()
-    }
-
-    /// The number of effects.
-    pub fn k(&self) -> usize {
-        self.clusters.iter().map(|c| c.rows.len()).sum()
     }
 
     /// Cluster-robust inference for this model: the entry point every fit uses.

@@ -40,7 +40,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::rformat::{format_column, format_num, print_columns};
 use super::sandwich::EigenFloor;
-use super::{ClusterBlock, ClusteredModel, RobustKind, Settings};
+use super::{DiagonalSource, RobustKind, Settings};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::Coefficient;
@@ -336,28 +336,14 @@ impl Robu {
                 }
             })
             .collect();
-        let clusters =
-            (0..m)
-                .map(|c| {
-                    let rows = cl.members(c).to_vec();
-                    let n = rows.len();
-                    ClusterBlock {
-                        x: DMatrix::from_fn(n, p, |i, col| x[(rows[i], col)]),
-                        w: DMatrix::from_fn(n, n, |i, j| if i == j { r[rows[i]] } else { 0.0 }),
-                        working: DMatrix::from_fn(n, n, |i, j| {
-                            if i == j { 1.0 / r[rows[i]] } else { 0.0 }
-                        }),
-                        e: DVector::from_iterator(n, rows.iter().map(|&i| er[i])),
-                        rows,
-                    }
-                })
-                .collect();
-        let model = ClusteredModel {
+        let model = DiagonalSource {
             names,
             beta: b,
             bread,
-            clusters,
-            cluster_names: cl.names().to_vec(),
+            x,
+            w: r.clone(),
+            e: er,
+            clusters: cl,
         };
         let kind = if self.small {
             RobustKind::CR2

@@ -8,7 +8,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::{ClusterBlock, ClusteredModel, RobustFit, RobustKind, Settings};
+use super::{DiagonalSource, RobustFit, RobustKind, Settings, Source, fit};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::{MetaFit, MetaRegressionFit, TestKind};
@@ -40,57 +40,56 @@ fn clusters_of(studies: &Studies, k: usize) -> Result<&crate::data::Clusters> {
     })
 }
 
-/// The clustered model of a univariate fit: design `x` (k x p), weights `w`, residuals `e`.
-fn univariate_model(
-    studies: &Studies,
-    names: Vec<String>,
-    x: &DMatrix<f64>,
-    beta: DVector<f64>,
-    w: &[f64],
-    e: &[f64],
-) -> Result<ClusteredModel> {
-    let cl = clusters_of(studies, w.len())?;
+/// `(X'WX)^-1` of design `x` (k x p) and weights `w`.
+pub(crate) fn bread_of(x: &DMatrix<f64>, w: &[f64]) -> Result<DMatrix<f64>> {
     let p = x.ncols();
     let mut xwx = DMatrix::<f64>::zeros(p, p);
     for (i, &wi) in w.iter().enumerate() {
         for a in 0..p {
+            let xa = wi * x[(i, a)];
             for b in 0..p {
-                xwx[(a, b)] += wi * x[(i, a)] * x[(i, b)];
+                xwx[(a, b)] += xa * x[(i, b)];
             }
         }
     }
-    let bread = xwx
+    Ok(xwx
         .cholesky()
         .ok_or_else(|| MetaError::Numerical {
             context: "cluster-robust inference: X'WX is not positive definite".into(),
         })?
-        .inverse();
-    let clusters = (0..cl.len())
-        .map(|c| {
-            let rows = cl.members(c).to_vec();
-            let n = rows.len();
-            ClusterBlock {
-                x: DMatrix::from_fn(n, p, |r, col| x[(rows[r], col)]),
-                w: DMatrix::from_fn(n, n, |r, col| if r == col { w[rows[r]] } else { 0.0 }),
-                working: DMatrix::from_fn(
-                    n,
-                    n,
-                    |r, col| {
-                        if r == col { 1.0 / w[rows[r]] } else { 0.0 }
-                    },
-                ),
-                e: DVector::from_iterator(n, rows.iter().map(|&i| e[i])),
-                rows,
-            }
-        })
-        .collect();
-    Ok(ClusteredModel {
+        .inverse())
+}
+
+/// The clustered model of a univariate fit: design `x` (k x p), weights `w`, residuals `e`
+/// (clubSandwich's `vcovCR.rma.uni`: `W_j = diag(w)`, `Phi_j = diag(1/w)`).
+fn univariate_model<'a>(
+    studies: &'a Studies,
+    names: Vec<String>,
+    x: &'a DMatrix<f64>,
+    beta: DVector<f64>,
+    w: Vec<f64>,
+    e: Vec<f64>,
+) -> Result<DiagonalSource<'a>> {
+    let clusters = clusters_of(studies, w.len())?;
+    let bread = bread_of(x, &w)?;
+    Ok(DiagonalSource {
         names,
         beta,
         bread,
+        x,
+        w,
+        e,
         clusters,
-        cluster_names: cl.names().to_vec(),
     })
+}
+
+/// clubSandwich's rule for the eigenvalues, at the fit's weight scale.
+fn robust_of(model: &impl Source, settings: &Settings) -> Result<RobustFit> {
+    fit::robust(
+        model,
+        settings,
+        &super::EigenFloor::ClubSandwich(settings.w_scale),
+    )
 }
 
 fn mean(x: &[f64]) -> f64 {
@@ -167,13 +166,14 @@ impl MetaFit {
             .map(|yi| residual(yi - self.estimate, kind))
             .collect();
         let x = DMatrix::from_element(y.len(), 1, 1.0);
+        let w_scale = mean(&w);
         let model = univariate_model(
             studies,
             vec!["intrcpt".into()],
             &x,
             DVector::from_element(1, self.estimate),
-            &w,
-            &e,
+            w,
+            e,
         )?;
         let s2w = if matches!(self.test, TestKind::Knha | TestKind::Adhoc) {
             self.se * self.se * sw
@@ -181,10 +181,10 @@ impl MetaFit {
             1.0
         };
         let mut settings = Settings::new(kind, self.level);
-        settings.w_scale = mean(&w);
+        settings.w_scale = w_scale;
         settings.cr1_bread_scale = s2w;
         settings.digits = self.digits;
-        model.robust(&settings)
+        robust_of(&model, &settings)
     }
 }
 
@@ -236,12 +236,13 @@ impl MetaRegressionFit {
             .map(|(yi, f)| residual(yi - f, kind))
             .collect();
         let names = self.names().into_iter().map(String::from).collect();
-        let model = univariate_model(studies, names, x, beta, &w, &e)?;
+        let w_scale = mean(&w);
+        let model = univariate_model(studies, names, x, beta, w, e)?;
         let mut settings = Settings::new(kind, self.level());
         settings.btt = Some(self.btt().to_vec());
-        settings.w_scale = mean(&w);
+        settings.w_scale = w_scale;
         settings.cr1_bread_scale = self.s2w();
         settings.digits = self.digits();
-        model.robust(&settings)
+        robust_of(&model, &settings)
     }
 }
