@@ -516,3 +516,28 @@ fn aggregate_matches_metafor() {
     assert!(n >= 18);
     ck.report(&format!("aggregate.escalc ({n} aggregations)"));
 }
+
+/// `data/official_partner_simulated.csv` is the fixture's SIMULATED data set.
+#[test]
+fn shipped_simulated_csv_is_the_fixture_data() {
+    let ds = &fixture()["datasets"]["simulated_official_partner"];
+    let text = include_str!("../data/official_partner_simulated.csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "simulated,study,esid,outcome,followup,design,n,yi,vi"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let yi = f64s(&ds["yi"]);
+    let vi = f64s(&ds["vi"]);
+    let cl = strings(&ds["cluster"]);
+    let outcome = strings(&ds["categorical"]["outcome"]);
+    assert_eq!(rows.len(), yi.len());
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], "true");
+        assert_eq!(r[1], cl[i]);
+        assert_eq!(r[3], outcome[i]);
+        assert_eq!(r[7].parse::<f64>().unwrap(), yi[i]);
+        assert_eq!(r[8].parse::<f64>().unwrap(), vi[i]);
+    }
+}

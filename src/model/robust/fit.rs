@@ -26,6 +26,49 @@ use crate::numeric::dist::{t_isf, t_p2};
 /// `serde` feature it serializes to `{type, k, clusters, level, coefficients, vcov,
 /// omnibus}`.
 ///
+/// # Formula
+///
+/// For clusters `j = 1..m` with design rows `X_j`, weights `W_j = Phi_j^-1` (`Phi_j` the
+/// fit's marginal covariance: `diag(v_i + tau^2)` for a univariate fit), residuals `e_j` and
+/// `B = (X'WX)^-1`:
+///
+/// ```text
+/// V = B (sum_j X_j' W_j A_j e_j e_j' A_j W_j X_j) B
+/// CR1: A_j = I, V multiplied by m/(m - p); t tests on m - p df
+/// CR2: A_j = R_j' [R_j (I - X_j B X_j' W_j) Phi_j R_j']^{-1/2} R_j,  R_j' R_j = Phi_j
+/// ```
+///
+/// (Bell & McCaffrey 2002). For a contrast `c`, `c'Vc = sum_j (g_j' eps)^2` is a quadratic
+/// form in the errors, and Satterthwaite's degrees of freedom under the working model are
+/// `nu = (tr P)^2 / sum_jk P_jk^2` with the m x m matrix `P_jk = g_j' Phi g_k`. clubSandwich
+/// forms `P` (O(m^2)); here, because `(I - H) Phi (I - H)' = Phi - X B X'` when
+/// `W = Phi^-1`, `P = diag(d) - Y Y'` with `d_j = c'Delta_j c` and the rows
+/// `y_j = c' B K_j' L_B` (`K_j = X_j' A_j W_j X_j`, `L_B L_B' = B`), so that
+///
+/// ```text
+/// tr P          = sum_j (d_j - |y_j|^2)
+/// sum_jk P_jk^2 = sum_j (d_j - |y_j|^2)^2 + 2 sum_j y_j' (sum_{k<j} y_k y_k') y_j
+/// ```
+///
+/// — one pass over the clusters with p x p accumulators, O(sum_j n_j^3 + m p^3) in all
+/// (Pustejovsky & Tipton 2018 give the same quantities per cluster). The HTZ test of
+/// `q` constraints `C beta = 0` (Tipton & Pustejovsky 2015) uses the same decomposition
+/// with q x q blocks `Omega^{-1/2} P_jk Omega^{-1/2}`: `nu = q(q + 1) / sum_jk [tr(B_jk^2)
+/// + tr(B_jk)^2]`, `F = (nu - q + 1)/(nu q) Q` on `(q, nu - q + 1)` df. Clusters are
+/// processed in parallel (rayon), the sums in cluster order (deterministic).
+///
+/// # References
+/// * Bell, R. M., & McCaffrey, D. F. (2002). Bias reduction in standard errors for linear
+///   regression with multi-stage samples. *Survey Methodology*, 28(2), 169-181.
+/// * Tipton, E., & Pustejovsky, J. E. (2015). Small-sample adjustments for tests of
+///   moderators and model fit using robust variance estimation in meta-regression.
+///   *Journal of Educational and Behavioral Statistics*, 40(6), 604-634.
+/// * Pustejovsky, J. E., & Tipton, E. (2018). Small-sample methods for cluster-robust
+///   variance estimation and hypothesis testing in fixed effects models. *Journal of
+///   Business & Economic Statistics*, 36(4), 672-683.
+/// * Pustejovsky, J. E., & Tipton, E. (2022). Meta-analysis with robust variance
+///   estimation: Expanding the range of working models. *Prevention Science*, 23, 425-438.
+///
 /// # Examples
 ///
 /// ```

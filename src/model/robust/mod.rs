@@ -126,6 +126,14 @@ pub(crate) struct ClusteredModel {
 /// The cluster-robust variance estimator.
 ///
 /// Parsing (`"CR2".parse()`) is case-insensitive.
+///
+/// # Examples
+/// ```
+/// use metan::RobustKind;
+/// assert_eq!("cr2".parse::<RobustKind>()?, RobustKind::CR2);
+/// assert_eq!(RobustKind::CR1.to_string(), "CR1");
+/// # Ok::<(), metan::MetaError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RobustKind {
