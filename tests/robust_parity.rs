@@ -107,7 +107,8 @@ impl Checker {
         if e > slot.0 || e.is_nan() {
             *slot = (e, what.to_string());
         }
-        if !(e <= self.rel) {
+        // (NaN fails too)
+        if e.is_nan() || e > self.rel {
             self.failures.push(format!(
                 "{what}: metan {ours:e} vs R {theirs:e} (rel {e:e})"
             ));

@@ -64,9 +64,7 @@ fn tridiagonalize(n: usize, a: &mut [f64], d: &mut [f64], e: &mut [f64], q: &mut
         } else {
             norm2.sqrt()
         };
-        for r in k + 1..n {
-            v[r] = a[r + col];
-        }
+        v[k + 1..n].copy_from_slice(&a[k + 1 + col..n + col]);
         v[k + 1] -= alpha;
         let vv = rest + v[k + 1] * v[k + 1];
         let beta = 2.0 / vv;

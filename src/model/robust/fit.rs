@@ -53,9 +53,10 @@ use crate::numeric::dist::{t_isf, t_p2};
 /// — one pass over the clusters with p x p accumulators, O(sum_j n_j^3 + m p^3) in all
 /// (Pustejovsky & Tipton 2018 give the same quantities per cluster). The HTZ test of
 /// `q` constraints `C beta = 0` (Tipton & Pustejovsky 2015) uses the same decomposition
-/// with q x q blocks `Omega^{-1/2} P_jk Omega^{-1/2}`: `nu = q(q + 1) / sum_jk [tr(B_jk^2)
-/// + tr(B_jk)^2]`, `F = (nu - q + 1)/(nu q) Q` on `(q, nu - q + 1)` df. Clusters are
-/// processed in parallel (rayon), the sums in cluster order (deterministic).
+/// with q x q blocks `B_jk = Omega^{-1/2} P_jk Omega^{-1/2}`:
+/// `nu = q(q + 1) / sum_jk [tr(B_jk^2) + tr(B_jk)^2]`, `F = (nu - q + 1)/(nu q) Q` on
+/// `(q, nu - q + 1)` df. Clusters are processed in parallel (rayon), the sums in cluster
+/// order (deterministic).
 ///
 /// # References
 /// * Bell, R. M., & McCaffrey, D. F. (2002). Bias reduction in standard errors for linear

@@ -190,8 +190,8 @@ pub(crate) fn print_columns(
         out.push('\n');
         for r in 0..nrow {
             out.push_str(&label(Some(r)));
-            for j in jmin..jmax {
-                out.push_str(&format!("{:>w$}", cols[j][r], w = widths[j]));
+            for (col, w) in cols[jmin..jmax].iter().zip(&widths[jmin..jmax]) {
+                out.push_str(&format!("{:>w$}", col[r]));
             }
             out.push('\n');
         }

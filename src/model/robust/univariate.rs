@@ -100,9 +100,9 @@ impl MetaFit {
     /// Cluster-robust inference on the pooled estimate, the clusters being those of
     /// `studies` ([`Studies::with_clusters`]), which must be the studies of this fit.
     ///
-    /// * [`RobustKind::CR2`]: clubSandwich's
+    /// * CR2 ([`RobustKind::CR2`]): clubSandwich's
     ///   `coef_test(fit, vcov = "CR2", cluster = , test = "Satterthwaite")` and `conf_int`;
-    /// * [`RobustKind::CR1`]: metafor's `robust(fit, cluster = , adjust = TRUE)`.
+    /// * CR1 ([`RobustKind::CR1`]): metafor's `robust(fit, cluster = , adjust = TRUE)`.
     ///
     /// # Formula
     /// With `w_i = 1/(v_i + tau^2)`, `e_i = y_i - mu`: CR1
