@@ -20,32 +20,90 @@ use nalgebra::{DMatrix, DVector};
 /// matrix `a`; only its lower triangle is read.
 pub(crate) fn sym_eigen(a: &DMatrix<f64>) -> (DVector<f64>, DMatrix<f64>) {
     let n = a.nrows();
-    // q: the working matrix (lower triangle used), later the accumulated transformation
-    let mut w: Vec<f64> = vec![0.0; n * n];
-    for c in 0..n {
-        for r in c..n {
-            w[r + c * n] = a[(r, c)];
-            w[c + r * n] = a[(r, c)];
+    let mut ws = Workspace::default();
+    ws.load(n, |r, c| a[(r, c)]);
+    ws.solve();
+    (
+        DVector::from_column_slice(&ws.values[..n]),
+        DMatrix::from_column_slice(n, n, &ws.vectors[..n * n]),
+    )
+}
+
+/// Reusable buffers of [`sym_eigen`] for many small decompositions without allocation:
+/// [`Workspace::load`] a matrix, [`Workspace::solve`], read `values` and `vectors`
+/// (column-major, n x n).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Workspace {
+    n: usize,
+    a: Vec<f64>,
+    /// Eigenvalues (unsorted), after `solve`.
+    pub values: Vec<f64>,
+    e: Vec<f64>,
+    /// Eigenvectors, column-major, after `solve`.
+    pub vectors: Vec<f64>,
+    v: Vec<f64>,
+    u: Vec<f64>,
+    qv: Vec<f64>,
+}
+
+impl Workspace {
+    /// Loads the n x n symmetric matrix whose lower-triangle entry `(r, c)`, `r >= c`, is
+    /// `lower(r, c)`.
+    pub(crate) fn load(&mut self, n: usize, lower: impl Fn(usize, usize) -> f64) {
+        self.n = n;
+        for b in [&mut self.a, &mut self.vectors] {
+            b.clear();
+            b.resize(n * n, 0.0);
+        }
+        for b in [
+            &mut self.values,
+            &mut self.e,
+            &mut self.v,
+            &mut self.u,
+            &mut self.qv,
+        ] {
+            b.clear();
+            b.resize(n, 0.0);
+        }
+        for c in 0..n {
+            for r in c..n {
+                let x = lower(r, c);
+                self.a[r + c * n] = x;
+                self.a[c + r * n] = x;
+            }
         }
     }
-    let mut d = vec![0.0; n];
-    let mut e = vec![0.0; n];
-    let mut q = vec![0.0; n * n];
-    tridiagonalize(n, &mut w, &mut d, &mut e, &mut q);
-    ql_implicit(n, &mut d, &mut e, &mut q);
-    (DVector::from_vec(d), DMatrix::from_vec(n, n, q))
+
+    /// Decomposes the loaded matrix.
+    pub(crate) fn solve(&mut self) {
+        let n = self.n;
+        tridiagonalize(
+            n,
+            &mut self.a,
+            &mut self.values,
+            &mut self.e,
+            &mut self.vectors,
+            [&mut self.v, &mut self.u, &mut self.qv],
+        );
+        ql_implicit(n, &mut self.values, &mut self.e, &mut self.vectors);
+    }
 }
 
 /// Reduces the symmetric `a` (column-major, both triangles) to tridiagonal form
 /// `a = Q T Q'`: `d` the diagonal of `T`, `e[i]` its entry `(i + 1, i)`, `q` the
 /// orthogonal `Q` (column-major).
-fn tridiagonalize(n: usize, a: &mut [f64], d: &mut [f64], e: &mut [f64], q: &mut [f64]) {
+fn tridiagonalize(
+    n: usize,
+    a: &mut [f64],
+    d: &mut [f64],
+    e: &mut [f64],
+    q: &mut [f64],
+    work: [&mut Vec<f64>; 3],
+) {
+    let [v, u, qv] = work;
     for (i, x) in q.iter_mut().enumerate() {
         *x = if i % (n + 1) == 0 { 1.0 } else { 0.0 };
     }
-    let mut v = vec![0.0; n];
-    let mut u = vec![0.0; n];
-    let mut qv = vec![0.0; n];
     for k in 0..n.saturating_sub(2) {
         // Householder vector of a[k+1.., k]
         let col = k * n;
@@ -113,7 +171,7 @@ fn tridiagonalize(n: usize, a: &mut [f64], d: &mut [f64], e: &mut [f64], q: &mut
         }
         for c in lo..n {
             let f = beta * v[c];
-            for (qrc, t) in q[c * n..c * n + n].iter_mut().zip(&qv) {
+            for (qrc, t) in q[c * n..c * n + n].iter_mut().zip(qv.iter()) {
                 *qrc -= t * f;
             }
         }

@@ -2,7 +2,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::sandwich::{EigenFloor, Piece, cr0_piece, cr2_piece};
+use super::sandwich::{
+    EigenFloor, Piece, Scratch, cr0_piece, cr0_piece_diagonal, cr2_piece, cr2_piece_diagonal,
+};
 use super::satterthwaite::coefficient_df;
 use super::wald::{WaldInput, WaldKind, WaldTest, wald};
 use super::{RobustKind, Settings, Source};
@@ -122,7 +124,15 @@ fn pieces<S: Source + ?Sized>(
     bread_l: &DMatrix<f64>,
     floor: &EigenFloor,
 ) -> Result<Vec<Piece>> {
-    let one = |j: usize| -> Result<Piece> {
+    let one = |sc: &mut Scratch, j: usize| -> Result<Piece> {
+        if let Some(v) = model.diagonal(j) {
+            return match kind {
+                RobustKind::CR1 => Ok(cr0_piece_diagonal(&v)),
+                RobustKind::CR2 => {
+                    cr2_piece_diagonal(&v, j, model.name(j), model.bread(), bread_l, floor, sc)
+                }
+            };
+        }
         let b = model.block(j);
         match kind {
             RobustKind::CR1 => Ok(cr0_piece(&b)),
@@ -133,11 +143,16 @@ fn pieces<S: Source + ?Sized>(
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        (0..m).into_par_iter().with_min_len(64).map(one).collect()
+        (0..m)
+            .into_par_iter()
+            .with_min_len(64)
+            .map_init(Scratch::default, one)
+            .collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
-        (0..m).map(one).collect()
+        let mut sc = Scratch::default();
+        (0..m).map(|j| one(&mut sc, j)).collect()
     }
 }
 

@@ -224,6 +224,11 @@ pub(crate) trait Source: Sync {
     fn block(&self, j: usize) -> Cow<'_, ClusterBlock>;
     /// Checks the shapes of the blocks.
     fn check_shapes(&self) -> Result<()>;
+    /// Cluster `j` as views into the data when its blocks are diagonal (`W = diag(w)`,
+    /// `Phi = diag(1/w)`): the fast path of the sandwich.
+    fn diagonal(&self, _j: usize) -> Option<sandwich::DiagonalView<'_>> {
+        None
+    }
 }
 
 impl Source for ClusteredModel {
@@ -299,6 +304,14 @@ impl Source for DiagonalSource<'_> {
     }
     fn check_shapes(&self) -> Result<()> {
         Ok(())
+    }
+    fn diagonal(&self, j: usize) -> Option<sandwich::DiagonalView<'_>> {
+        Some(sandwich::DiagonalView {
+            rows: self.clusters.members(j),
+            x: self.x,
+            w: &self.w,
+            e: &self.e,
+        })
     }
 }
 

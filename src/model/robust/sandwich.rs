@@ -30,7 +30,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::ClusterBlock;
 use crate::error::{MetaError, Result};
-use crate::numeric::symeig::sym_eigen;
+use crate::numeric::symeig::{Workspace, sym_eigen};
 
 /// Which eigenvalues of `G_j` count as zero: the reference package's rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,4 +182,136 @@ pub(crate) fn cr2_piece(
 fn is_diagonal(m: &DMatrix<f64>) -> bool {
     let n = m.nrows();
     (0..n).all(|r| (0..n).all(|c| r == c || m[(r, c)] == 0.0))
+}
+
+/// A cluster of a model with diagonal blocks, as views into the whole data: its rows, the
+/// full design, weights and residuals.
+pub(crate) struct DiagonalView<'a> {
+    pub rows: &'a [usize],
+    pub x: &'a DMatrix<f64>,
+    pub w: &'a [f64],
+    pub e: &'a [f64],
+}
+
+/// Per-thread buffers of [`cr2_piece_diagonal`].
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    eig: Workspace,
+    y: Vec<f64>,
+    z: Vec<f64>,
+}
+
+/// CR0's share of a diagonal cluster: `t_j = sum_i w_i e_i x_i`.
+pub(crate) fn cr0_piece_diagonal(v: &DiagonalView<'_>) -> Piece {
+    let p = v.x.ncols();
+    let mut t = DVector::zeros(p);
+    for &i in v.rows {
+        let we = v.w[i] * v.e[i];
+        for a in 0..p {
+            t[a] += we * v.x[(i, a)];
+        }
+    }
+    Piece {
+        t,
+        delta: DMatrix::zeros(0, 0),
+        psi: DMatrix::zeros(0, 0),
+    }
+}
+
+/// [`cr2_piece`] for a diagonal cluster (`W = diag(w)`, `Phi = diag(1/w)`), without any
+/// n x n product or per-cluster allocation besides the result: with `s_i = sqrt(phi_i)`,
+/// `G = diag(phi^2) - Y Y'` (`Y = diag(s) X_j L_B`), `Z = diag(s) V diag(lambda^{-1/4})`,
+/// and every output from `Z'e`, `Z'WX`, `Z'X` and `Z' Phi Z`.
+pub(crate) fn cr2_piece_diagonal(
+    v: &DiagonalView<'_>,
+    j: usize,
+    name: &str,
+    bread: &DMatrix<f64>,
+    bread_l: &DMatrix<f64>,
+    floor: &EigenFloor,
+    sc: &mut Scratch,
+) -> Result<Piece> {
+    let n = v.rows.len();
+    let p = v.x.ncols();
+    let rows = v.rows;
+    for &i in rows {
+        let w = v.w[i];
+        if !(w > 0.0 && w.is_finite() && (1.0 / w).is_finite()) {
+            return Err(not_pd(name));
+        }
+    }
+    let phi = |r: usize| 1.0 / v.w[rows[r]];
+    // Y (n x p, row-major): y_r = s_r x_r' L_B
+    sc.y.clear();
+    sc.y.resize(n * p, 0.0);
+    for r in 0..n {
+        let s = phi(r).sqrt();
+        let i = rows[r];
+        for b in 0..p {
+            let mut acc = 0.0;
+            for a in b..p {
+                acc += v.x[(i, a)] * bread_l[(a, b)];
+            }
+            sc.y[r * p + b] = s * acc;
+        }
+    }
+    if !sc.y.iter().all(|a| a.is_finite()) || !(0..n).all(|r| (phi(r) * phi(r)).is_finite()) {
+        return Err(MetaError::Numerical {
+            context: format!("CR2 adjustment of cluster `{name}`"),
+        });
+    }
+    let y = &sc.y;
+    sc.eig.load(n, |r, c| {
+        let dot: f64 = (0..p).map(|a| y[r * p + a] * y[c * p + a]).sum();
+        if r == c { phi(r) * phi(r) - dot } else { -dot }
+    });
+    sc.eig.solve();
+    let lambda = &sc.eig.values;
+    let vecs = &sc.eig.vectors;
+    // Z (n x r, column-major) over the kept eigenvalues
+    sc.z.clear();
+    let mut kept = 0;
+    for c in 0..n {
+        let l = lambda[c];
+        if !floor.keeps(j, l) {
+            continue;
+        }
+        let f = 1.0 / l.sqrt().sqrt();
+        for r in 0..n {
+            sc.z.push(phi(r).sqrt() * vecs[r + c * n] * f);
+        }
+        kept += 1;
+    }
+    let z = &sc.z;
+    let zc = |c: usize, r: usize| z[c * n + r];
+    let mut zte = DVector::<f64>::zeros(kept);
+    let mut ztwx = DMatrix::<f64>::zeros(kept, p);
+    let mut ztx = DMatrix::<f64>::zeros(kept, p);
+    let mut ztphiz = DMatrix::<f64>::zeros(kept, kept);
+    for c in 0..kept {
+        for r in 0..n {
+            let i = rows[r];
+            let zr = zc(c, r);
+            zte[c] += zr * v.e[i];
+            let zw = zr * v.w[i];
+            for a in 0..p {
+                ztwx[(c, a)] += zw * v.x[(i, a)];
+                ztx[(c, a)] += zr * v.x[(i, a)];
+            }
+        }
+        for d in 0..=c {
+            let mut acc = 0.0;
+            for r in 0..n {
+                acc += zc(c, r) * phi(r) * zc(d, r);
+            }
+            ztphiz[(c, d)] = acc;
+            ztphiz[(d, c)] = acc;
+        }
+    }
+    let t = ztwx.tr_mul(&zte);
+    let xwax = ztwx.tr_mul(&ztx);
+    let q = ztwx.tr_mul(&(&ztphiz * &ztwx));
+    let delta = bread * q * bread;
+    let psi = bread * xwax * bread_l;
+    Ok(Piece { t, delta, psi })
 }

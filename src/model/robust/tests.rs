@@ -543,3 +543,70 @@ fn too_few_clusters_for_cr2_and_cr1() {
         );
     }
 }
+
+/// The diagonal fast path (univariate fits, robu) equals the general dense path.
+#[test]
+fn diagonal_fast_path_equals_dense_blocks() {
+    use super::{DiagonalSource, Source};
+    let k = 40;
+    let mut s = 11u64;
+    let mut u = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let ids: Vec<String> = (0..k).map(|i| format!("c{}", (i * 7) % 9)).collect();
+    let clusters = crate::data::Clusters::new(&ids).unwrap();
+    let x = DMatrix::from_fn(k, 3, |_, c| if c == 0 { 1.0 } else { u() * 2.0 });
+    let w: Vec<f64> = (0..k).map(|_| 1.0 / (0.02 + u() * 0.2)).collect();
+    let e: Vec<f64> = (0..k).map(|_| u() - 0.5).collect();
+    let bread = super::univariate::bread_of(&x, &w).unwrap();
+    let src = DiagonalSource {
+        names: vec!["intrcpt".into(), "a".into(), "b".into()],
+        beta: DVector::from_vec(vec![0.1, 0.2, 0.3]),
+        bread,
+        x: &x,
+        w,
+        e,
+        clusters: &clusters,
+    };
+    let dense = ClusteredModel {
+        names: src.names.clone(),
+        beta: src.beta.clone(),
+        bread: src.bread.clone(),
+        clusters: (0..src.len()).map(|j| src.block(j).into_owned()).collect(),
+        cluster_names: clusters.names().to_vec(),
+    };
+    let mut ck = Checker::new(1e-12);
+    for kind in [RobustKind::CR2, RobustKind::CR1] {
+        let st = Settings::new(kind, 95.0);
+        let floor = super::EigenFloor::ClubSandwich(1.0);
+        let a = super::fit::robust(&src, &st, &floor).unwrap();
+        let b = dense.robust(&st).unwrap();
+        for (p, q) in a.coefficients().iter().zip(b.coefficients()) {
+            ck.num("fast vs dense", &format!("{kind} se"), p.se, q.se);
+            ck.num(
+                "fast vs dense",
+                &format!("{kind} df"),
+                p.df.unwrap(),
+                q.df.unwrap(),
+            );
+        }
+        let ta = a.test_zero(&["a", "b"]).unwrap();
+        let tb = b.test_zero(&["a", "b"]).unwrap();
+        ck.num(
+            "fast vs dense",
+            &format!("{kind} F"),
+            ta.statistic,
+            tb.statistic,
+        );
+        ck.num(
+            "fast vs dense",
+            &format!("{kind} df2"),
+            ta.df_denom.unwrap(),
+            tb.df_denom.unwrap(),
+        );
+    }
+    ck.report("diagonal fast path vs dense blocks");
+}
