@@ -244,9 +244,8 @@ pub(crate) fn cr2_piece_diagonal(
     // Y (n x p, row-major): y_r = s_r x_r' L_B
     sc.y.clear();
     sc.y.resize(n * p, 0.0);
-    for r in 0..n {
-        let s = phi(r).sqrt();
-        let i = rows[r];
+    for (r, &i) in rows.iter().enumerate() {
+        let s = (1.0 / v.w[i]).sqrt();
         for b in 0..p {
             let mut acc = 0.0;
             for a in b..p {
@@ -289,8 +288,7 @@ pub(crate) fn cr2_piece_diagonal(
     let mut ztx = DMatrix::<f64>::zeros(kept, p);
     let mut ztphiz = DMatrix::<f64>::zeros(kept, kept);
     for c in 0..kept {
-        for r in 0..n {
-            let i = rows[r];
+        for (r, &i) in rows.iter().enumerate() {
             let zr = zc(c, r);
             zte[c] += zr * v.e[i];
             let zw = zr * v.w[i];
