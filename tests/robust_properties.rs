@@ -339,3 +339,53 @@ fn robust_with_other_studies_is_an_error() {
         MetaError::InvalidOption { ref option, .. } if option == "studies"
     ));
 }
+
+/// Given covariance blocks equal to the compound-symmetric ones give the same aggregate;
+/// a block of the wrong shape or an asymmetric one is an error naming it.
+#[test]
+fn aggregate_with_given_covariance() {
+    let s = small()
+        .with_clusters(["b", "a", "b", "a", "c", "c", "b"])
+        .unwrap();
+    let c = s.clusters().unwrap();
+    let v = s.vi();
+    let rho = 0.4;
+    let blocks: Vec<Vec<Vec<f64>>> = (0..c.len())
+        .map(|j| {
+            let r = c.members(j);
+            r.iter()
+                .map(|&a| {
+                    r.iter()
+                        .map(|&b| {
+                            if a == b {
+                                v[a]
+                            } else {
+                                rho * (v[a] * v[b]).sqrt()
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let given = Aggregate::covariance(blocks.clone()).apply(&s).unwrap();
+    let cs = Aggregate::compound_symmetry(rho).apply(&s).unwrap();
+    assert_eq!(given.labels(), cs.labels());
+    assert_eq!(given.labels(), ["b", "a", "c"]); // order of first appearance
+    for (x, y) in given.yi().iter().zip(cs.yi()) {
+        assert!((x - y).abs() < 1e-15);
+    }
+    for (x, y) in given.vi().iter().zip(cs.vi()) {
+        assert!((x - y).abs() < 1e-15);
+    }
+    let mut bad = blocks.clone();
+    bad[1][0][1] += 0.001;
+    assert!(matches!(
+        Aggregate::covariance(bad).apply(&s).unwrap_err(),
+        MetaError::InvalidCluster { ref cluster, .. } if cluster == "b"
+    ));
+    assert!(matches!(
+        Aggregate::covariance(blocks[..2].to_vec()).apply(&s).unwrap_err(),
+        MetaError::InvalidOption { ref option, .. } if option == "covariance"
+    ));
+}
