@@ -18,6 +18,8 @@
 //! | [`MetaError::RankDeficient`] | collinear moderators | drop one of the named columns |
 //! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
 //! | [`MetaError::MixedComparisons`] | a sensitivity scenario whose studies compare different things (programme vs no programme, couples vs standard programme, completers vs drop-outs, ...) | select one comparison, or allow mixing explicitly |
+//! | [`MetaError::TooFewClusters`] | cluster-robust inference with fewer clusters than coefficients + 1 | add clusters or drop moderators |
+//! | [`MetaError::InvalidCluster`] | a cluster whose covariance block is not positive definite, or that makes a model degenerate | fix the named cluster's variances / correlation |
 //! | [`MetaError::Numerical`] | a computation that overflowed on finite input (e.g. effects of 1e300 with variances of 1e-300, whose weights times effects are infinite) | rescale the effects and variances (e.g. change units); otherwise report it as a bug |
 
 use std::fmt;
@@ -146,6 +148,28 @@ pub enum MetaError {
         scenario: String,
         /// The comparisons it would pool (`not recorded` for studies without one).
         comparisons: Vec<String>,
+    },
+
+    /// An analysis needs more clusters than were given (cluster-robust inference needs at
+    /// least one more cluster than coefficients).
+    #[error("{analysis} needs at least {needed} clusters, got {found}")]
+    TooFewClusters {
+        /// The analysis that was asked for.
+        analysis: String,
+        /// The minimum number of clusters.
+        needed: usize,
+        /// The number given.
+        found: usize,
+    },
+
+    /// A cluster's data make the analysis impossible (e.g. a covariance block that is not
+    /// positive definite).
+    #[error("cluster `{cluster}`: {reason}")]
+    InvalidCluster {
+        /// The cluster's name.
+        cluster: String,
+        /// What is wrong with it.
+        reason: String,
     },
 
     /// A computation produced a non-finite value.

@@ -24,6 +24,8 @@ mod plot;
 mod pool;
 #[path = "cli/raw.rs"]
 mod raw;
+#[path = "cli/robu.rs"]
+mod robu;
 #[path = "cli/scenarios.rs"]
 mod scenarios;
 #[path = "cli/subgroup.rs"]
@@ -72,6 +74,9 @@ enum Command {
     /// Publication bias and small-study effects: regression test, rank test, trim-and-fill,
     /// fail-safe N and PET-PEESE (metafor's regtest, ranktest, trimfill, fsn).
     Bias(bias::BiasArgs),
+    /// Robust variance estimation for dependent effects (robumeta's robu): correlated or
+    /// hierarchical effects weights, small-sample corrected t tests.
+    Robu(robu::RobuArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
         Command::Gosh(args) => gosh::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Bias(args) => bias::run(&args),
+        Command::Robu(args) => robu::run(&args),
     };
     match result {
         Ok(out) => {

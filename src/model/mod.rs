@@ -37,6 +37,7 @@ pub use mh::{MantelHaenszel, MhFit, MhMeasure};
 pub use permutest::{PermutationFit, PermutationTest};
 pub use peto::{Peto, PetoFit};
 pub use regression::{Coefficient, MetaRegression, MetaRegressionFit, Prediction};
+pub use robust::{Robu, RobuFit, RobuWeights, RobustFit, RobustKind, WaldKind, WaldTest};
 pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysis};
 pub use tau2::StopReason;
 

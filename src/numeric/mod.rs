@@ -5,4 +5,5 @@ mod beta;
 pub(crate) mod dist;
 pub(crate) mod logsum;
 pub(crate) mod root;
+pub(crate) mod symeig;
 pub(crate) mod wls;

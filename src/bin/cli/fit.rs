@@ -3,10 +3,11 @@
 use clap::Args;
 use metan::data::csv::Table;
 use metan::data::effect_size::Measure;
-use metan::{MetaAnalysis, MetaError, MetaRegression, Method, TestKind};
+use metan::{MetaAnalysis, MetaError, MetaRegression, Method, RobustFit, RobustKind, TestKind};
 
 use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
 use crate::raw::{Corrections, RawColumns, effect_sizes};
+use crate::robu::with_clusters;
 
 /// Arguments of `metan fit`.
 #[derive(Args, Debug)]
@@ -53,6 +54,13 @@ pub struct FitArgs {
     /// instead of reading `yi`/`vi`; the fit then reports the back-transformed estimate
     #[arg(long)]
     pub measure: Option<String>,
+    /// Cluster column (the study each effect comes from), for --robust.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Cluster-robust inference: CR2 (clubSandwich, Satterthwaite df) or CR1 (metafor's
+    /// robust()); needs --cluster.
+    #[arg(long, value_name = "CR2|CR1")]
+    pub robust: Option<String>,
     #[command(flatten)]
     pub columns: RawColumns,
     #[command(flatten)]
@@ -64,9 +72,59 @@ pub fn parse_methods(s: &str) -> Result<Vec<Method>, MetaError> {
     s.split(',').map(str::parse).collect()
 }
 
+/// The robust estimator and cluster column, when asked for (both or neither).
+fn robust_request(a: &FitArgs) -> Result<Option<(RobustKind, &str)>, MetaError> {
+    match (&a.robust, &a.cluster) {
+        (Some(k), Some(c)) => Ok(Some((k.parse()?, c.as_str()))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(MetaError::InvalidOption {
+            option: "robust".into(),
+            value: "given".into(),
+            reason: "cluster-robust inference needs --cluster COL".into(),
+        }),
+        (None, Some(_)) => Err(MetaError::InvalidOption {
+            option: "cluster".into(),
+            value: "given".into(),
+            reason: "--cluster is used with --robust CR2|CR1".into(),
+        }),
+    }
+}
+
+/// The fit's text or JSON, followed by (text) or with a `robust` member (JSON) of the
+/// cluster-robust results.
+fn output<T: serde::Serialize + std::fmt::Display>(
+    format: Format,
+    fit: &T,
+    robust: Option<&RobustFit>,
+    extra: Option<(&str, serde_json::Value)>,
+) -> Result<String, MetaError> {
+    match format {
+        Format::Text => Ok(match robust {
+            Some(r) => format!("{fit}Cluster-robust inference ({}):\n\n{r}", r.kind()),
+            None => fit.to_string(),
+        }),
+        Format::Json => {
+            let err = |e: serde_json::Error| MetaError::Numerical {
+                context: format!("JSON serialization: {e}"),
+            };
+            let mut v = serde_json::to_value(fit).map_err(err)?;
+            if let serde_json::Value::Object(m) = &mut v {
+                if let Some((k, x)) = extra {
+                    m.insert(k.into(), x);
+                }
+                if let Some(r) = robust {
+                    m.insert("robust".into(), serde_json::to_value(r).map_err(err)?);
+                }
+            }
+            to_json(&v)
+        }
+    }
+}
+
 /// Runs `metan fit` and returns what to print.
 pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let methods = parse_methods(&a.method)?;
+    let robust = robust_request(a)?;
     let test: TestKind = a.test.parse()?;
     let mods = split_list(&a.mods);
     if !mods.is_empty() || a.no_intercept {
@@ -78,7 +136,7 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
                     .into(),
             });
         }
-        return run_regression(a, methods, test, &mods);
+        return run_regression(a, methods, test, &mods, robust);
     }
     if !a.reference.is_empty() || a.btt.is_some() {
         return Err(MetaError::InvalidOption {
@@ -129,27 +187,24 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     for w in fit.warnings() {
         eprintln!("metan: warning: {w}");
     }
-    match a.format {
-        Format::Text => Ok(fit.to_string()),
-        Format::Json => match fit.back_transformed() {
-            // with a measure: the fit plus its back-transformed estimate and intervals
-            Some(bt) => {
-                let mut v = serde_json::to_value(&fit).map_err(|e| MetaError::Numerical {
-                    context: format!("JSON serialization: {e}"),
-                })?;
-                if let serde_json::Value::Object(m) = &mut v {
-                    m.insert(
-                        "back_transformed".into(),
-                        serde_json::to_value(bt).map_err(|e| MetaError::Numerical {
-                            context: format!("JSON serialization: {e}"),
-                        })?,
-                    );
-                }
-                to_json(&v)
-            }
-            None => to_json(&fit),
-        },
-    }
+    let rf = match robust {
+        Some((kind, col)) => {
+            let s = with_clusters(&a.input, studies, col, kept.as_deref())?;
+            Some(fit.robust(&s, kind)?)
+        }
+        None => None,
+    };
+    // with a measure: the fit plus its back-transformed estimate and intervals
+    let bt = match fit.back_transformed() {
+        Some(bt) => Some((
+            "back_transformed",
+            serde_json::to_value(bt).map_err(|e| MetaError::Numerical {
+                context: format!("JSON serialization: {e}"),
+            })?,
+        )),
+        None => None,
+    };
+    output(a.format, &fit, rf.as_ref(), bt)
 }
 
 /// `metan fit --mods ...`: a mixed-effects meta-regression.
@@ -158,6 +213,7 @@ fn run_regression(
     methods: Vec<Method>,
     test: TestKind,
     mods: &[String],
+    robust: Option<(RobustKind, &str)>,
 ) -> Result<String, MetaError> {
     if a.weights.is_some() {
         return Err(MetaError::InvalidOption {
@@ -188,8 +244,12 @@ fn run_regression(
     for w in fit.warnings() {
         eprintln!("metan: warning: {w}");
     }
-    match a.format {
-        Format::Text => Ok(fit.to_string()),
-        Format::Json => to_json(&fit),
-    }
+    let rf = match robust {
+        Some((kind, col)) => {
+            let s = with_clusters(&a.input, studies, col, None)?;
+            Some(fit.robust(&s, kind)?)
+        }
+        None => None,
+    };
+    output(a.format, &fit, rf.as_ref(), None)
 }
