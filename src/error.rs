@@ -117,7 +117,11 @@ pub enum MetaError {
 
     /// The moderator matrix is rank deficient.
     #[error(
-        "the model matrix is rank deficient: columns {columns:?} are collinear with the others"
+        "the model matrix is rank deficient: {} collinear with the others",
+        match columns.as_slice() {
+            [one] => format!("column `{one}` is"),
+            more => format!("columns {} are", more.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+        }
     )]
     RankDeficient {
         /// Names of the redundant columns.
