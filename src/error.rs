@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`MetaError::Empty`] | a data set with no studies | supply at least one study |
 //! | [`MetaError::LengthMismatch`] | columns of different lengths | give every column one value per study |
-//! | [`MetaError::InvalidValue`] | NaN/infinite estimate, variance or SE `<= 0`, bad count, ... | fix the named field of the named study |
+//! | [`MetaError::InvalidValue`] | NaN/infinite estimate, variance or SE `<= 0`, bad count, ...; a study outside the numerical range (below) | fix the named field of the named study; out of range: rescale as the message says (every yi divided by c, every vi by c^2), or correct the data |
 //! | [`MetaError::InvalidOption`] | an option out of range (level outside (0, 100), negative fixed tau^2, ...) | pass a valid value |
 //! | [`MetaError::TooFewStudies`] | an analysis that needs more studies than given (e.g. Knapp-Hartung with k = p) | add studies or choose another analysis |
 //! | [`MetaError::UnknownName`] | an unknown method, test, measure or column name | use one of the names listed in the message |
@@ -18,7 +18,27 @@
 //! | [`MetaError::RankDeficient`] | collinear moderators | drop one of the named columns |
 //! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
 //! | [`MetaError::MixedComparisons`] | a sensitivity scenario whose studies compare different things (programme vs no programme, couples vs standard programme, completers vs drop-outs, ...) | select one comparison, or allow mixing explicitly |
-//! | [`MetaError::Numerical`] | a computation that overflowed on finite input (e.g. effects of 1e300 with variances of 1e-300, whose weights times effects are infinite) | rescale the effects and variances (e.g. change units); otherwise report it as a bug |
+//! | [`MetaError::Numerical`] | a computation that overflowed on finite input that passed the range check | report it as a bug; meanwhile rescale the effects and variances |
+//!
+//! # Numerical range
+//!
+//! Every fit (and every analysis built on one: regression, subgroups, sensitivity, bias)
+//! checks its studies with [`Studies::check_range`](crate::Studies::check_range) before any
+//! arithmetic. A study is in range when
+//!
+//! | bound | constant | what would overflow or underflow beyond it |
+//! |---|---|---|
+//! | `\|yi\| <= 1e75` | [`MAX_ABS_EFFECT`](crate::data::MAX_ABS_EFFECT) | tau^2 (of the order of the squared spread of the effects) and the squared weights `1/(vi + tau^2)^2` |
+//! | `vi >= 1e-150` | [`MIN_VARIANCE`](crate::data::MIN_VARIANCE) | the squared weights `1/vi^2` |
+//! | `vi <= 1e150` | [`MAX_VARIANCE`](crate::data::MAX_VARIANCE) | `vi^2`, and `1/vi^2` underflows |
+//! | `\|yi\| / vi <= 1e150` | [`MAX_WEIGHTED_EFFECT`](crate::data::MAX_WEIGHTED_EFFECT) | the weighted squares `w yi^2` and `w^2 yi^2` |
+//!
+//! Out of range is a [`MetaError::InvalidValue`] naming the study, the field and the bound,
+//! with the remedy: the power of ten `c` that brings every study into range as
+//! `(yi / c, vi / c^2)` (test statistics, p-values and I^2 do not change; estimates scale
+//! by `c`, tau^2 by `c^2`), or, when none does (an effect more than about 1e150 standard
+//! errors from zero), a request to check the study's values. [`Studies`](crate::Studies)
+//! itself holds any finite values.
 
 use std::fmt;
 

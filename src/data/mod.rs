@@ -7,4 +7,4 @@ pub mod effect_size;
 mod studies;
 
 pub use clusters::Clusters;
-pub use studies::Studies;
+pub use studies::{MAX_ABS_EFFECT, MAX_VARIANCE, MAX_WEIGHTED_EFFECT, MIN_VARIANCE, Studies};

@@ -177,6 +177,7 @@ impl MetaAnalysis {
 
     pub(crate) fn validate(&self, studies: &Studies) -> Result<f64> {
         let alpha = self.alpha()?;
+        studies.check_range()?;
         if self.methods.is_empty() {
             return Err(MetaError::invalid_option(
                 "method",
