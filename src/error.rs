@@ -18,6 +18,7 @@
 //! | [`MetaError::RankDeficient`] | collinear moderators | drop one of the named columns |
 //! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
 //! | [`MetaError::MixedComparisons`] | a sensitivity scenario whose studies compare different things (programme vs no programme, couples vs standard programme, completers vs drop-outs, ...) | select one comparison, or allow mixing explicitly |
+//! | [`MetaError::Cancelled`] | a permutation test or GOSH run cancelled (Ctrl-C in `metan`) before its first chunk of work was complete | run it again; cancelled later, the part done is returned, marked partial |
 //! | [`MetaError::Numerical`] | a computation that overflowed on finite input that passed the range check | report it as a bug; meanwhile rescale the effects and variances |
 //!
 //! # Numerical range
@@ -170,6 +171,17 @@ pub enum MetaError {
         scenario: String,
         /// The comparisons it would pool (`not recorded` for studies without one).
         comparisons: Vec<String>,
+    },
+
+    /// A long computation (permutation test, GOSH) was cancelled through its
+    /// [`Monitor`](crate::progress::Monitor) before any of its work was complete. (Cancelled
+    /// later, it returns the part done, marked [`Completion::Stopped`](crate::progress::Completion).)
+    #[error("{analysis} was cancelled before any {unit} was complete: nothing to report")]
+    Cancelled {
+        /// The computation.
+        analysis: String,
+        /// Its unit of work ("permutation", "subset").
+        unit: String,
     },
 
     /// A computation produced a non-finite value.

@@ -132,7 +132,13 @@ fn main() -> ExitCode {
     match result {
         Ok(out) => {
             print!("{out}");
-            ExitCode::SUCCESS
+            match common::partial_note() {
+                Some(note) => {
+                    eprintln!("metan: interrupted: {note}");
+                    ExitCode::from(130)
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("metan: error: {e}");
