@@ -16,7 +16,7 @@ use shared::findings;
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("attrition", || Ok(body()?))
+    run::main("attrition", body)
 }
 
 fn body() -> Result<(), Box<dyn std::error::Error>> {

@@ -95,7 +95,7 @@ fn targets(dir: &str) -> Res<()> {
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("bench_compare", || Ok(body()?))
+    run::main("bench_compare", body)
 }
 
 fn body() -> Res<()> {

@@ -48,7 +48,7 @@ const ALL_PROGRAMMES: &str = "programmes vs no programme or treatment as usual";
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("digest", || Ok(body()?))
+    run::main("digest", body)
 }
 
 fn body() -> Result<(), Box<dyn Error>> {

@@ -15,7 +15,7 @@ use shared::findings;
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("flawed_studies", || Ok(body()?))
+    run::main("flawed_studies", body)
 }
 
 fn body() -> Result<(), Box<dyn std::error::Error>> {

@@ -9,7 +9,7 @@ mod shared;
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("landenberger_cbt", || Ok(body()?))
+    run::main("landenberger_cbt", body)
 }
 
 fn body() -> Result<(), Box<dyn std::error::Error>> {

@@ -14,7 +14,7 @@ use shared::{findings, fmt_p, or_ci};
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("models_compared", || Ok(body()?))
+    run::main("models_compared", body)
 }
 
 fn body() -> Result<(), Box<dyn std::error::Error>> {

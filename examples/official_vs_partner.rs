@@ -14,7 +14,7 @@ use shared::findings;
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("official_vs_partner", || Ok(body()?))
+    run::main("official_vs_partner", body)
 }
 
 fn body() -> Result<(), Box<dyn std::error::Error>> {

@@ -107,7 +107,7 @@ fn to_png(
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("readme_plots", || Ok(body()?))
+    run::main("readme_plots", body)
 }
 
 fn body() -> Result<(), Box<dyn Error>> {

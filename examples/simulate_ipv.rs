@@ -14,7 +14,7 @@ use metan::datasets::ipv::{self, Assumptions};
 mod run;
 
 fn main() -> std::process::ExitCode {
-    run::main("simulate_ipv", || Ok(body()?))
+    run::main("simulate_ipv", body)
 }
 
 fn body() -> Result<(), Box<dyn std::error::Error>> {
