@@ -170,13 +170,16 @@ impl Studies {
     /// # Examples
     /// ```
     /// use metan::{MetaAnalysis, MetaError, Studies};
-    /// let s = Studies::from_variances(vec![1e308, 2e307], vec![0.1, 0.2])?;
+    /// // effects of 1e100 with standard errors of 1e100: in the wrong units
+    /// let s = Studies::from_variances(vec![1e100, 2e100, -1e100], vec![1e200, 3e200, 1e200])?;
     /// let e = MetaAnalysis::new().fit(&s).unwrap_err();
     /// assert!(matches!(e, MetaError::InvalidValue { ref field, .. } if field == "yi"));
-    /// assert!(e.to_string().contains("rescale"));
-    /// // effects in a unit 1e300 times larger are in range
-    /// let ok = Studies::from_variances(vec![1e8, 2e7], vec![0.1, 0.2])?;
+    /// assert!(e.to_string().contains("divide every yi by c = 1e100 and every vi by c^2"));
+    /// let ok = Studies::from_variances(vec![1.0, 2.0, -1.0], vec![1.0, 3.0, 1.0])?;
     /// assert!(ok.check_range().is_ok());
+    /// // effects of 1e308 with variances of 0.1 lie 3e308 standard errors from zero
+    /// let e = Studies::from_variances(vec![1e308, 2e307], vec![0.1, 0.2])?.check_range();
+    /// assert!(e.unwrap_err().to_string().contains("no common rescaling"));
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn check_range(&self) -> Result<()> {
