@@ -12,7 +12,14 @@ use metan::sensitivity::attrition::attrition_report;
 use metan::sensitivity::{BackTransform, Predicate};
 use shared::findings;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("attrition", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
     let (_, data) = findings::simulated(ipv::DEFAULT_SEED)?;
     let base = findings::official()
         .select(Predicate::not(Predicate::flag("flawed")))

@@ -91,7 +91,14 @@ fn targets(dir: &str) -> Res<()> {
     Ok(())
 }
 
-fn main() -> Res<()> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("bench_compare", body)
+}
+
+fn body() -> Res<()> {
     let dir = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "target/compare".into());

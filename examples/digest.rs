@@ -44,12 +44,20 @@ use metan::datasets::published_results;
 const TRADITIONAL: &str = "Duluth and CBT programmes vs no programme or treatment as usual";
 const ALL_PROGRAMMES: &str = "programmes vs no programme or treatment as usual";
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let seed = std::env::args()
-        .nth(1)
-        .map(|s| s.parse::<u64>())
-        .transpose()?
-        .unwrap_or(ipv::DEFAULT_SEED);
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("digest", body)
+}
+
+fn body() -> Result<(), Box<dyn Error>> {
+    let seed = run::arg::<u64>(
+        std::env::args().nth(1).as_deref(),
+        "seed",
+        "a non-negative integer such as 42",
+    )?
+    .unwrap_or(ipv::DEFAULT_SEED);
     let (sims, data) = findings::simulated(seed)?;
     let published = published_results()?;
     fs::create_dir_all(OUT_DIR)?;

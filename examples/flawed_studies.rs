@@ -11,7 +11,14 @@ use metan::datasets::{ipv, published_results};
 use metan::sensitivity::leave_out_each_flagged;
 use shared::findings;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("flawed_studies", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
     let (_, data) = findings::simulated(ipv::DEFAULT_SEED)?;
     let comparison = "Duluth and CBT programmes vs no programme or treatment as usual";
     shared::section(3, "Stronger designs show smaller effects.");

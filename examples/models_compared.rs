@@ -10,7 +10,14 @@ mod shared;
 use metan::datasets::{ipv, published_results};
 use shared::{findings, fmt_p, or_ci};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("models_compared", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
     let (_, data) = findings::simulated(ipv::DEFAULT_SEED)?;
     let comparison = "programmes vs no programme or treatment as usual";
     shared::section(

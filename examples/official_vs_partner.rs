@@ -10,7 +10,14 @@ use metan::datasets::{ipv, published_results};
 use metan::sensitivity::{BackTransform, SensitivityReport};
 use shared::findings;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("official_vs_partner", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
     let (_, data) = findings::simulated(ipv::DEFAULT_SEED)?;
     let scenarios = findings::finding2();
     shared::section(

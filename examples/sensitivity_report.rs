@@ -94,7 +94,14 @@ fn simulate() -> ScenarioData {
     )
 }
 
-fn main() -> Result<(), metan::MetaError> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("sensitivity_report", || Ok(body()?))
+}
+
+fn body() -> Result<(), metan::MetaError> {
     let data = simulate();
     assert!(data.is_simulated());
 

@@ -10,14 +10,23 @@
 
 use metan::datasets::ipv::{self, Assumptions};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("simulate_ipv", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next();
     let long_path = args.next();
-    let seed = match args.next() {
-        Some(s) => s.parse::<u64>()?,
-        None => ipv::DEFAULT_SEED,
-    };
+    let seed = run::arg::<u64>(
+        args.next().as_deref(),
+        "seed",
+        "a non-negative integer such as 42",
+    )?
+    .unwrap_or(ipv::DEFAULT_SEED);
     let studies = ipv::simulate(&Assumptions::default(), seed)?;
     let text = ipv::to_csv(&studies);
     match path {

@@ -117,6 +117,7 @@ pub mod error;
 pub mod model;
 mod numeric;
 pub mod plot;
+pub mod progress;
 pub mod sensitivity;
 
 pub use data::Studies;

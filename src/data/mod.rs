@@ -9,4 +9,4 @@ mod studies;
 
 pub use aggregate::Aggregate;
 pub use clusters::Clusters;
-pub use studies::Studies;
+pub use studies::{MAX_ABS_EFFECT, MAX_VARIANCE, MAX_WEIGHTED_EFFECT, MIN_VARIANCE, Studies};

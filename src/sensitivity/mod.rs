@@ -65,7 +65,7 @@ use std::fmt;
 pub use attrition::{ArmCounts, BinaryCounts, MissingRule};
 pub use baujat::{Baujat, BaujatPoint, baujat};
 pub use cumulative::{CumulativeOrder, cumulative};
-pub use gosh::{Gosh, GoshResult, GoshSubset};
+pub use gosh::{Gosh, GoshResult, GoshSubset, GoshSummary};
 pub use influence::{Influence, InfluenceCutoffs, InfluenceRow, influence};
 pub use leave_one_out::{RefitRow, Refits, leave_one_out};
 #[cfg(feature = "serde")]

@@ -588,14 +588,18 @@ impl Assumptions {
         if self.follow_up_months.is_empty() || self.follow_up_months.contains(&0) {
             return Err(bad(
                 "follow_up_months",
-                format!("{:?}", self.follow_up_months),
+                self.follow_up_months
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 "needs at least one length, every length >= 1 month",
             ));
         }
         if self.years.0 > self.years.1 {
             return Err(bad(
                 "years",
-                format!("{:?}", self.years),
+                format!("{}-{}", self.years.0, self.years.1),
                 "the first year must not exceed the last",
             ));
         }
