@@ -128,3 +128,4 @@ pub use model::{
     Prediction, QBetween, Robu, RobuFit, RobuWeights, RobustFit, RobustKind, StopReason, Subgroup,
     SubgroupFit, TestKind, WaldKind, WaldTest, anova, subgroup_analysis,
 };
+pub use model::{LocationScale, LocationScaleFit};

@@ -3,7 +3,9 @@
 use clap::Args;
 use metan::data::csv::Table;
 use metan::data::effect_size::Measure;
-use metan::{MetaAnalysis, MetaError, MetaRegression, Method, RobustFit, RobustKind, TestKind};
+use metan::{
+    LocationScale, MetaAnalysis, MetaError, MetaRegression, Method, RobustFit, RobustKind, TestKind,
+};
 
 use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
 use crate::raw::{Corrections, RawColumns, effect_sizes};
@@ -47,6 +49,11 @@ pub struct FitArgs {
     /// Fit the meta-regression without an intercept.
     #[arg(long)]
     pub no_intercept: bool,
+    /// Scale moderator columns (comma-separated or repeated): a location-scale model,
+    /// ln tau^2_i = alpha_0 + z_i' alpha (metafor's `scale = ~ ...`; ML or REML). A column
+    /// that is not numeric is categorical.
+    #[arg(long, value_name = "COL[,COL...]")]
+    pub scale: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -127,6 +134,19 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let robust = robust_request(a)?;
     let test: TestKind = a.test.parse()?;
     let mods = split_list(&a.mods);
+    let scale = split_list(&a.scale);
+    if !scale.is_empty() {
+        if robust.is_some() {
+            return Err(MetaError::InvalidOption {
+                option: "robust".into(),
+                value: "given".into(),
+                reason:
+                    "cluster-robust inference is not available for location-scale models (--scale)"
+                        .into(),
+            });
+        }
+        return run_location_scale(a, test, &mods, &scale);
+    }
     if !mods.is_empty() || a.no_intercept {
         if a.measure.is_some() {
             return Err(MetaError::InvalidOption {
@@ -252,4 +272,79 @@ fn run_regression(
         None => None,
     };
     output(a.format, &fit, rf.as_ref(), None)
+}
+
+/// `metan fit --scale ...`: a location-scale model.
+fn run_location_scale(
+    a: &FitArgs,
+    test: TestKind,
+    mods: &[String],
+    scale: &[String],
+) -> Result<String, MetaError> {
+    let unsupported = |option: &str, reason: &str| MetaError::InvalidOption {
+        option: option.into(),
+        value: "given".into(),
+        reason: reason.into(),
+    };
+    if a.measure.is_some() {
+        return Err(unsupported(
+            "measure",
+            "compute the effect sizes with `metan escalc` first, then fit with --scale",
+        ));
+    }
+    if a.weights.is_some() {
+        return Err(unsupported(
+            "weights",
+            "user weights are not supported for location-scale models",
+        ));
+    }
+    if a.tau2.is_some() {
+        return Err(unsupported(
+            "tau2",
+            "tau^2 is modelled by --scale in a location-scale model",
+        ));
+    }
+    if a.btt.is_some() {
+        return Err(unsupported(
+            "btt",
+            "location-scale models test all location (and all scale) moderators",
+        ));
+    }
+    let method: Method = a.method.parse()?;
+    let mut cols: Vec<String> = mods.to_vec();
+    cols.extend(scale.iter().filter(|c| !mods.contains(c)).cloned());
+    let studies = load_studies(&a.input, &cols, &[])?;
+    let mut ls = LocationScale::new()
+        .method(method)
+        .test(test)
+        .level(a.level)
+        .digits(a.digits)
+        .location(mods.iter().cloned())
+        .scale(scale.iter().cloned())
+        .intercept(!a.no_intercept);
+    for r in &a.reference {
+        let (c, l) = parse_reference(r)?;
+        if !mods.contains(&c) && !scale.contains(&c) {
+            return Err(MetaError::InvalidOption {
+                option: "reference".into(),
+                value: r.clone(),
+                reason: "only a categorical moderator of --mods or --scale has a reference level"
+                    .into(),
+            });
+        }
+        if mods.contains(&c) {
+            ls = ls.location_reference(c.clone(), l.clone());
+        }
+        if scale.contains(&c) {
+            ls = ls.scale_reference(c, l);
+        }
+    }
+    let fit = ls.fit(&studies)?;
+    for w in fit.warnings() {
+        eprintln!("metan: warning: {w}");
+    }
+    match a.format {
+        Format::Text => Ok(fit.to_string()),
+        Format::Json => to_json(&fit),
+    }
 }
