@@ -13,7 +13,6 @@
 //!   (whose dependence on tau^2 at 1e-15 is far below 1e-10).
 //! * **Values that are zero in exact arithmetic** (e.g. an estimate of 0) are compared with
 //!   an absolute bound of 1e-13 times the scale of the data.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

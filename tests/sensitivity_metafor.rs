@@ -17,7 +17,6 @@
 //! 5.1e-10 (relative) from the root of the REML equation; metan's value agrees with the root
 //! found by `uniroot(..., tol = 1e-20)` in R (7.0425409995e-05) to 5e-12. Its tau^2 and
 //! I^2 are compared at 1e-9.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::sensitivity::{CumulativeOrder, Gosh, baujat, cumulative, influence, leave_one_out};
 use metan::{MetaAnalysis, Method, Studies, TestKind};
