@@ -113,6 +113,7 @@ pub mod bias;
 pub mod data;
 pub mod datasets;
 pub mod error;
+mod format;
 pub mod model;
 mod numeric;
 pub mod plot;

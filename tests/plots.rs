@@ -8,7 +8,6 @@
 //! dat.bcg) with metafor's escalc("RR") log risk ratios, tests/fixtures/bcg_rr.csv (made
 //! by tests/fixtures/plots.R).
 
-
 use std::path::{Path, PathBuf};
 
 use metan::data::csv::{CsvSpec, Table, read_studies};

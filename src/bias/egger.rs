@@ -446,7 +446,7 @@ impl RegTestFit {
 impl fmt::Display for RegTestFit {
     /// The layout of metafor's `print.regtest`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::model::{fcf, format_df, pval_str};
+        use crate::format::{fcf, format_df, pval_str};
         writeln!(f)?;
         writeln!(f, "Regression Test for Funnel Plot Asymmetry")?;
         writeln!(f)?;

@@ -9,9 +9,8 @@ use super::slope::fit_slope;
 use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{
-    InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, fcf, pval_str, zero_beats,
-};
+use crate::format::{fcf, pval_str};
+use crate::model::{InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, zero_beats};
 use crate::numeric::wls::WlsQr;
 
 /// The estimator of the number of missing studies.

@@ -49,7 +49,6 @@ pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysi
 pub use tau2::StopReason;
 
 // for the publication-bias module
-pub(crate) use fit::{fcf, format_df, pval_str};
 pub(crate) use inference::crit_and_p;
 pub(crate) use projection::{InterceptOnly, PSums, Projector};
 pub(crate) use tau2::{Input as Tau2Input, zero_beats};

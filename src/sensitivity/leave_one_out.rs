@@ -15,9 +15,10 @@
 use std::fmt;
 
 use super::engine::{self, SeriesData, SubFit};
-use super::{Prepared, fmt_num, prepare, stat_name, write_table};
+use super::{Prepared, prepare, stat_name};
 use crate::data::Studies;
 use crate::error::Result;
+use crate::format::{fcf, write_table};
 use crate::model::{MetaAnalysis, Method, TestKind};
 
 /// One refit: the model without one study (leave-one-out) or on the first studies
@@ -131,7 +132,7 @@ impl fmt::Display for Refits {
             "Qp",
         ];
         let col = |g: &dyn Fn(&RefitRow) -> f64| -> Vec<String> {
-            self.rows.iter().map(|r| fmt_num(g(r), d)).collect()
+            self.rows.iter().map(|r| fcf(g(r), d)).collect()
         };
         let mut cols = vec![
             col(&|r| r.estimate),

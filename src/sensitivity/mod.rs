@@ -60,8 +60,6 @@ mod influence;
 mod leave_one_out;
 pub mod scenarios;
 
-use std::fmt;
-
 pub use attrition::{ArmCounts, BinaryCounts, MissingRule};
 pub use baujat::{Baujat, BaujatPoint, baujat};
 pub use cumulative::{CumulativeOrder, cumulative};
@@ -127,55 +125,6 @@ pub(crate) fn prepare(
         params,
         digits: spec.spec_digits(),
     })
-}
-
-/// `formatC(x, format = "f", digits = d)` with `NA` for NaN.
-pub(crate) fn fmt_num(x: f64, d: usize) -> String {
-    if x.is_nan() {
-        "NA".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "Inf".into() } else { "-Inf".into() }
-    } else {
-        format!("{x:.d$}")
-    }
-}
-
-/// A metafor-style table: row names left-aligned, columns right-aligned, one space apart.
-pub(crate) fn write_table(
-    f: &mut fmt::Formatter<'_>,
-    row_names: &[String],
-    headers: &[&str],
-    columns: &[Vec<String>],
-) -> fmt::Result {
-    let name_w = row_names
-        .iter()
-        .map(|s| s.chars().count())
-        .max()
-        .unwrap_or(0);
-    let widths: Vec<usize> = headers
-        .iter()
-        .zip(columns)
-        .map(|(h, c)| {
-            c.iter()
-                .map(|s| s.chars().count())
-                .chain(std::iter::once(h.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    write!(f, "{:name_w$} ", "")?;
-    for (h, w) in headers.iter().zip(&widths) {
-        write!(f, "{h:>w$} ")?;
-    }
-    writeln!(f)?;
-    for (r, name) in row_names.iter().enumerate() {
-        write!(f, "{name:<name_w$} ")?;
-        for (c, w) in columns.iter().zip(&widths) {
-            write!(f, "{:>w$} ", c[r])?;
-        }
-        writeln!(f)?;
-    }
-    Ok(())
 }
 
 /// The name metafor gives the test statistic column.

@@ -84,9 +84,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::attrition::{BinaryCounts, MissingRule};
-use super::fmt_num;
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::format::{fcf, write_table};
 use crate::model::{MetaAnalysis, Method, TestKind};
 
 /// Where an outcome comes from.
@@ -1531,15 +1531,15 @@ impl fmt::Display for SensitivityReport {
         ];
         let cols = vec![
             col(&|r| r.k.to_string()),
-            col(&|r| fmt_num(tr(r.estimate), 4)),
-            col(&|r| fmt_num(tr(r.ci_lower), 4)),
-            col(&|r| fmt_num(tr(r.ci_upper), 4)),
-            col(&|r| fmt_num(r.p_value, 4)),
-            col(&|r| fmt_num(r.tau2, 4)),
-            col(&|r| fmt_num(r.i2, 2)),
-            col(&|r| fmt_num(tr(r.change), 4)),
+            col(&|r| fcf(tr(r.estimate), 4)),
+            col(&|r| fcf(tr(r.ci_lower), 4)),
+            col(&|r| fcf(tr(r.ci_upper), 4)),
+            col(&|r| fcf(r.p_value, 4)),
+            col(&|r| fcf(r.tau2, 4)),
+            col(&|r| fcf(r.i2, 2)),
+            col(&|r| fcf(tr(r.change), 4)),
         ];
-        super::write_table(f, &names, &headers, &cols)?;
+        write_table(f, &names, &headers, &cols)?;
         writeln!(f)?;
         writeln!(f, "Studies used (outcome source):")?;
         for (n, r) in names.iter().zip(&all) {

@@ -4,9 +4,7 @@ use std::fmt;
 
 use super::MetaRegressionFit;
 use super::design::format_btt;
-use crate::model::fit::{
-    SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
-};
+use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
 use crate::model::method::Method;
 
 /// The "Test of Moderators" line(s) for a Wald test.

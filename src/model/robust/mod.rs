@@ -66,7 +66,6 @@
 
 mod fit;
 mod print;
-mod rformat;
 mod robu;
 mod sandwich;
 mod satterthwaite;
