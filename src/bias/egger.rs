@@ -178,7 +178,11 @@ impl RegTest {
         if !self.predictor.needs_sample_sizes() {
             return Ok(match self.predictor {
                 Predictor::Vi => v.to_vec(),
-                _ => v.iter().map(|a| a.sqrt()).collect(),
+                Predictor::Sei
+                | Predictor::Ni
+                | Predictor::NInv
+                | Predictor::SqrtNi
+                | Predictor::SqrtNInv => v.iter().map(|a| a.sqrt()).collect(),
             });
         }
         let ni = self.ni.as_deref().ok_or_else(|| {
@@ -210,7 +214,7 @@ impl RegTest {
                 Predictor::Ni => n,
                 Predictor::NInv => 1.0 / n,
                 Predictor::SqrtNi => n.sqrt(),
-                _ => 1.0 / n.sqrt(),
+                Predictor::SqrtNInv | Predictor::Sei | Predictor::Vi => 1.0 / n.sqrt(),
             })
             .collect())
     }
@@ -489,7 +493,9 @@ impl fmt::Display for RegTestFit {
             let lead = match self.predictor {
                 Predictor::Sei => "Limit Estimate (as sei -> 0):   ",
                 Predictor::Vi => "Limit Estimate (as vi -> 0):    ",
-                _ => "Limit Estimate (as ni -> inf):  ",
+                Predictor::Ni | Predictor::NInv | Predictor::SqrtNi | Predictor::SqrtNInv => {
+                    "Limit Estimate (as ni -> inf):  "
+                }
             };
             writeln!(
                 f,

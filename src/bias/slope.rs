@@ -17,7 +17,8 @@
 //! `Cov = -xbar_w/Sxx`.
 
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, PSums, Projector, Tau2Input, TestKind, crit_and_p};
+use crate::model::tau2::{self, Data};
+use crate::model::{MetaAnalysis, PSums, Projector, TestKind, crit_and_p};
 
 /// The projector of the design `[1, x]`.
 #[derive(Debug, Clone)]
@@ -221,12 +222,12 @@ pub(crate) fn fit_slope(
         warnings.push("Ratio of largest to smallest sampling variance extremely large. May not be able to obtain stable results.".to_string());
     }
     let model = Slope::new(y, v, x);
-    let inp = Tau2Input {
+    let data = Data {
         model: &model,
         weights: None,
-        fixed: spec.tau2,
     };
-    let (method, est, _) = spec.run_chain(|m| spec.estimate(m, &inp))?;
+    let ctrl = spec.control();
+    let (method, est, _) = spec.run_chain(|m| tau2::estimate(m, &data, &ctrl))?;
     if !est.converged {
         warnings.push(format!(
             "{method} did not converge after {} iterations; the last iterate is reported.",

@@ -5,8 +5,8 @@ use super::genq_ci::genq_interval;
 use super::heterogeneity::{i2_h2, q_profile, q_test};
 use super::inference::{Inference, infer};
 use super::method::{Method, TestKind};
-use super::projection::{InterceptOnly, Projector};
-use super::tau2::{self, Control, Input, Scoring, StopReason, Tau2Estimate};
+use super::projection::InterceptOnly;
+use super::tau2::{self, Control, Data, Interval, Tau2Estimate};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::numeric::logsum::sum_ln;
@@ -259,43 +259,16 @@ impl MetaAnalysis {
         Ok(alpha)
     }
 
-    pub(crate) fn estimate<M: Projector>(&self, method: Method, inp: &Input<M>) -> Tau2Estimate {
-        let ctrl = Control {
+    /// The estimator control of these settings (with standard errors).
+    pub(crate) fn control(&self) -> Control {
+        Control {
+            fixed: self.tau2,
             max_iter: self.max_iter,
             tol: self.tol,
             step_adj: self.step_adj,
             tau2_init: self.tau2_init,
-        };
-        match method {
-            Method::EE | Method::FE | Method::CE => Tau2Estimate {
-                tau2: 0.0,
-                se: None,
-                iterations: 0,
-                converged: true,
-                reason: StopReason::ClosedForm,
-                log_sums: None,
-            },
-            Method::DL => tau2::dl(inp),
-            Method::HE => tau2::he(inp),
-            Method::HS => tau2::hs(inp, false),
-            Method::HSk => tau2::hs(inp, true),
-            Method::SJ => tau2::sj(inp, self.tau2_init),
-            Method::GENQ => match inp.weights {
-                Some(a) => tau2::genq(inp, a),
-                None => Tau2Estimate {
-                    tau2: f64::NAN,
-                    se: None,
-                    iterations: 0,
-                    converged: false,
-                    reason: StopReason::NonFinite,
-                    log_sums: None,
-                },
-            },
-            Method::ML => tau2::fisher_scoring(inp, &ctrl, Scoring::Ml),
-            Method::REML => tau2::fisher_scoring(inp, &ctrl, Scoring::Reml),
-            Method::EB => tau2::fisher_scoring(inp, &ctrl, Scoring::Eb),
-            Method::PM => tau2::pm(inp, &ctrl, false),
-            Method::PMM => tau2::pm(inp, &ctrl, true),
+            warm: None,
+            se: true,
         }
     }
 
@@ -390,32 +363,14 @@ impl MetaAnalysis {
             test = TestKind::Z;
         }
         let model = InterceptOnly { y, v };
-        let inp = Input {
+        let data = Data {
             model: &model,
             weights: self.weights.as_deref(),
-            fixed: self.tau2,
         };
 
         // tau^2, through the fallback chain
-        let (method, est, attempts) = self.run_chain(|m| {
-            if k == 1 && !m.is_equal_effects() {
-                // metafor's "k1" case: no estimation, tau^2 = 0 unless fixed
-                Tau2Estimate {
-                    tau2: self.tau2.unwrap_or(0.0),
-                    se: None,
-                    iterations: 0,
-                    converged: true,
-                    reason: if self.tau2.is_some() {
-                        StopReason::Fixed
-                    } else {
-                        StopReason::Boundary
-                    },
-                    log_sums: None,
-                }
-            } else {
-                self.estimate(m, &inp)
-            }
-        })?;
+        let ctrl = self.control();
+        let (method, est, attempts) = self.run_chain(|m| tau2::estimate(m, &data, &ctrl))?;
         if !est.converged {
             warnings.push(format!(
                 "{method} did not converge after {} iterations; the last iterate is reported.",
@@ -447,14 +402,15 @@ impl MetaAnalysis {
         let mut ci_t = None;
         if self.confint && !ee && !tau2_fixed && k >= 2 {
             let tau2_max = self.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2));
-            ci_t = match (method, self.weights.as_deref()) {
-                (Method::GENQ, Some(a)) => genq_interval(y, v, a, alpha, tau2_max),
-                _ => q_profile(&model, alpha, tau2_max, Some(tau2)),
+            ci_t = match (tau2::interval(method), self.weights.as_deref()) {
+                (Interval::GeneralizedQ, Some(a)) => genq_interval(y, v, a, alpha, tau2_max),
+                (Interval::GeneralizedQ, None) | (Interval::None, _) => None,
+                (Interval::QProfile, _) => q_profile(&model, alpha, tau2_max, Some(tau2)),
             };
             if ci_t.is_none() {
                 warnings.push(format!(
                     "The {} confidence interval for tau^2 could not be computed.",
-                    if method == Method::GENQ {
+                    if tau2::interval(method) == Interval::GeneralizedQ {
                         "generalized Q"
                     } else {
                         "Q-profile"

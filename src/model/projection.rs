@@ -159,6 +159,13 @@ impl<'a> DesignProjector<'a> {
     }
 }
 
+impl PSums {
+    /// All fields NaN: the sums of a model that cannot supply them.
+    pub(crate) fn nan() -> Self {
+        NAN_SUMS
+    }
+}
+
 const NAN_SUMS: PSums = PSums {
     sw: f64::NAN,
     s2: f64::NAN,

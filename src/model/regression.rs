@@ -30,7 +30,7 @@ use super::heterogeneity::{i2_h2, q_profile, q_test};
 use super::inference::crit_and_p;
 use super::method::{Method, TestKind};
 use super::projection::{DesignProjector, InterceptOnly, Projector};
-use super::tau2::{Input, StopReason, Tau2Estimate};
+use super::tau2::{self, Data, Tau2Estimate};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::numeric::dist::{chisq_sf, f_sf};
@@ -630,25 +630,12 @@ fn chain<M: Projector>(
     spec: &MetaAnalysis,
     model: &M,
 ) -> Result<(Method, Tau2Estimate, Vec<Attempt>)> {
-    let inp = Input {
+    let data = Data {
         model,
         weights: None,
-        fixed: spec.tau2,
     };
-    spec.run_chain(|m| {
-        if m.is_equal_effects() {
-            Tau2Estimate {
-                tau2: 0.0,
-                se: None,
-                iterations: 0,
-                converged: true,
-                reason: StopReason::ClosedForm,
-                log_sums: None,
-            }
-        } else {
-            spec.estimate(m, &inp)
-        }
-    })
+    let ctrl = spec.control();
+    spec.run_chain(|m| tau2::estimate(m, &data, &ctrl))
 }
 
 /// The Wald test of the coefficients `btt` (1-based): `(QM, (df1, df2), p)`.

@@ -3,7 +3,7 @@
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
-use super::engine::{self, Direct, Params};
+use super::engine::{self, Bits, Params};
 use super::prepare;
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
@@ -115,11 +115,11 @@ impl Gosh {
     /// # Formula
     /// Each subset is fitted like [`MetaAnalysis::fit`] (estimate, tau^2, Q, I^2, H^2). As in
     /// metafor, equal-effects and DerSimonian-Laird fits without user weights or a fixed
-    /// tau^2 use the closed forms `I2 = max(0, 100 (Q - df)/Q)` and `H2 = Q/df` (so H^2 is
-    /// below 1 when Q < df); a subset of one study has Q = 0, I^2 = 0, H^2 = 1. These fits
-    /// need one pass (two when tau^2 > 0) over the subset's studies with a numerically
-    /// stable running weighted mean (West 1979), and no allocation. Other estimators refit
-    /// each subset.
+    /// tau^2 report `I2 = max(0, 100 (Q - df)/Q)` and `H2 = Q/df` (so H^2 is below 1 when
+    /// Q < df); a subset of one study has Q = 0, I^2 = 0, H^2 = 1. The sums of each subset
+    /// take one pass over its studies with a numerically stable running weighted mean (West
+    /// 1979) and no allocation: one pass for an equal-effects fit, two for DL with
+    /// tau^2 > 0, one per iteration for the iterative estimators.
     ///
     /// # Errors
     /// Those of [`MetaAnalysis::fit`], [`MetaError::TooFewStudies`] for k < 2 and
@@ -146,17 +146,17 @@ impl Gosh {
         };
         let words = if exhaustive { 0 } else { k.div_ceil(64) };
         let p = &prep.params;
-        let fast = matches!(p.method, Method::EE | Method::FE | Method::CE | Method::DL)
-            && !p.user_weights
-            && p.fixed.is_none();
+        let y = studies.yi();
         let ctx = Ctx {
-            y: studies.yi(),
+            y,
             v: studies.vi(),
             wv: studies.vi().iter().map(|v| 1.0 / v).collect(),
+            c: y.iter().sum::<f64>() / k as f64,
             a: spec.spec_weights(),
             p,
-            dl: p.method == Method::DL,
-            fast,
+            q_based: (p.method == Method::DL || p.method.is_equal_effects())
+                && !p.user_weights
+                && p.fixed.is_none(),
             k,
             seed: self.seed,
         };
@@ -164,7 +164,6 @@ impl Gosh {
         let mut members = vec![0u64; n * words];
         let chunk_words = CHUNK * words;
         let work = |c: usize, outs: &mut [Out], mem: &mut [u64]| {
-            let mut scratch = Scratch::default();
             let mut mask = [0u64; 1];
             for (o, out) in outs.iter_mut().enumerate() {
                 let s = c * CHUNK + o;
@@ -176,7 +175,7 @@ impl Gosh {
                     ctx.draw(s as u64, m);
                     m
                 };
-                *out = ctx.fit(bits, &mut scratch);
+                *out = ctx.fit(bits);
             }
         };
         #[cfg(feature = "parallel")]
@@ -224,30 +223,16 @@ impl Gosh {
 struct Ctx<'a> {
     y: &'a [f64],
     v: &'a [f64],
+    /// `1/v`.
     wv: Vec<f64>,
+    /// The mean of all estimates, the centre of the unweighted sums.
+    c: f64,
     a: Option<&'a [f64]>,
     p: &'a Params,
-    dl: bool,
-    fast: bool,
+    /// metafor's fast path (EE, DL): I^2 and H^2 from Q alone.
+    q_based: bool,
     k: usize,
     seed: u64,
-}
-
-#[derive(Default)]
-struct Scratch {
-    y: Vec<f64>,
-    v: Vec<f64>,
-    a: Vec<f64>,
-}
-
-fn for_each_bit(bits: &[u64], mut f: impl FnMut(usize)) {
-    for (wi, &word) in bits.iter().enumerate() {
-        let mut b = word;
-        while b != 0 {
-            f(wi * 64 + b.trailing_zeros() as usize);
-            b &= b - 1;
-        }
-    }
 }
 
 impl Ctx<'_> {
@@ -271,82 +256,22 @@ impl Ctx<'_> {
         }
     }
 
-    fn fit(&self, bits: &[u64], scratch: &mut Scratch) -> Out {
-        if self.fast {
-            self.fit_fast(bits)
-        } else {
-            self.fit_general(bits, scratch)
-        }
-    }
-
-    /// EE / DL closed forms (metafor's `.profile.rma.uni` models 1 and 2).
-    fn fit_fast(&self, bits: &[u64]) -> Out {
-        let (mut n, mut sw, mut mean, mut q, mut s2) = (0u32, 0.0, 0.0, 0.0, 0.0);
-        for_each_bit(bits, |j| {
-            let (y, w) = (self.y[j], self.wv[j]);
-            n += 1;
-            let sw_new = sw + w;
-            let delta = y - mean;
-            mean += delta * w / sw_new;
-            q += w * delta * (y - mean);
-            sw = sw_new;
-            s2 += w * w;
-        });
-        if n <= 1 {
-            return Out {
-                k: n,
-                estimate: mean,
-                tau2: 0.0,
-                i2: 0.0,
-                h2: 1.0,
-                q: 0.0,
-            };
-        }
-        let df = f64::from(n - 1);
-        let mut tau2 = 0.0;
-        let mut estimate = mean;
-        if self.dl {
-            tau2 = ((q - df) / (sw - s2 / sw)).max(0.0);
-            if tau2 > 0.0 {
-                let (mut a, mut b) = (0.0, 0.0);
-                for_each_bit(bits, |j| {
-                    let w = 1.0 / (self.v[j] + tau2);
-                    a += w;
-                    b += w * self.y[j];
-                });
-                estimate = b / a;
-            }
-        }
-        Out {
-            k: n,
-            estimate,
-            tau2,
-            i2: (100.0 * (q - df) / q).max(0.0),
-            h2: q / df,
-            q,
-        }
-    }
-
-    fn fit_general(&self, bits: &[u64], s: &mut Scratch) -> Out {
-        s.y.clear();
-        s.v.clear();
-        s.a.clear();
-        for_each_bit(bits, |j| {
-            s.y.push(self.y[j]);
-            s.v.push(self.v[j]);
-            if let Some(a) = self.a {
-                s.a.push(a[j]);
-            }
-        });
-        let src = Direct::new(&s.y, &s.v, self.a.map(|_| s.a.as_slice()));
+    fn fit(&self, bits: &[u64]) -> Out {
+        let src = Bits::new((self.y, self.v, &self.wv), self.a, self.c, bits);
         let t = engine::tau2(&src, self.p, None);
-        let f = engine::infer(&src, self.p, t);
+        let f = engine::pool(&src, self.p, &t);
+        let (mut i2, mut h2) = (f.i2, f.h2);
+        if self.q_based && f.n > 1 {
+            let df = (f.n - 1) as f64;
+            i2 = (100.0 * (f.q - df) / f.q).max(0.0);
+            h2 = f.q / df;
+        }
         Out {
             k: f.n as u32,
             estimate: f.estimate,
             tau2: f.tau2,
-            i2: f.i2,
-            h2: f.h2,
+            i2,
+            h2,
             q: f.q,
         }
     }

@@ -172,27 +172,19 @@ pub(crate) fn deletion_fits(
     if full_tau2 > 0.0 {
         centres.push(full_tau2);
     }
-    if p.method == Method::SJ && p.tau2_init.is_none() {
-        let mean = y.iter().sum::<f64>() / k as f64;
-        let t0 = y.iter().map(|a| (a - mean) * (a - mean)).sum::<f64>() / k as f64;
-        if t0 > 0.0 {
-            centres.push(t0);
-        }
-    }
-    if matches!(p.method, Method::ML | Method::REML | Method::EB) && p.fixed.is_none() && k > 2 {
-        // the left-out fits follow nearly the full-data path of Fisher scoring
-        let full = engine::Direct {
-            y,
-            v,
-            a: weights,
-            c: prep.fit.estimate(),
-            skip: None,
-        };
-        centres.extend(engine::fisher_path(&full, p));
-    }
+    // where the estimator queries the full data, from the full-data tau^2 for the root
+    // finders: the left-out fits query nearly the same values
+    let warm = (full_tau2 > 0.0).then_some(full_tau2);
+    let full = engine::Direct {
+        y,
+        v,
+        a: weights,
+        c: prep.fit.estimate(),
+        skip: None,
+    };
+    centres.extend(engine::visited(&full, p, warm));
     let centres = spread(&centres, v);
     let data = SeriesData::new(y, v, weights, prep.fit.estimate(), &centres);
-    let warm = matches!(p.method, Method::PM | Method::PMM).then_some(full_tau2);
     let one = |i: usize| {
         let src = data.without(Some(i));
         let t = engine::tau2(&src, p, warm);
