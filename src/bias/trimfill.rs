@@ -265,8 +265,8 @@ impl TrimFill {
         let mut se_k0 = f64::NAN;
         let mut theta = f64::NAN;
         let mut yc = vec![0.0; k];
-        // the trimming fits: metafor's defaults (no user control of the start); the root
-        // finders of PM/PMM start from the previous trimming fit's tau^2
+        // the trimming fits: metafor's defaults (no user control of the start); the
+        // iterations start from the previous trimming fit's tau^2
         let mut inner = spec.clone();
         inner.tau2_init = None;
         let mut prev_tau2: Option<f64> = None;
@@ -471,7 +471,11 @@ fn trimmed_estimate(
         let mut ctrl = spec.control();
         ctrl.fixed = None;
         ctrl.se = false;
+        // ML/REML/EB from the previous trimming fit (a few studies fewer or more): a start
+        // at most a step or two from the root (the unit test below checks that it finds
+        // metafor's root); PM/PMM's root is unique
         ctrl.warm = warm;
+        ctrl.scoring_warm = true;
         let est = tau2::estimate(method, &data, &ctrl);
         if !est.converged || !est.tau2.is_finite() {
             return Err(MetaError::NotConverged {
@@ -631,6 +635,59 @@ mod tests {
             .map(|i| rank[i])
             .max();
         (sr as f64, max_neg)
+    }
+
+    /// Fisher scoring from a warm start (as the trimming fits run it) finds the root it
+    /// finds from metafor's start, the Hedges estimate, boundary cases included.
+    #[test]
+    fn warm_trimming_fit_equals_the_estimator() {
+        let intercept_only = |y: &[f64], v: &[f64], m: Method, ctrl: &tau2::Control| {
+            let model = InterceptOnly { y, v };
+            let data = Data {
+                model: &model,
+                weights: None,
+            };
+            tau2::estimate(m, &data, ctrl)
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut u = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut boundary = 0;
+        for case in 0..400 {
+            let k = 2 + (u() * 60.0) as usize;
+            let het = if case % 3 == 0 { 0.0 } else { u() * 0.5 };
+            let v: Vec<f64> = (0..k).map(|_| 0.005 + 0.3 * u()).collect();
+            let y: Vec<f64> = v
+                .iter()
+                .map(|vi| {
+                    let z =
+                        (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos();
+                    0.3 + z * (vi + het).sqrt()
+                })
+                .collect();
+            let spec = MetaAnalysis::new().tol(1e-15);
+            for m in [Method::ML, Method::REML, Method::EB] {
+                let cold = intercept_only(&y, &v, m, &spec.control());
+                let mut ctrl = spec.control();
+                ctrl.warm = Some(0.1);
+                ctrl.scoring_warm = true;
+                let warm = intercept_only(&y, &v, m, &ctrl);
+                if cold.tau2 == 0.0 {
+                    boundary += 1;
+                }
+                assert!(
+                    (warm.tau2 - cold.tau2).abs() <= 1e-11 * cold.tau2.max(1e-3),
+                    "case {case} {m}: {} vs {}",
+                    warm.tau2,
+                    cold.tau2
+                );
+            }
+        }
+        assert!(boundary > 20, "boundary cases: {boundary}");
     }
 
     #[test]

@@ -268,6 +268,7 @@ impl MetaAnalysis {
             step_adj: self.step_adj,
             tau2_init: self.tau2_init,
             warm: None,
+            scoring_warm: false,
             se: true,
         }
     }

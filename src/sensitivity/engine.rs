@@ -709,6 +709,7 @@ impl Params {
             step_adj: self.step_adj,
             tau2_init: self.tau2_init,
             warm,
+            scoring_warm: false,
             se: false,
         }
     }

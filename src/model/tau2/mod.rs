@@ -143,6 +143,11 @@ pub(crate) struct Control {
     /// Where the root finders of PM/PMM start (their root is unique, so the start changes
     /// the work, not the result), e.g. the full-data tau^2 for a leave-one-out refit.
     pub warm: Option<f64>,
+    /// Whether Fisher scoring (ML, REML, EB) may also start from `warm` instead of the
+    /// truncated Hedges estimate. A likelihood with several maxima can make the start
+    /// matter, so only callers whose repeated fits move little set it (trim-and-fill's
+    /// trimming fits); leave-one-out keeps metafor's start.
+    pub scoring_warm: bool,
     /// Whether to compute the standard error (refits that only need tau^2 skip it).
     pub se: bool,
 }

@@ -215,6 +215,7 @@ mod tests {
                 step_adj: 1.0,
                 tau2_init: None,
                 warm: None,
+                scoring_warm: false,
                 se: true,
             };
             for m in [Method::PM, Method::PMM] {

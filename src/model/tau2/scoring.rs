@@ -11,7 +11,7 @@ pub(crate) enum Scoring {
 }
 
 /// ML, REML and EB by Fisher scoring with step halving, started (as in metafor) at the
-/// truncated Hedges estimate, or at `tau2_init`.
+/// truncated Hedges estimate, or at `tau2_init` (or at `warm` when `scoring_warm`).
 ///
 /// # Formula
 /// With `w = 1/(v + tau2)`, each step adds
@@ -56,7 +56,10 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control, kind: Scoring) -> Tau2
         converged = true;
         reason = StopReason::Fixed;
     } else {
-        tau2 = match ctrl.tau2_init {
+        let warm = ctrl
+            .warm
+            .filter(|w| ctrl.scoring_warm && w.is_finite() && *w >= 0.0);
+        tau2 = match ctrl.tau2_init.or(warm) {
             Some(t) => t,
             None => he::raw(data).0.max(0.0),
         };
