@@ -22,10 +22,11 @@ use std::fs;
 mod shared;
 use shared::{OUT_DIR, compare, digest_says, forest, run_all, section, subgroup_test, table};
 
+use metan::MetaAnalysis;
 use metan::datasets::ipv::{self, Assumptions};
 use metan::datasets::published_results;
 use metan::sensitivity::{
-    MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
+    MissingRule, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
     attrition::attrition_scenarios,
 };
 
@@ -38,7 +39,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let sims = ipv::simulate(&Assumptions::default(), seed)?;
     let data = ScenarioData::from_simulated_ipv(&sims);
     let published = published_results()?;
-    let spec = ModelSpec::default(); // REML, z test, 95%
+    let spec = MetaAnalysis::new(); // REML, z test, 95%
     fs::create_dir_all(OUT_DIR)?;
 
     println!("THE EVIDENCE DIGEST, REPRODUCED WITH metan");

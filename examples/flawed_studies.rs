@@ -4,10 +4,10 @@
 #[path = "shared/mod.rs"]
 mod shared;
 
+use metan::MetaAnalysis;
 use metan::datasets::{ipv, published_results};
 use metan::sensitivity::{
-    MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
-    leave_out_each_flagged,
+    MissingRule, OutcomeSource as Src, Predicate, Scenario, ScenarioData, leave_out_each_flagged,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,11 +25,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .named("flawed designs only"),
     ];
     shared::section(3, "Stronger designs show smaller effects.");
-    let rows = shared::run_all(&data, &scenarios, &ModelSpec::default());
+    let rows = shared::run_all(&data, &scenarios, &MetaAnalysis::new());
     shared::table(&rows);
     println!("\n  Leaving out each flawed study in turn (SIMULATED data):");
     scenarios = leave_out_each_flagged(&data, &base, "flawed");
-    shared::table(&shared::run_all(&data, &scenarios, &ModelSpec::default()));
+    shared::table(&shared::run_all(&data, &scenarios, &MetaAnalysis::new()));
     let published = published_results()?;
     shared::compare(&published, "Cheng", "DV recidivism");
     shared::digest_says(

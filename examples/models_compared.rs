@@ -3,10 +3,9 @@
 #[path = "shared/mod.rs"]
 mod shared;
 
+use metan::MetaAnalysis;
 use metan::datasets::{ipv, published_results};
-use metan::sensitivity::{
-    MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
-};
+use metan::sensitivity::{MissingRule, OutcomeSource as Src, Predicate, Scenario, ScenarioData};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sims = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
@@ -15,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = Scenario::new("official records, sound designs")
         .sources([Src::Official])
         .missing(MissingRule::ObservedDropouts);
-    let spec = ModelSpec::default();
+    let spec = MetaAnalysis::new();
     shared::section(
         5,
         "No model (Duluth vs CBT) is consistently better than another.",

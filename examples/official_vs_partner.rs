@@ -3,9 +3,10 @@
 #[path = "shared/mod.rs"]
 mod shared;
 
+use metan::MetaAnalysis;
 use metan::datasets::{ipv, published_results};
 use metan::sensitivity::{
-    BackTransform, MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
+    BackTransform, MissingRule, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
     SensitivityReport,
 };
 
@@ -26,8 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         2,
         "Effects shrink or vanish when partner reports replace official records.",
     );
-    let mut rows = vec![base.run(&data, &ModelSpec::default())];
-    rows.extend(shared::run_all(&data, &scenarios, &ModelSpec::default()));
+    let mut rows = vec![base.run(&data, &MetaAnalysis::new())];
+    rows.extend(shared::run_all(&data, &scenarios, &MetaAnalysis::new()));
     shared::table(&rows);
     let published = published_results()?;
     shared::compare(

@@ -87,3 +87,4 @@ pub use model::{
     MetaRegression, MetaRegressionFit, Method, ModelComparison, PermutationFit, PermutationTest,
     Prediction, QBetween, StopReason, Subgroup, SubgroupFit, TestKind, anova, subgroup_analysis,
 };
+pub use model::{CheckedMetaAnalysis, Settings};

@@ -4,7 +4,7 @@
 
 use metan::datasets::ipv::{self, Assumptions};
 use metan::sensitivity::{
-    MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData, ScenarioResult,
+    MissingRule, OutcomeSource as Src, Predicate, Scenario, ScenarioData, ScenarioResult,
 };
 use metan::{MetaAnalysis, Studies, subgroup_analysis};
 
@@ -24,7 +24,7 @@ fn sound() -> Predicate {
 }
 
 fn run(d: &ScenarioData, s: Scenario) -> ScenarioResult {
-    let r = s.run(d, &ModelSpec::default());
+    let r = s.run(d, &MetaAnalysis::new());
     assert!(r.error.is_none(), "{:?}", r.error);
     r
 }

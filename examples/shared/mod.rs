@@ -10,7 +10,7 @@ use std::path::Path;
 use metan::data::effect_size::{EffectSizes, TwoByTwo, TwoByTwoMeasure};
 use metan::datasets::{PublishedResult, landenberger2005};
 use metan::plot::{ForestData, ForestPlot, Transform};
-use metan::sensitivity::{ModelSpec, Scenario, ScenarioData, ScenarioResult};
+use metan::sensitivity::{Scenario, ScenarioData, ScenarioResult};
 use metan::{MetaAnalysis, MetaRegression, Studies, subgroup_analysis};
 
 /// Where the examples write their forest plots.
@@ -29,7 +29,7 @@ pub fn digest_says(text: &str) {
 pub fn run_all(
     data: &ScenarioData,
     scenarios: &[Scenario],
-    spec: &ModelSpec,
+    spec: &MetaAnalysis,
 ) -> Vec<ScenarioResult> {
     scenarios.iter().map(|s| s.run(data, spec)).collect()
 }

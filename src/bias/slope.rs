@@ -18,7 +18,7 @@
 
 use crate::error::{MetaError, Result};
 use crate::model::tau2::{self, Data};
-use crate::model::{MetaAnalysis, PSums, Projector, TestKind, crit_and_p};
+use crate::model::{CheckedMetaAnalysis, PSums, Projector, TestKind, crit_and_p};
 
 /// The projector of the design `[1, x]`.
 #[derive(Debug, Clone)]
@@ -201,13 +201,13 @@ pub(crate) struct SlopeFit {
 /// [`MetaError::RankDeficient`] (named `name`) when `x` is constant; the errors of the
 /// estimator chain; [`MetaError::Numerical`] for non-finite coefficients.
 pub(crate) fn fit_slope(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     y: &[f64],
     v: &[f64],
     x: &[f64],
-    alpha: f64,
     name: &str,
 ) -> Result<SlopeFit> {
+    let alpha = spec.alpha();
     let k = y.len();
     let rank_deficient = || MetaError::RankDeficient {
         columns: vec![name.to_string()],
@@ -248,7 +248,7 @@ pub(crate) fn fit_slope(
     let b0 = c.ybar - b1 * c.xbar;
     let mut var1 = 1.0 / c.sxx;
     let mut var0 = 1.0 / c.sw + c.xbar * c.xbar / c.sxx;
-    let test = spec.test;
+    let test = spec.test();
     let dfr = (k - 2) as f64;
     if matches!(test, TestKind::Knha | TestKind::Adhoc) {
         let rss: f64 = (0..k)
@@ -294,7 +294,7 @@ pub(crate) fn fit_slope(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use crate::{MetaRegression, Method, Studies};
+    use crate::{MetaAnalysis, MetaRegression, Method, Studies};
 
     #[test]
     fn equals_the_general_design() {
@@ -319,7 +319,7 @@ mod tests {
                     .moderator("x")
                     .fit(&s)
                     .unwrap();
-                let fast = fit_slope(&spec, &y, &v, &x, 0.05, "x").unwrap();
+                let fast = fit_slope(&spec.check().unwrap(), &y, &v, &x, "x").unwrap();
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-11 * a.abs().max(1e-3);
                 assert!(close(general.tau2(), fast.tau2), "{m} {t} tau2");
                 for j in 0..2 {

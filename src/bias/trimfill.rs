@@ -10,7 +10,9 @@ use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::tau2::{self, Data};
-use crate::model::{InterceptOnly, MetaAnalysis, MetaFit, Method, TestKind, fcf, pval_str};
+use crate::model::{
+    CheckedMetaAnalysis, InterceptOnly, MetaFit, Method, Settings, TestKind, fcf, pval_str,
+};
 use crate::numeric::wls::WlsQr;
 
 /// The estimator of the number of missing studies.
@@ -222,8 +224,9 @@ impl TrimFill {
     /// 95, 89-98. Duval, S. J. (2005). The trim and fill method. In H. R. Rothstein,
     /// A. J. Sutton, & M. Borenstein (Eds.), *Publication bias in meta-analysis*
     /// (pp. 127-144). Wiley.
-    pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<TrimFillFit> {
-        let alpha = spec.validate(studies)?;
+    pub fn run(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<TrimFillFit> {
+        let spec = &*spec.checked()?;
+        spec.check_data(studies)?;
         let k = studies.k();
         let needed = if self.side.is_none() { 3 } else { 2 };
         if k < needed {
@@ -239,10 +242,10 @@ impl TrimFill {
         let method = resolve_method(spec, studies)?;
         let y = studies.yi();
         let v = studies.vi();
-        let user = spec.weights.as_deref();
+        let user = spec.weights();
         let side = match self.side {
             Some(s) => s,
-            None => estimate_side(spec, method, y, v, user, alpha)?,
+            None => estimate_side(spec, method, y, v, user)?,
         };
 
         // estimates (negated for the right side) sorted ascending, stably
@@ -268,7 +271,7 @@ impl TrimFill {
         // the trimming fits: metafor's defaults (no user control of the start); the
         // iterations start from the previous trimming fit's tau^2
         let mut inner = spec.clone();
-        inner.tau2_init = None;
+        inner.control.tau2_init = None;
         let mut prev_tau2: Option<f64> = None;
         while k0_prev != Some(k0) {
             k0_prev = Some(k0);
@@ -376,13 +379,12 @@ impl TrimFill {
             if let Some(m) = studies.measure() {
                 aug = aug.with_measure(m);
             }
-            let mut refit = spec
-                .clone()
-                .method(method)
-                .test(TestKind::Z)
-                .level(95.0)
-                .confint(false);
-            refit.tau2 = None;
+            let mut refit = spec.with_method(method);
+            refit.test = TestKind::Z;
+            refit.alpha = 0.05;
+            refit.level = 95.0;
+            refit.confint = false;
+            refit.control.fixed = None;
             if let (Some(a), Some(w)) = (user, ws.as_deref()) {
                 let mut all = a.to_vec();
                 all.extend_from_slice(&w[k - k0..]);
@@ -393,7 +395,11 @@ impl TrimFill {
         } else {
             (
                 Vec::new(),
-                spec.clone().confint(false).fit(studies)?,
+                {
+                    let mut s = spec.clone();
+                    s.confint = false;
+                    s.fit(studies)?
+                },
                 studies.clone(),
             )
         };
@@ -415,12 +421,11 @@ impl TrimFill {
 /// The side of the missing studies: the sign of the slope on `sqrt(v)` in the model with
 /// the standard errors as moderator (negative: right, else left).
 fn estimate_side(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     method: Method,
     y: &[f64],
     v: &[f64],
     user: Option<&[f64]>,
-    alpha: f64,
 ) -> Result<Side> {
     let sei: Vec<f64> = v.iter().map(|a| a.sqrt()).collect();
     let slope = match user {
@@ -434,9 +439,9 @@ fn estimate_side(
             qr.coefficients(y)[1]
         }
         None => {
-            let mut s = spec.clone().method(method);
-            s.tau2 = None;
-            fit_slope(&s, y, v, &sei, alpha, "sei")?.coef[1].estimate
+            let mut s = spec.with_method(method);
+            s.control.fixed = None;
+            fit_slope(&s, y, v, &sei, "sei")?.coef[1].estimate
         }
     };
     Ok(if slope < 0.0 { Side::Right } else { Side::Left })
@@ -445,7 +450,7 @@ fn estimate_side(
 /// The pooled estimate of the trimmed studies (tau^2 re-estimated with `method`), and
 /// tau^2.
 fn trimmed_estimate(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     method: Method,
     y: &[f64],
     v: &[f64],
@@ -669,7 +674,7 @@ mod tests {
                     0.3 + z * (vi + het).sqrt()
                 })
                 .collect();
-            let spec = MetaAnalysis::new().tol(1e-15);
+            let spec = crate::MetaAnalysis::new().tol(1e-15).check().unwrap();
             for m in [Method::ML, Method::REML, Method::EB] {
                 let cold = intercept_only(&y, &v, m, &spec.control());
                 let mut ctrl = spec.control();

@@ -29,7 +29,7 @@ mod subgroup;
 mod tables;
 pub(crate) mod tau2;
 
-pub use analysis::MetaAnalysis;
+pub use analysis::{CheckedMetaAnalysis, MetaAnalysis, Settings};
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use method::{Method, TestKind};

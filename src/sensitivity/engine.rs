@@ -33,7 +33,7 @@ use std::cell::{Cell, RefCell};
 
 use crate::model::inference::crit_and_p;
 use crate::model::tau2::{self, Control, Sums, Tau2Estimate, Terms, Weights};
-use crate::model::{Method, PSums, TestKind};
+use crate::model::{CheckedMetaAnalysis, PSums, TestKind};
 use crate::numeric::dist::chisq_sf;
 
 /// Sums over a subset at one tau^2 (see the module docs).
@@ -684,34 +684,13 @@ impl Source for Series<'_, '_> {
     }
 }
 
-/// Everything the estimators need from the specification.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Params {
-    pub method: Method,
-    pub test: TestKind,
-    pub alpha: f64,
-    pub fixed: Option<f64>,
-    pub user_weights: bool,
-    pub max_iter: usize,
-    pub tol: f64,
-    pub step_adj: f64,
-    pub tau2_init: Option<f64>,
-}
-
-impl Params {
-    /// The estimator control of these parameters (no standard errors: refits report
-    /// tau^2 only), with a warm start for the root finders.
-    fn control(&self, warm: Option<f64>) -> Control {
-        Control {
-            fixed: self.fixed,
-            max_iter: self.max_iter,
-            tol: self.tol,
-            step_adj: self.step_adj,
-            tau2_init: self.tau2_init,
-            warm,
-            scoring_warm: false,
-            se: false,
-        }
+/// The estimator control of the refits: the settings' (no standard errors: refits report
+/// tau^2 only), with a warm start for the root finders.
+fn control(p: &CheckedMetaAnalysis, warm: Option<f64>) -> Control {
+    Control {
+        warm,
+        se: false,
+        ..p.control
     }
 }
 
@@ -763,21 +742,21 @@ impl<S: Source> Sums for Refit<'_, S> {
     }
 }
 
-/// tau^2 on the subset, by the estimator of `p` (the one [`tau2::estimate`], as
+/// tau^2 on the subset, by the estimator of `p` (its first; the one [`tau2::estimate`], as
 /// `MetaAnalysis::fit` computes it).
 ///
 /// ML, REML and EB start, as metafor does, at the truncated Hedges estimate (or
 /// `tau2_init`): their likelihoods can have more than one maximum, and the start decides
 /// which one is found. `warm` is the starting value of PM/PMM (Newton's method on the
 /// monotone `Q(tau2)`, whose root is unique): any start gives the same root.
-pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Estimate {
-    let ctrl = p.control(warm);
-    let est = tau2::estimate(p.method, &Refit(src), &ctrl);
+pub(crate) fn tau2<S: Source>(src: &S, p: &CheckedMetaAnalysis, warm: Option<f64>) -> Tau2Estimate {
+    let ctrl = control(p, warm);
+    let est = tau2::estimate(p.method(), &Refit(src), &ctrl);
     // Series sums carry rounding noise of ~1e-13 relative; where it exceeds the tolerance
     // (small tau^2, tight tol) the iterations never settle: redo it exactly.
     if !est.converged {
         if let Some(d) = src.exact() {
-            return tau2::estimate(p.method, &Refit(&d), &ctrl);
+            return tau2::estimate(p.method(), &Refit(&d), &ctrl);
         }
     }
     est
@@ -787,12 +766,12 @@ pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Est
 /// for PM/PMM): refits of nearby subsets query nearly the same ones (the iterates of Fisher
 /// scoring, the root of PM, SJ's start, 0 for the moment estimators), so these make good
 /// series centres.
-pub(crate) fn visited<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Vec<f64> {
+pub(crate) fn visited<S: Source>(src: &S, p: &CheckedMetaAnalysis, warm: Option<f64>) -> Vec<f64> {
     let rec = Recorder {
         inner: Refit(src),
         seen: RefCell::new(Vec::new()),
     };
-    tau2::estimate(p.method, &rec, &p.control(warm));
+    tau2::estimate(p.method(), &rec, &control(p, warm));
     rec.seen.into_inner()
 }
 
@@ -880,11 +859,11 @@ pub(crate) struct Pooled {
 
 /// The pooled estimate for a given tau^2 (as `model::inference::infer`) and the
 /// heterogeneity statistics on the subset.
-pub(crate) fn pool<S: Source>(src: &S, p: &Params, t: &Tau2Estimate) -> Pooled {
-    let ee = p.method.is_equal_effects();
+pub(crate) fn pool<S: Source>(src: &S, p: &CheckedMetaAnalysis, t: &Tau2Estimate) -> Pooled {
+    let ee = p.method().is_equal_effects();
     let tau2 = if ee { 0.0 } else { t.tau2 };
     let b = src.basic(tau2);
-    let (estimate, var) = if p.user_weights {
+    let (estimate, var) = if p.weights.is_some() {
         let a = src.plain();
         (a.c + a.sad / a.sa, (a.sa2v + tau2 * a.sa2) / (a.sa * a.sa))
     } else {
@@ -904,7 +883,7 @@ pub(crate) fn pool<S: Source>(src: &S, p: &Params, t: &Tau2Estimate) -> Pooled {
 }
 
 /// Estimate and inference on the subset for a given tau^2 (as `model::inference::infer`).
-pub(crate) fn infer<S: Source>(src: &S, p: &Params, t: Tau2Estimate) -> SubFit {
+pub(crate) fn infer<S: Source>(src: &S, p: &CheckedMetaAnalysis, t: Tau2Estimate) -> SubFit {
     let pooled = pool(src, p, &t);
     let Pooled {
         n, tau2, estimate, ..

@@ -3,11 +3,11 @@
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
-use super::engine::{self, Bits, Params};
+use super::engine::{self, Bits};
 use super::prepare;
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, Method};
+use crate::model::{CheckedMetaAnalysis, Method, Settings};
 
 /// Largest k for which all `2^k - 1` subsets are fitted by default.
 const EXHAUSTIVE_MAX_K: usize = 20;
@@ -124,7 +124,7 @@ impl Gosh {
     /// # Errors
     /// Those of [`MetaAnalysis::fit`], [`MetaError::TooFewStudies`] for k < 2 and
     /// [`MetaError::InvalidOption`] for `max_subsets = 0`.
-    pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<GoshResult> {
+    pub fn run(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<GoshResult> {
         let prep = prepare(spec, studies, 2, "GOSH")?;
         let k = studies.k();
         if self.max_subsets == Some(0) {
@@ -145,18 +145,18 @@ impl Gosh {
             _ => self.max_subsets.unwrap_or(DEFAULT_SAMPLE),
         };
         let words = if exhaustive { 0 } else { k.div_ceil(64) };
-        let p = &prep.params;
+        let p = &prep.spec;
         let y = studies.yi();
         let ctx = Ctx {
             y,
             v: studies.vi(),
             wv: studies.vi().iter().map(|v| 1.0 / v).collect(),
             c: y.iter().sum::<f64>() / k as f64,
-            a: spec.spec_weights(),
+            a: p.weights(),
             p,
-            q_based: (p.method == Method::DL || p.method.is_equal_effects())
-                && !p.user_weights
-                && p.fixed.is_none(),
+            q_based: (p.method() == Method::DL || p.method().is_equal_effects())
+                && p.weights().is_none()
+                && p.fixed_tau2().is_none(),
             k,
             seed: self.seed,
         };
@@ -228,7 +228,7 @@ struct Ctx<'a> {
     /// The mean of all estimates, the centre of the unweighted sums.
     c: f64,
     a: Option<&'a [f64]>,
-    p: &'a Params,
+    p: &'a CheckedMetaAnalysis,
     /// metafor's fast path (EE, DL): I^2 and H^2 from Q alone.
     q_based: bool,
     k: usize,

@@ -18,7 +18,7 @@ use super::engine::{self, SeriesData, SubFit};
 use super::{Prepared, fmt_num, prepare, stat_name, write_table};
 use crate::data::Studies;
 use crate::error::Result;
-use crate::model::{MetaAnalysis, Method, TestKind};
+use crate::model::{Method, Settings, TestKind};
 
 /// One refit: the model without one study (leave-one-out) or on the first studies
 /// (cumulative).
@@ -158,15 +158,12 @@ impl fmt::Display for Refits {
 }
 
 /// The left-out fits of every study, in input order (shared with influence and Baujat).
-pub(crate) fn deletion_fits(
-    prep: &Prepared,
-    studies: &Studies,
-    weights: Option<&[f64]>,
-) -> Vec<SubFit> {
+pub(crate) fn deletion_fits(prep: &Prepared, studies: &Studies) -> Vec<SubFit> {
+    let weights = prep.spec.weights();
     let y = studies.yi();
     let v = studies.vi();
     let k = studies.k();
-    let p = &prep.params;
+    let p = &prep.spec;
     let full_tau2 = prep.fit.tau2();
     let mut centres = vec![0.0];
     if full_tau2 > 0.0 {
@@ -248,9 +245,9 @@ fn spread(cands: &[f64], v: &[f64]) -> Vec<f64> {
 /// # References
 /// Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
 /// meta-analysis. *Research Synthesis Methods*, 1, 112-125.
-pub fn leave_one_out(spec: &MetaAnalysis, studies: &Studies) -> Result<Refits> {
+pub fn leave_one_out(spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<Refits> {
     let prep = prepare(spec, studies, 2, "leave-one-out")?;
-    let fits = deletion_fits(&prep, studies, spec.spec_weights());
+    let fits = deletion_fits(&prep, studies);
     let rows = fits
         .iter()
         .enumerate()
@@ -259,8 +256,8 @@ pub fn leave_one_out(spec: &MetaAnalysis, studies: &Studies) -> Result<Refits> {
     Ok(Refits {
         rows,
         method: prep.fit.method(),
-        test: prep.params.test,
+        test: prep.spec.test(),
         level: prep.fit.level(),
-        digits: prep.digits,
+        digits: prep.spec.digits(),
     })
 }
