@@ -210,7 +210,7 @@ pub(crate) fn simulate(a: &Assumptions, seed: u64) -> Result<Vec<SimulatedStudy>
         let comp = {
             let n = match design {
                 Design::Rct => clamp_size((f64::from(n_p) * (0.85 + 0.3 * u_ratio)).round(), a),
-                _ => arm_size(a, z_nc),
+                Design::QuasiExperimental | Design::CompleterVsDropout => arm_size(a, z_nc),
             };
             let dc = if couples { lo + (hi - lo) * u_dc } else { 0.0 };
             ArmPlan {
@@ -257,11 +257,13 @@ pub(crate) fn simulate(a: &Assumptions, seed: u64) -> Result<Vec<SimulatedStudy>
         let id = index as u32 + 1;
         let (comparison, comparison_condition) = match design {
             Design::CompleterVsDropout => (None, Comparison::ProgrammeDropouts),
-            _ if couples => (
+            Design::Rct | Design::QuasiExperimental if couples => (
                 Some(make_arm(&comp, outcomes[1])),
                 Comparison::StandardProgramme,
             ),
-            _ => (Some(make_arm(&comp, outcomes[1])), Comparison::NoProgramme),
+            Design::Rct | Design::QuasiExperimental => {
+                (Some(make_arm(&comp, outcomes[1])), Comparison::NoProgramme)
+            }
         };
         out.push(SimulatedStudy {
             simulated: true,
