@@ -3,16 +3,17 @@
 
 use super::fit::{Attempt, Convergence, FitStats, MetaFit};
 use super::genq_ci::genq_interval;
-use super::heterogeneity::{i2_h2, q_profile, q_test};
+use super::heterogeneity::{QTest, i2_h2, q_profile_from};
 use super::inference::{Inference, infer};
 use super::method::{Method, TestKind};
 use super::projection::InterceptOnly;
-use super::tau2::{self, Control, Data, Interval, Tau2Estimate};
+use super::projection::Projector;
+use super::tau2::{self, Control, Data, Interval, Sums, Tau2Estimate};
 use std::borrow::Cow;
 
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::numeric::logsum::sum_ln;
+use crate::numeric::logsum::sum_ln_pair;
 
 /// Settings of an equal- or random-effects meta-analysis (a builder).
 ///
@@ -603,6 +604,23 @@ impl CheckedMetaAnalysis {
         let tau2 = if ee { 0.0 } else { est.tau2 };
         let tau2_fixed = !ee && self.control.fixed.is_some();
 
+        // The sums with w = 1/v (Cochran's Q) and with w = 1/(v + tau2) (the estimate), from
+        // the estimator's passes when it made them, else one pass each (each centred at the
+        // previous weighted mean).
+        let mut centre = f64::NAN;
+        let zero = match est.sums_at(0.0) {
+            Some(a) if a.sums.q.is_finite() && a.sums.trp.is_finite() => *a,
+            _ => data.near_logdet(0.0, &mut centre),
+        };
+        if zero.mean.is_finite() {
+            centre = zero.mean;
+        }
+        let at = match est.sums_at(tau2) {
+            Some(a) if a.mean.is_finite() && a.sums.q.is_finite() => *a,
+            _ if tau2 == 0.0 && zero.mean.is_finite() => zero,
+            _ => data.near_logdet(tau2, &mut centre),
+        };
+
         let Inference {
             estimate,
             se,
@@ -614,10 +632,23 @@ impl CheckedMetaAnalysis {
             weights,
             rss,
             sw_iv,
-        } = infer(y, v, tau2, self.weights.as_deref(), test, alpha, !ee);
+        } = infer(
+            y,
+            v,
+            tau2,
+            (at.mean, at.sums.sw, at.sums.q),
+            self.weights.as_deref(),
+            test,
+            alpha,
+            !ee,
+        );
 
         // heterogeneity
-        let qt = q_test(&model);
+        let qt = if k <= 1 {
+            QTest::none()
+        } else {
+            QTest::from_sums(model.df(), &zero.sums)
+        };
         let (i2, h2) = i2_h2(&qt, (!ee).then_some(tau2));
 
         // Q-profile interval (metafor's confint)
@@ -627,7 +658,10 @@ impl CheckedMetaAnalysis {
             ci_t = match (tau2::interval(method), self.weights.as_deref()) {
                 (Interval::GeneralizedQ, Some(a)) => genq_interval(y, v, a, alpha, tau2_max),
                 (Interval::GeneralizedQ, None) | (Interval::None, _) => None,
-                (Interval::QProfile, _) => q_profile(&model, alpha, tau2_max, Some(tau2)),
+                (Interval::QProfile, _) => {
+                    let known = [zero, at].map(|a| (a.tau2, a.sums.q, a.sums.ypp, a.mean));
+                    q_profile_from(&model, alpha, tau2_max, Some(tau2), &known)
+                }
             };
             if ci_t.is_none() {
                 warnings.push(format!(
@@ -739,12 +773,7 @@ pub(crate) fn fit_stats_design(
     let k = v.len() as f64;
     let p = p as f64;
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let (logdet, ln_v) = logs.unwrap_or_else(|| {
-        (
-            sum_ln(v.iter().map(|vi| vi + tau2)),
-            sum_ln(v.iter().copied()),
-        )
-    });
+    let (logdet, ln_v) = logs.unwrap_or_else(|| sum_ln_pair(v, tau2));
     let sat = -0.5 * (k * ln2pi + ln_v);
     let ll_ml = -0.5 * k * ln2pi - 0.5 * logdet - 0.5 * rss;
     let ll_reml =

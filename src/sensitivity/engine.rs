@@ -32,7 +32,7 @@
 use std::cell::{Cell, RefCell};
 
 use crate::model::inference::crit_and_p;
-use crate::model::tau2::{self, Control, Sums, Tau2Estimate, Terms, Weights};
+use crate::model::tau2::{self, AtTau2, Control, Sums, Tau2Estimate, Terms, Weights};
 use crate::model::{CheckedMetaAnalysis, PSums, TestKind};
 use crate::numeric::dist::chisq_sf;
 
@@ -736,9 +736,14 @@ impl<S: Source> Sums for Refit<'_, S> {
     fn ln_det_v(&self, tau2: f64) -> f64 {
         self.0.log_det(tau2)
     }
-    fn q_logdet(&self, tau2: f64, _centre: f64) -> (f64, f64) {
+    fn near_logdet(&self, tau2: f64, _centre: &mut f64) -> AtTau2 {
         let s = self.0.at(tau2);
-        (s.q(), s.sw.ln())
+        AtTau2 {
+            tau2,
+            sums: s.psums(),
+            mean: s.c + s.shift(),
+            logdet: s.sw.ln(),
+        }
     }
 }
 
@@ -815,9 +820,14 @@ impl<T: Sums> Sums for Recorder<T> {
         self.saw(tau2);
         self.inner.ln_det_v(tau2)
     }
-    fn q_logdet(&self, tau2: f64, centre: f64) -> (f64, f64) {
+    fn ln_det_v_pair(&self, tau2: f64) -> (f64, f64) {
         self.saw(tau2);
-        self.inner.q_logdet(tau2, centre)
+        self.saw(0.0);
+        self.inner.ln_det_v_pair(tau2)
+    }
+    fn near_logdet(&self, tau2: f64, centre: &mut f64) -> AtTau2 {
+        self.saw(tau2);
+        self.inner.near_logdet(tau2, centre)
     }
 }
 

@@ -23,5 +23,5 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control) -> Tau2Estimate {
     } else {
         f64::NAN
     };
-    done(tau2, se, reason)
+    done(tau2, se, reason).with_sums_at_zero(s)
 }

@@ -51,7 +51,7 @@ mod sj;
 
 use super::method::Method;
 use super::projection::{PSums, Projector};
-use crate::numeric::logsum::sum_ln;
+use crate::numeric::logsum::{sum_ln, sum_ln_pair};
 
 pub(crate) use pm::q_newton;
 
@@ -88,6 +88,10 @@ pub(crate) struct Tau2Estimate {
     pub reason: StopReason,
     /// The log sums the likelihood check computed, for the fit statistics to reuse.
     pub log_sums: Option<LogSums>,
+    /// Sums the estimator computed at the estimate or at `tau2 = 0` (Cochran's Q), for the
+    /// rest of the fit (inference, Q-test, Q-profile) to reuse instead of passing over the
+    /// data again.
+    pub known: [Option<AtTau2>; 2],
 }
 
 impl Tau2Estimate {
@@ -101,8 +105,38 @@ impl Tau2Estimate {
             converged: true,
             reason,
             log_sums: None,
+            known: [None, None],
         }
     }
+
+    /// Records the sums with `w = 1/v` an estimator computed (without the weighted mean and
+    /// `ln det(X'WX)`).
+    fn with_sums_at_zero(mut self, sums: PSums) -> Self {
+        self.known[1] = Some(AtTau2 {
+            tau2: 0.0,
+            sums,
+            mean: f64::NAN,
+            logdet: f64::NAN,
+        });
+        self
+    }
+
+    /// The sums it computed at `tau2`, if any.
+    pub(crate) fn sums_at(&self, tau2: f64) -> Option<&AtTau2> {
+        self.known.iter().flatten().find(|a| a.tau2 == tau2)
+    }
+}
+
+/// Sums with the weights `w = 1/(v + tau2)` at one tau^2.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct AtTau2 {
+    pub tau2: f64,
+    /// The summaries of `P` (no `V` terms; those a source cannot supply are NaN).
+    pub sums: PSums,
+    /// The weighted mean (NaN when the source does not supply it).
+    pub mean: f64,
+    /// `ln det(X'WX)` (`ln sum(w)` without moderators; NaN when not computed).
+    pub logdet: f64,
 }
 
 /// `sum ln(v + tau2)` at one `tau2` and `sum ln(v)`: the O(k) logarithms of a
@@ -200,8 +234,13 @@ pub(crate) trait Sums {
     fn spread(&self) -> f64;
     /// `sum ln(v + tau2)`.
     fn ln_det_v(&self, tau2: f64) -> f64;
-    /// `(Q, ln det(X'WX))` for `w = 1/(v + tau2)`, sums centred at `centre`.
-    fn q_logdet(&self, tau2: f64, centre: f64) -> (f64, f64);
+    /// `(sum ln(v + tau2), sum ln(v))`.
+    fn ln_det_v_pair(&self, tau2: f64) -> (f64, f64) {
+        (self.ln_det_v(tau2), self.ln_det_v(0.0))
+    }
+    /// [`Sums::near`] with the weighted mean and `ln det(X'WX)` for `w = 1/(v + tau2)`;
+    /// updates `centre` as [`Sums::near`].
+    fn near_logdet(&self, tau2: f64, centre: &mut f64) -> AtTau2;
 }
 
 /// A model seen through its [`Projector`], with the user weights (GENQ) if any: the sums
@@ -254,9 +293,21 @@ impl<M: Projector> Sums for Data<'_, M> {
     fn ln_det_v(&self, tau2: f64) -> f64 {
         sum_ln(self.model.v().iter().map(|v| v + tau2))
     }
-    fn q_logdet(&self, tau2: f64, centre: f64) -> (f64, f64) {
+    fn ln_det_v_pair(&self, tau2: f64) -> (f64, f64) {
+        sum_ln_pair(self.model.v(), tau2)
+    }
+    fn near_logdet(&self, tau2: f64, centre: &mut f64) -> AtTau2 {
         let v = self.model.v();
-        self.model.q_logdet_near(|i| 1.0 / (v[i] + tau2), centre)
+        let (sums, mean, logdet) = self
+            .model
+            .psums_near_logdet(|i| 1.0 / (v[i] + tau2), *centre);
+        *centre = mean;
+        AtTau2 {
+            tau2,
+            sums,
+            mean,
+            logdet,
+        }
     }
 }
 
@@ -337,6 +388,7 @@ fn done(tau2: f64, se: f64, reason: StopReason) -> Tau2Estimate {
             StopReason::NonFinite
         },
         log_sums: None,
+        known: [None, None],
     }
 }
 

@@ -50,6 +50,7 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control, median: bool) -> Tau2E
         converged,
         reason,
         log_sums: None,
+        known: [None, None],
     }
 }
 
@@ -110,9 +111,8 @@ fn q_root<S: Sums>(
 /// (by doubling while `hi` is infinite). Each evaluation narrows the bracket.
 ///
 /// `eval(t)` returns `(Q(t), y'PPy(t))`; `start` is the `(t, Q, y'PPy)` Newton starts from
-/// (in the bracket). Stops when the Newton step is below `rtol |t|` (or at the rounding-noise
-/// floor of `Q`), or the bracket is narrower than `rtol hi`. Returns the root and the number
-/// of evaluations, or `None` on a non-finite `Q` or after `max_eval`.
+/// (in the bracket). Stops as [`QNewton::step`] says. Returns the root and the number of
+/// evaluations, or `None` on a non-finite `Q` or after `max_eval`.
 ///
 /// # Formula
 /// `t_new = t + Q (Q - target) / (target y'PPy)`.
@@ -123,53 +123,140 @@ fn q_root<S: Sums>(
 pub(crate) fn q_newton(
     mut eval: impl FnMut(f64) -> (f64, f64),
     target: f64,
-    (mut lo, mut hi): (f64, f64),
+    bracket: (f64, f64),
     start: (f64, f64, f64),
     rtol: f64,
     max_eval: usize,
 ) -> Option<(f64, usize)> {
-    let rtol = rtol.max(2.0 * f64::EPSILON);
-    let (mut t, mut q, mut ypp) = start;
-    let mut prev_step = f64::INFINITY;
+    let mut solver = QNewton::new(target, bracket, start, rtol);
     let mut evals = 0;
-    while evals < max_eval {
-        let newton = q * (q - target) / (target * ypp);
-        if newton.is_finite() && newton.abs() <= rtol * t.abs() && t > lo && t < hi {
-            return Some((t, evals));
+    loop {
+        match solver.step() {
+            NewtonStep::Root(t) => return Some((t, evals)),
+            NewtonStep::Eval(_) if evals >= max_eval => return None,
+            NewtonStep::Eval(t) => {
+                let (q, ypp) = eval(t);
+                evals += 1;
+                match solver.update(t, q, ypp) {
+                    NewtonUpdate::Continue => {}
+                    NewtonUpdate::Root(t) => return Some((t, evals)),
+                    NewtonUpdate::NonFinite => return None,
+                }
+            }
+        }
+    }
+}
+
+/// What [`QNewton::step`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum NewtonStep {
+    /// `Q` and `y'PPy` at this point, then [`QNewton::update`].
+    Eval(f64),
+    /// The root.
+    Root(f64),
+}
+
+/// What [`QNewton::update`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum NewtonUpdate {
+    Continue,
+    /// `Q` hit the target exactly here.
+    Root(f64),
+    NonFinite,
+}
+
+/// The state of [`q_newton`] between evaluations, for callers that interleave solves (the
+/// two bounds of the Q-profile interval share each pass over the data).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QNewton {
+    target: f64,
+    lo: f64,
+    hi: f64,
+    t: f64,
+    q: f64,
+    ypp: f64,
+    /// The last Newton step taken (infinite after a bisection or at the start).
+    prev_step: f64,
+    rtol: f64,
+}
+
+impl QNewton {
+    /// Newton's method for `Q(t) = target` in `bracket`, from `(t, Q(t), y'PPy(t))`, to the
+    /// relative tolerance `rtol` (at least `2 eps`).
+    pub(crate) fn new(target: f64, (lo, hi): (f64, f64), (t, q, ypp): (f64, f64, f64), rtol: f64) -> Self {
+        QNewton {
+            target,
+            lo,
+            hi,
+            t,
+            q,
+            ypp,
+            prev_step: f64::INFINITY,
+            rtol: rtol.max(2.0 * f64::EPSILON),
+        }
+    }
+
+    /// The next point to evaluate, or the root. With `d` the Newton step at the current
+    /// point `t`, the root is:
+    /// * `t` when `|d| <= rtol |t|` inside the bracket, or when `|d| <= 1e-9 |t|` no
+    ///   longer shrinks (the rounding-noise floor of `Q`);
+    /// * `t + d` without evaluating it when Newton's quadratic convergence puts it within
+    ///   `rtol |t|` of the root: with the previous Newton step `d0`, the error of `t` is
+    ///   about `|d| ~ C d0^2`, so that of `t + d` is about `C d^2 ~ |d|^3 / d0^2`
+    ///   (required: `|d| <= 1e-8 |t|`, deep in the quadratic regime);
+    /// * the bisected bracket once narrower than `rtol hi`.
+    pub(crate) fn step(&mut self) -> NewtonStep {
+        let (t, q) = (self.t, self.q);
+        let newton = q * (q - self.target) / (self.target * self.ypp);
+        if newton.is_finite() && newton.abs() <= self.rtol * t.abs() && t > self.lo && t < self.hi {
+            return NewtonStep::Root(t);
         }
         // rounding noise: the steps stopped shrinking near the root
-        if newton.is_finite() && newton.abs() <= 1e-9 * t.abs() && newton.abs() > 0.5 * prev_step {
-            return Some((t, evals));
+        if newton.is_finite()
+            && newton.abs() <= 1e-9 * t.abs()
+            && newton.abs() > 0.5 * self.prev_step
+        {
+            return NewtonStep::Root(t);
         }
         let mut next = t + newton;
-        if !(next.is_finite() && next > lo && next < hi) {
-            next = if hi.is_finite() {
-                0.5 * (lo + hi)
+        if !(next.is_finite() && next > self.lo && next < self.hi) {
+            next = if self.hi.is_finite() {
+                0.5 * (self.lo + self.hi)
             } else {
-                2.0 * lo.max(t).max(1.0)
+                2.0 * self.lo.max(t).max(1.0)
             };
-            prev_step = f64::INFINITY;
+            self.prev_step = f64::INFINITY;
         } else {
-            prev_step = newton.abs();
+            let d = newton.abs();
+            if d <= 1e-8 * t.abs()
+                && self.prev_step.is_finite()
+                && d * d * d <= self.rtol * t.abs() * self.prev_step * self.prev_step
+            {
+                return NewtonStep::Root(next);
+            }
+            self.prev_step = d;
         }
-        if hi.is_finite() && hi - lo <= rtol * hi.abs() {
-            return Some((next, evals));
+        if self.hi.is_finite() && self.hi - self.lo <= self.rtol * self.hi.abs() {
+            return NewtonStep::Root(next);
         }
-        let (qn, yn) = eval(next);
-        evals += 1;
-        if !qn.is_finite() {
-            return None;
-        }
-        if qn > target {
-            lo = next;
-        } else if qn < target {
-            hi = next;
-        } else {
-            return Some((next, evals));
-        }
-        (t, q, ypp) = (next, qn, yn);
+        NewtonStep::Eval(next)
     }
-    None
+
+    /// Takes `Q(t)` and `y'PPy(t)` at the point `t` [`QNewton::step`] asked for.
+    pub(crate) fn update(&mut self, t: f64, q: f64, ypp: f64) -> NewtonUpdate {
+        if !q.is_finite() {
+            return NewtonUpdate::NonFinite;
+        }
+        if q > self.target {
+            self.lo = t;
+        } else if q < self.target {
+            self.hi = t;
+        } else {
+            return NewtonUpdate::Root(t);
+        }
+        (self.t, self.q, self.ypp) = (t, q, ypp);
+        NewtonUpdate::Continue
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Maximum likelihood, restricted maximum likelihood and empirical Bayes, by Fisher scoring.
 
-use super::{Control, LogSums, StopReason, Sums, Tau2Estimate, he};
+use super::{AtTau2, Control, LogSums, StopReason, Sums, Tau2Estimate, he};
 
 /// Which likelihood (or moment equation) Fisher scoring solves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,7 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control, kind: Scoring) -> Tau2
     let mut converged = false;
     let mut reason = StopReason::MaxIterations;
     let mut log_sums = None;
+    let mut known = [None, None];
     let mut tau2;
     if let Some(t) = ctrl.fixed {
         tau2 = t;
@@ -112,8 +113,13 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control, kind: Scoring) -> Tau2
             Scoring::Eb => None,
         };
         if let (true, Some(reml)) = (converged && tau2 > 0.0, likelihood) {
-            let (zero_wins, sums) = zero_beats(data, tau2, reml, centre);
+            // the sums at the root and at 0 serve the check here and the rest of the fit
+            let at = data.near_logdet(tau2, &mut centre);
+            let mut c0 = centre;
+            let zero = data.near_logdet(0.0, &mut c0);
+            let (zero_wins, sums) = zero_beats(data, &at, &zero, reml);
             log_sums = Some(sums);
+            known = [Some(at), Some(zero)];
             if zero_wins {
                 tau2 = 0.0;
                 reason = StopReason::Boundary;
@@ -121,7 +127,14 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control, kind: Scoring) -> Tau2
         }
     }
     let se = if ctrl.se {
-        let s = data.near(tau2, &mut centre);
+        let s = match known.iter().flatten().find(|a| a.tau2 == tau2) {
+            Some(a) => a.sums,
+            None => {
+                let a = data.near_logdet(tau2, &mut centre);
+                known[0] = Some(a);
+                a.sums
+            }
+        };
         match kind {
             Scoring::Ml => (2.0 / s.s2).sqrt(),
             Scoring::Reml => (2.0 / s.trpp).sqrt(),
@@ -137,28 +150,29 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control, kind: Scoring) -> Tau2
         converged: converged && tau2.is_finite(),
         reason,
         log_sums,
+        known,
     }
 }
 
 /// metafor's `ll0check` for ML (`reml = false`) and REML: whether the (restricted)
 /// log-likelihood at `tau2 = 0` exceeds the one at `tau2` by more than `1e-12 (1 + |ll|)`
-/// (the root is then a local maximum only, and 0 is the estimate), with the log sums it
-/// computed on the way. `centre`: as in [`Sums::near`].
+/// (the root is then a local maximum only, and 0 is the estimate), from the sums at the
+/// root (`at`) and at 0 (`zero`), with the log sums it computed on the way.
 ///
 /// # Formula
 /// `ll(t) = -1/2 sum ln(v + t) - 1/2 y'P(t)y [- 1/2 ln det(X'W(t)X)]`; 0 wins when
 /// `ll(0) - ll(tau2) > 1e-12 (1 + |ll(tau2)|)`.
-fn zero_beats<S: Sums>(data: &S, tau2: f64, reml: bool, centre: f64) -> (bool, LogSums) {
+fn zero_beats<S: Sums>(data: &S, at: &AtTau2, zero: &AtTau2, reml: bool) -> (bool, LogSums) {
+    let (ln_v_tau2, ln_v) = data.ln_det_v_pair(at.tau2);
     let sums = LogSums {
-        tau2,
-        ln_v_tau2: data.ln_det_v(tau2),
-        ln_v: data.ln_det_v(0.0),
+        tau2: at.tau2,
+        ln_v_tau2,
+        ln_v,
     };
-    let kernel = |t: f64, logdet: f64| {
-        let (q, logdet_xwx) = data.q_logdet(t, centre);
-        -0.5 * logdet - 0.5 * q - if reml { 0.5 * logdet_xwx } else { 0.0 }
+    let kernel = |a: &AtTau2, logdet: f64| {
+        -0.5 * logdet - 0.5 * a.sums.q - if reml { 0.5 * a.logdet } else { 0.0 }
     };
-    let ll = kernel(tau2, sums.ln_v_tau2);
-    let ll0 = kernel(0.0, sums.ln_v);
+    let ll = kernel(at, sums.ln_v_tau2);
+    let ll0 = kernel(zero, sums.ln_v);
     (ll0 - ll > 1e-12 * (1.0 + ll.abs()), sums)
 }
