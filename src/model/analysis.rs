@@ -468,6 +468,7 @@ impl CheckedMetaAnalysis {
     /// Checks what depends on the data: the user weights, one finite positive weight per
     /// study.
     pub(crate) fn check_data(&self, studies: &Studies) -> Result<()> {
+        studies.check_range()?;
         if let Some(w) = &self.weights {
             if w.len() != studies.k() {
                 return Err(MetaError::LengthMismatch {
@@ -529,7 +530,8 @@ impl CheckedMetaAnalysis {
                 Err(MetaError::NotConverged {
                     method: a.map(|a| a.method.to_string()).unwrap_or_default(),
                     iterations: a.map(|a| a.iterations).unwrap_or(0),
-                    reason: format!("{:?}", a.map(|a| a.reason)),
+                    reason: a
+                        .map_or_else(|| "no estimator was tried".into(), |a| a.reason.to_string()),
                 })
             }
         }

@@ -125,16 +125,14 @@ pub(crate) fn q_profile_from<M: Projector>(
     let crit_u = chisq_isf(alpha / 2.0, df);
     let crit_l = chisq_quantile(alpha / 2.0, df);
     // `(Q, y'PPy, weighted mean)` at `t`, sums centred at `c` (see `Projector::q_slope_near`)
-    let qs = |t: f64, c: f64| {
-        match known
-            .iter()
-            .find(|k| k.0 == t && k.1.is_finite() && k.2.is_finite())
-        {
-            Some(&(_, q, ypp, mean)) => (q, ypp, mean),
-            None => {
-                let ((_, q, ypp), mean) = model.q_slope_near(|i| 1.0 / (v[i] + t), c);
-                (q, ypp, mean)
-            }
+    let qs = |t: f64, c: f64| match known
+        .iter()
+        .find(|k| k.0 == t && k.1.is_finite() && k.2.is_finite())
+    {
+        Some(&(_, q, ypp, mean)) => (q, ypp, mean),
+        None => {
+            let ((_, q, ypp), mean) = model.q_slope_near(|i| 1.0 / (v[i] + t), c);
+            (q, ypp, mean)
         }
     };
     let (q_min, ypp_min, mean_min) = qs(0.0, f64::NAN);

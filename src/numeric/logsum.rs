@@ -202,7 +202,9 @@ mod tests {
     /// The pair is the two single sums, bit for bit.
     #[test]
     fn pair_is_two_single_sums() {
-        let x: Vec<f64> = (0..5000).map(|i| 0.01 + 0.2 * ((i * 7919) % 1000) as f64 / 1e3).collect();
+        let x: Vec<f64> = (0..5000)
+            .map(|i| 0.01 + 0.2 * ((i * 7919) % 1000) as f64 / 1e3)
+            .collect();
         for t in [0.0, 0.1, 1e-300, 7.5] {
             let (a, b) = sum_ln_pair(&x, t);
             assert_eq!(a, sum_ln(x.iter().map(|v| v + t)));

@@ -183,7 +183,12 @@ pub(crate) struct QNewton {
 impl QNewton {
     /// Newton's method for `Q(t) = target` in `bracket`, from `(t, Q(t), y'PPy(t))`, to the
     /// relative tolerance `rtol` (at least `2 eps`).
-    pub(crate) fn new(target: f64, (lo, hi): (f64, f64), (t, q, ypp): (f64, f64, f64), rtol: f64) -> Self {
+    pub(crate) fn new(
+        target: f64,
+        (lo, hi): (f64, f64),
+        (t, q, ypp): (f64, f64, f64),
+        rtol: f64,
+    ) -> Self {
         QNewton {
             target,
             lo,
