@@ -58,14 +58,15 @@ mod engine;
 mod gosh;
 mod influence;
 mod leave_one_out;
+mod outcome;
 pub mod scenarios;
 
-pub use attrition::{ArmCounts, BinaryCounts, MissingRule};
 pub use baujat::{Baujat, BaujatPoint, baujat};
 pub use cumulative::{CumulativeOrder, cumulative};
 pub use gosh::{Gosh, GoshResult, GoshSubset, GoshSummary};
 pub use influence::{Influence, InfluenceCutoffs, InfluenceRow, influence};
 pub use leave_one_out::{RefitRow, Refits, leave_one_out};
+pub use outcome::{ArmCounts, BinaryCounts, MissingRule};
 #[cfg(feature = "serde")]
 pub use scenarios::ScenarioSpec;
 pub use scenarios::{
