@@ -1,8 +1,8 @@
 //! Tests of the scenario engine: selection, outcome sources, comparisons, reports, specs.
 
 use super::*;
-use crate::{MetaAnalysis, MetaError, Method, Studies};
 use crate::sensitivity::{ArmCounts, BinaryCounts, MissingRule, attrition};
+use crate::{MetaAnalysis, MetaError, Method, Studies};
 
 fn toy() -> ScenarioData {
     let s = |l: &str| ScenarioStudy::new(l);
