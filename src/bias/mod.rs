@@ -9,7 +9,10 @@
 //!   L0, R0 and Q0 estimators, the filled studies and the refitted model;
 //! * [`FailSafeN`] -> [`FailSafeFit`]: Rosenthal's, Orwin's and Rosenberg's fail-safe N
 //!   (`fsn`);
-//! * [`PetPeese`] -> [`PetPeeseFit`]: PET, PEESE and the conditional estimator.
+//! * [`PetPeese`] -> [`PetPeeseFit`]: PET, PEESE and the conditional estimator;
+//! * [`SelectionModel`] -> [`SelectionFit`]: selection models (`selmodel`): step functions
+//!   (the 3PSM), beta, half-normal, negative-exponential, logistic and power selection
+//!   functions, with or without moderators.
 //!
 //! The tests that depend on the model (the regression test and trim-and-fill) take the
 //! [`MetaAnalysis`] specification: they use its estimator as metafor's functions do when
@@ -43,6 +46,7 @@ mod failsafe;
 mod lm;
 mod pet_peese;
 mod rank;
+mod selection;
 mod slope;
 mod trimfill;
 
@@ -51,6 +55,10 @@ pub use failsafe::{FailSafeFit, FailSafeN, Orwin, Rosenberg, Rosenthal};
 pub use lm::WeightedLm;
 pub use pet_peese::{PetPeese, PetPeeseChoice, PetPeeseFit};
 pub use rank::{EXACT_MAX_K, RankTest, RankTestFit, kendall_cdf};
+pub use selection::{
+    Alternative, Bound, DeltaEstimate, OptimStop, PInterval, SelectionConvergence, SelectionFit,
+    SelectionModel, SelectionType,
+};
 pub use trimfill::{Estimator, FilledStudy, Side, TrimFill, TrimFillFit};
 
 use crate::data::Studies;

@@ -4,5 +4,7 @@ mod beta;
 #[allow(dead_code)] // the F distribution serves meta-regression (omnibus tests)
 pub(crate) mod dist;
 pub(crate) mod logsum;
+pub(crate) mod optim;
+pub(crate) mod quad;
 pub(crate) mod root;
 pub(crate) mod wls;
