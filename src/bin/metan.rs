@@ -26,6 +26,8 @@ mod pool;
 mod raw;
 #[path = "cli/scenarios.rs"]
 mod scenarios;
+#[path = "cli/selmodel.rs"]
+mod selmodel;
 #[path = "cli/subgroup.rs"]
 mod subgroup;
 
@@ -72,6 +74,9 @@ enum Command {
     /// Publication bias and small-study effects: regression test, rank test, trim-and-fill,
     /// fail-safe N and PET-PEESE (metafor's regtest, ranktest, trimfill, fsn).
     Bias(bias::BiasArgs),
+    /// Selection models for publication bias: step functions (3PSM), beta, half-normal,
+    /// negative-exponential, logistic and power selection (metafor's selmodel).
+    Selmodel(selmodel::SelmodelArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
         Command::Gosh(args) => gosh::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Bias(args) => bias::run(&args),
+        Command::Selmodel(args) => selmodel::run(&args),
     };
     match result {
         Ok(out) => {

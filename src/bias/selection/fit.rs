@@ -74,6 +74,7 @@ pub struct SelectionModel {
     alternative: Alternative,
     base: MetaRegression,
     max_iter: usize,
+    fixed: Option<Vec<Option<f64>>>,
 }
 
 impl SelectionModel {
@@ -86,6 +87,7 @@ impl SelectionModel {
             alternative: Alternative::Greater,
             base: MetaRegression::new().method(Method::ML),
             max_iter: 200,
+            fixed: None,
         }
     }
 
@@ -132,6 +134,15 @@ impl SelectionModel {
     /// Decimals used by `Display` (default 4).
     pub fn digits(mut self, digits: usize) -> Self {
         self.base = self.base.digits(digits);
+        self
+    }
+
+    /// Fixes deltas (metafor's `delta` argument): one entry per delta, `Some(value)` to fix
+    /// it, `None` to estimate it (a single entry applies to every delta). The first delta
+    /// of the step function is fixed at 1 unless given. With every delta fixed at its
+    /// no-selection value the model is the unadjusted one.
+    pub fn delta(mut self, values: impl Into<Vec<Option<f64>>>) -> Self {
+        self.fixed = Some(values.into());
         self
     }
 
@@ -265,7 +276,38 @@ impl SelectionModel {
             pval_min: pval_min(self.kind),
         };
         let n_delta = weight.n_delta();
-        let free: Vec<usize> = weight.free().collect();
+        let lb_excl = self.kind == SelectionType::Beta;
+        let spec: Vec<Option<f64>> = match &self.fixed {
+            None => vec![None; n_delta],
+            Some(v) if v.len() == 1 => vec![v[0]; n_delta],
+            Some(v) if v.len() == n_delta => v.clone(),
+            Some(v) => {
+                return Err(MetaError::invalid_option(
+                    "delta",
+                    format!("{v:?}"),
+                    format!("the {} selection model has {n_delta} deltas", self.kind),
+                ));
+            }
+        };
+        for (j, d) in spec.iter().enumerate() {
+            if let Some(d) = d {
+                let ok = d.is_finite() && if lb_excl { *d > 0.0 } else { *d >= 0.0 };
+                if !ok {
+                    return Err(MetaError::invalid_option(
+                        &format!("delta[{}]", j + 1),
+                        d,
+                        if lb_excl {
+                            "must be > 0"
+                        } else {
+                            "must be >= 0"
+                        },
+                    ));
+                }
+            }
+        }
+        let free: Vec<usize> = (0..n_delta)
+            .filter(|&j| spec[j].is_none() && !(self.kind == SelectionType::StepFunction && j == 0))
+            .collect();
         let needed = p + 1 + free.len();
         if k < needed {
             return Err(MetaError::TooFewStudies {
@@ -284,11 +326,9 @@ impl SelectionModel {
         let y = studies.yi();
         let v = studies.vi();
         let (xs, m) = scaled_design(base.design_matrix(), base.has_intercept() && p > 1);
-        let mut delta0 = vec![1.0; n_delta];
-        if self.kind == SelectionType::StepFunction {
-            delta0[0] = 1.0;
-        }
+        let delta0: Vec<f64> = spec.iter().map(|d| d.unwrap_or(1.0)).collect();
         let mut lik = Likelihood::new(y, v, xs, weight.clone(), delta0.clone());
+        lik.free = free.clone();
         // the table of p-value intervals, and metafor's check that each has studies
         let ptable = if self.steps.is_some() && self.kind != SelectionType::Beta {
             let mut counts = vec![0usize; weight.steps.len()];
@@ -509,7 +549,7 @@ impl SelectionModel {
         let ll0 = base.fit_stats().ll_ml;
         let lrt = (-2.0 * (ll0 - ll)).max(0.0);
         let lrt_df = free.len();
-        let lrt_p_value = chisq_sf(lrt, lrt_df as f64);
+        let lrt_p_value = (lrt_df > 0).then(|| chisq_sf(lrt, lrt_df as f64));
         // heterogeneity: the same model with tau^2 = 0, from metafor's starting values
         lik.tau2_fixed = Some(0.0);
         let mut lo0 = lo.clone();
@@ -769,7 +809,7 @@ pub struct SelectionFit {
     pub(crate) pvals: Vec<f64>,
     pub(crate) lrt: f64,
     pub(crate) lrt_df: usize,
-    pub(crate) lrt_p_value: f64,
+    pub(crate) lrt_p_value: Option<f64>,
     pub(crate) lrt_tau2: Option<f64>,
     pub(crate) lrt_tau2_p_value: Option<f64>,
     pub(crate) loglik: f64,
@@ -884,8 +924,8 @@ impl SelectionFit {
     pub fn lrt_df(&self) -> usize {
         self.lrt_df
     }
-    /// Its p-value.
-    pub fn lrt_p_value(&self) -> f64 {
+    /// Its p-value (`None` when every delta is fixed).
+    pub fn lrt_p_value(&self) -> Option<f64> {
         self.lrt_p_value
     }
     /// The likelihood-ratio test of tau^2 = 0 within the selection model, and its p-value.

@@ -146,7 +146,7 @@ impl fmt::Display for SelectionFit {
             "LRT(df = {}) = {}, p-val {}",
             self.lrt_df,
             fcf(self.lrt, d),
-            pval_str(self.lrt_p_value, d, true, " ")
+            pval_str(self.lrt_p_value.unwrap_or(f64::NAN), d, true, " ")
         )?;
         writeln!(f)?;
         writeln!(f, "Selection Model Results:")?;
