@@ -33,9 +33,9 @@ timeit <- function(f, budget = 2) {
   list(sec = el / n, reps = n, res = r)
 }
 rows <- list()
-add <- function(op, k, t, values, note = "") {
+add <- function(op, k, t, values, note = "", tol = 1e-9) {
   rows[[length(rows) + 1]] <<- data.frame(op = op, k = k, reps = t$reps, sec = t$sec,
-    values = paste(sprintf("%.17g", values), collapse = ";"), note = note)
+    values = paste(sprintf("%.17g", values), collapse = ";"), note = note, tol = tol)
 }
 fitvals <- function(r) c(r$b[1], r$se, r$tau2, r$QE)
 
@@ -82,6 +82,20 @@ pt <- suppressMessages(permutest(fitm, iter = 100, progbar = FALSE, control = ct
 sec <- (proc.time()[["elapsed"]] - t0) * 10
 add("REML permutest 1000 permutations", 100, list(sec = sec, reps = 1), c(fitm$zval),
     note = "R timed at iter = 100, scaled x10; observed z values compared")
+
+# selection models on the ML fit (k = 100), as users call selmodel (optim and integrate
+# defaults; one call each: the continuous types take seconds to tens of seconds). Compared
+# at 1e-3: metafor's defaults stop that far from the maximum (tests/selmodel_parity.rs
+# compares metan with the polished maximum at 1e-7..1e-11).
+fitml <- rma(yi, vi, data = d, method = "ML", control = ctrl)
+for (ty in c("stepfun", "beta", "halfnorm", "negexp", "logistic", "power")) {
+  f <- if (ty == "stepfun") function() selmodel(fitml, type = ty, steps = 0.025)
+       else function() selmodel(fitml, type = ty)
+  t <- timeit(function() suppressWarnings(f()), 0)
+  add(paste0("selmodel ", ty, if (ty == "stepfun") " (3PSM)" else ""), 100, t,
+      c(t$res$beta[1], t$res$tau2, t$res$ll),
+      note = "estimate, tau2, ll at metafor's optimiser tolerance", tol = 1e-3)
+}
 
 res <- do.call(rbind, rows)
 write.csv(res, file.path(out, "metafor_results.csv"), row.names = FALSE, quote = TRUE)

@@ -33,7 +33,7 @@ use super::kind::SelectionType;
 use super::weight::{WDerivs, WeightFn};
 use crate::numeric::dist::{norm_pdf, norm_sf};
 use crate::numeric::optim::{Eval, Objective};
-use crate::numeric::quad::{Partition, gauss_error, kronrod_weight};
+use crate::numeric::quad::{NODES, Partition, gauss_error, kronrod_weight};
 
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
@@ -42,14 +42,15 @@ const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 /// achieved is below 1e-13, see the tests).
 pub(crate) const QUAD_REL_TOL: f64 = 1e-10;
 /// The widest piece of the initial partition of the `t` line.
-pub(crate) const PIECE_WIDTH: f64 = 1.0;
+pub(crate) const PIECE_WIDTH: f64 = 3.0;
 /// The most pieces the shared partition may be refined to.
 const QUAD_MAX_PIECES: usize = 400;
 /// A study skips a piece where its standardized `|z|` exceeds this everywhere.
 const Z_SKIP: f64 = 12.0;
-/// Components of the integrand checked for the error estimate: `J_0`, `J_4`, the first
-/// moment of `dw/ddelta_1` and the second derivative of `w`.
-const CHECKED: [usize; 4] = [0, 4, 5, 11];
+/// Components of the integrand whose error estimates are checked: `J_0` (the value `A_i`)
+/// and `J_4`, whose Hermite weight `z^4 - 6 z^2 + 3` makes it the least smooth of the
+/// moments; the moments of the delta derivatives of `w` share the smoothness of `w`.
+const CHECKED: [usize; 2] = [0, 4];
 /// Components of the integrand of the full evaluation: `J_0..J_4`, the moments `n = 0..2`
 /// of `dw/ddelta_1` and `dw/ddelta_2`, and the three second derivatives of `w`.
 const NC: usize = 14;
@@ -432,12 +433,12 @@ impl Likelihood {
             let mut mom = [0.0; 5];
             for &(lo, hi) in pcs {
                 let r = interval_moments((sv * lo - mu) / s, (sv * hi - mu) / s);
-                for n in 0..5 {
-                    mom[n] += r[n];
+                for (a, b) in mom.iter_mut().zip(r) {
+                    *a += b;
                 }
             }
-            for n in 0..5 {
-                m.j[n] += delta[j] * mom[n];
+            for (a, b) in m.j.iter_mut().zip(mom) {
+                *a += delta[j] * b;
             }
             if let Some(f) = free.iter().position(|&g| g == j) {
                 m.k[f] = [mom[0], mom[1], mom[2]];
@@ -474,12 +475,12 @@ impl Likelihood {
             if za > Z_SKIP || zb < -Z_SKIP {
                 continue;
             }
-            let mut f = [0.0; 15];
-            for n in 0..15 {
-                let z = (sv * nodes[15 * j + n] - mu) / s;
-                f[n] = w_nodes[15 * j + n] * norm_pdf(z) * jac;
+            let mut f = [0.0; NODES];
+            for n in 0..NODES {
+                let z = (sv * nodes[NODES * j + n] - mu) / s;
+                f[n] = w_nodes[NODES * j + n] * norm_pdf(z) * jac;
             }
-            evals += 15;
+            evals += NODES;
             let (k, e, r) = gauss_error(&f, 0.5 * (b - a));
             value += k;
             error += e;
@@ -525,56 +526,61 @@ impl Likelihood {
         for c in 0..3 {
             tot[11 + c] = tails.0.dd[c] * left[0] + tails.1.dd[c] * right[0];
         }
-        let outer: [f64; 4] = std::array::from_fn(|c| tot[CHECKED[c]].abs());
-        let mut error = [0.0; 4];
-        let mut resabs = [0.0; 4];
+        let outer: [f64; 2] = std::array::from_fn(|c| tot[CHECKED[c]].abs());
+        let mut error = [0.0; 2];
+        let mut resabs = [0.0; 2];
         let mut worst = (0.0, None);
         let mut evals = 0;
+        let two = self.weight.n_delta() >= 2;
         if let Some((part, _)) = &self.grid {
             let jac = sv / s;
+            let (za_t, zb_t) = (sv / s, -mu / s);
             let nodes = part.nodes();
             for (j, &(a, b)) in part.pieces().iter().enumerate() {
-                let (za, zb) = ((sv * a - mu) / s, (sv * b - mu) / s);
+                let (za, zb) = (za_t * a + zb_t, za_t * b + zb_t);
                 if za > Z_SKIP || zb < -Z_SKIP {
                     continue;
                 }
                 let h = 0.5 * (b - a);
-                let mut chk = [[0.0; 15]; 4];
-                for n in 0..15 {
-                    let wd = &g[15 * j + n];
-                    let z = (sv * nodes[15 * j + n] - mu) / s;
+                let base = NODES * j;
+                let mut chk = [[0.0; NODES]; 2];
+                let mut acc = [0.0; NC];
+                for n in 0..NODES {
+                    let wd = &g[base + n];
+                    let z = za_t * nodes[base + n] + zb_t;
                     let ph = norm_pdf(z) * jac;
                     let z2 = z * z;
-                    let he = [1.0, z, z2 - 1.0, z * (z2 - 3.0), (z2 - 6.0) * z2 + 3.0];
+                    let (h2, h3, h4) = (z2 - 1.0, z * (z2 - 3.0), (z2 - 6.0) * z2 + 3.0);
                     let gw = wd.w * ph;
-                    let kw = kronrod_weight(n) * h;
-                    let (d0, d1) = (wd.d[0] * ph, wd.d[1] * ph);
-                    let vals = [
-                        gw,
-                        gw * he[1],
-                        gw * he[2],
-                        gw * he[3],
-                        gw * he[4],
-                        d0,
-                        d0 * he[1],
-                        d0 * he[2],
-                        d1,
-                        d1 * he[1],
-                        d1 * he[2],
-                        wd.dd[0] * ph,
-                        wd.dd[1] * ph,
-                        wd.dd[2] * ph,
-                    ];
-                    for c in 0..NC {
-                        tot[c] += kw * vals[c];
+                    let kw = kronrod_weight(n);
+                    let d0 = wd.d[0] * ph;
+                    let g4 = gw * h4;
+                    acc[0] += kw * gw;
+                    acc[1] += kw * gw * z;
+                    acc[2] += kw * gw * h2;
+                    acc[3] += kw * gw * h3;
+                    acc[4] += kw * g4;
+                    acc[5] += kw * d0;
+                    acc[6] += kw * d0 * z;
+                    acc[7] += kw * d0 * h2;
+                    acc[11] += kw * wd.dd[0] * ph;
+                    if two {
+                        let d1 = wd.d[1] * ph;
+                        acc[8] += kw * d1;
+                        acc[9] += kw * d1 * z;
+                        acc[10] += kw * d1 * h2;
+                        acc[12] += kw * wd.dd[1] * ph;
+                        acc[13] += kw * wd.dd[2] * ph;
                     }
-                    for (c, &ci) in CHECKED.iter().enumerate() {
-                        chk[c][n] = vals[ci];
-                    }
+                    chk[0][n] = gw;
+                    chk[1][n] = g4;
                 }
-                evals += 15;
+                for c in 0..NC {
+                    tot[c] += h * acc[c];
+                }
+                evals += NODES;
                 let mut piece_err: f64 = 0.0;
-                for c in 0..4 {
+                for c in 0..2 {
                     let (_, e, r) = gauss_error(&chk[c], h);
                     error[c] += e;
                     resabs[c] += r;
@@ -586,7 +592,7 @@ impl Likelihood {
             }
         }
         self.quad_evals += evals;
-        let rel = (0..4)
+        let rel = (0..2)
             .map(|c| {
                 let scale = resabs[c] + outer[c];
                 if scale > 0.0 { error[c] / scale } else { 0.0 }
