@@ -12,13 +12,13 @@
 
 use std::path::{Path, PathBuf};
 
+use metan::bias::{Alternative, SelectionModel, SelectionType};
 use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::plot::SelectionPlot;
 use metan::plot::{
     BaujatData, BaujatPlot, ForestData, ForestPlot, ForestRow, FunnelPlot, GoshPlot, PointLabels,
     StudyRow, Subgroup, SummaryKind, SummaryRow, Transform, heterogeneity_label,
 };
-use metan::bias::{Alternative, SelectionModel, SelectionType};
-use metan::plot::SelectionPlot;
 use metan::{MetaAnalysis, MetaFit, Method, Studies, TestKind};
 use proptest::prelude::*;
 use rand_chacha::ChaCha8Rng;

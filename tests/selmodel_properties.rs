@@ -1,6 +1,6 @@
 //! Invariants of the selection models: no selection reproduces the unadjusted ML model,
-//! mirrored data with the mirrored alternative give the mirrored fit, the order of the
-//! studies does not matter, and bad input gives typed errors naming the option.
+//! mirrored data with the mirrored alternative give the mirrored fit, rescaled effects
+//! (y -> c y, v -> c^2 v) give the rescaled fit, the order of the studies does not matter, and bad input gives typed errors naming the option.
 //!
 //! Data are SIMULATED (drawn from a seeded ChaCha8 generator) unless named.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -175,6 +175,35 @@ proptest! {
         let p = Studies::from_variances(y, v).unwrap();
         if let (Ok(a), Ok(b)) = (model(kind).fit(&s), model(kind).fit(&p)) {
             assert_same_fit(&a, &b, 1.0, &format!("{kind} seed {seed}"));
+        }
+    }
+
+    #[test]
+    fn rescaled_effects_give_the_rescaled_fit(seed in 0u64..1000, type_ix in 0usize..6, c in 0.05f64..20.0) {
+        // y -> c y, v -> c^2 v leaves every p-value, hence w, unchanged: beta and its SE
+        // scale by c, tau^2 by c^2, the deltas stay, each density gains 1/c (ll - k ln c)
+        let kind = SelectionType::ALL[type_ix];
+        let s = simulated(seed, 20, 0.25, 0.03);
+        let r = Studies::from_variances(
+            s.yi().iter().map(|y| c * y).collect::<Vec<_>>(),
+            s.vi().iter().map(|v| c * c * v).collect::<Vec<_>>(),
+        ).unwrap();
+        match (model(kind).fit(&s), model(kind).fit(&r)) {
+            (Ok(a), Ok(b)) => {
+                let what = format!("{kind} seed {seed} c {c}");
+                prop_assert!(close(c * a.estimate(), b.estimate(), 1e-8), "{}: {} vs {}", what, a.estimate(), b.estimate());
+                prop_assert!(close(c * a.se(), b.se(), 1e-6), "{}: se {} vs {}", what, a.se(), b.se());
+                prop_assert!((c * c * a.tau2() - b.tau2()).abs() <= 1e-8 * (c * c) * a.tau2().max(1e-4), "{}: tau2 {} vs {}", what, a.tau2(), b.tau2());
+                prop_assert_eq!(a.tau2_at_bound(), b.tau2_at_bound());
+                for (x, y) in a.delta().iter().zip(b.delta()) {
+                    prop_assert!(close(*x, y, 1e-7), "{}: delta {} vs {}", what, x, y);
+                }
+                let shifted = a.loglik() - s.k() as f64 * c.ln();
+                prop_assert!((shifted - b.loglik()).abs() <= 1e-10 * (1.0 + shifted.abs()), "{}: ll {} vs {}", what, shifted, b.loglik());
+                prop_assert!((a.lrt() - b.lrt()).abs() <= 1e-8 * (1.0 + a.lrt()));
+            }
+            (Err(ea), Err(eb)) => prop_assert_eq!(ea, eb),
+            (a, b) => prop_assert!(false, "{:?} vs {:?}", a.err(), b.err()),
         }
     }
 
