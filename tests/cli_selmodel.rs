@@ -205,6 +205,8 @@ fn moderators_add_the_coefficient_table() {
         "0.025",
         "--mods",
         "ablat",
+        "--alternative",
+        "less",
         "--format",
         "json",
     ]);
@@ -214,6 +216,7 @@ fn moderators_add_the_coefficient_table() {
     assert_eq!(co[1]["name"], "ablat");
     let fit = SelectionModel::new(SelectionType::StepFunction)
         .steps([0.025])
+        .alternative(metan::bias::Alternative::Less)
         .base(
             MetaRegression::new()
                 .method(metan::Method::ML)
@@ -225,7 +228,7 @@ fn moderators_add_the_coefficient_table() {
         co[1]["estimate"].as_f64().unwrap(),
         fit.coefficients()[1].estimate
     );
-    let r = &reference("bcg/stepfun(0.025)/greater/ML/mods=ablat")["reference"];
+    let r = &reference("bcg/stepfun(0.025)/less/ML/mods=ablat")["reference"];
     for (c, (b, se)) in co.iter().zip(f64s(&r["beta"]).iter().zip(f64s(&r["se"]))) {
         assert!(close(c["estimate"].as_f64().unwrap(), *b, 1e-8), "{c}");
         assert!(close(c["se"].as_f64().unwrap(), se, 1e-7), "{c}");
@@ -240,6 +243,8 @@ fn moderators_add_the_coefficient_table() {
         "0.025",
         "--mods",
         "ablat",
+        "--alternative",
+        "less",
     ]);
     assert!(text.status.success());
     assert_eq!(String::from_utf8(text.stdout).unwrap(), fit.to_string());

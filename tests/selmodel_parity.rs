@@ -20,6 +20,17 @@
 //! field ("metafor reached"): that is the tolerance at which metan matches metafor as users
 //! run it.
 //!
+//! metafor's defaults against the polished maximum, worst over the fixture's cases (the
+//! "metafor reached" column; see the test's output per type): log-likelihood 1.0e-4,
+//! LRT 5.2e-4, estimates 1.7e-1 (landenberger beta), tau^2 1.1e-2, SEs 5.7e-1, delta SEs
+//! 4.4e-1; deltas 1.0 where the likelihood is flat in delta (a delta running to its bound:
+//! metafor stops somewhere on the plateau, metan reports the bound and no SE). The step
+//! function (closed-form likelihood) is much closer: ll 1.2e-5, estimates 6.3e-5, SEs 1.8e-3.
+//!
+//! The fixture may hold a subset of the generator's cases (`meta.not_computed` lists the
+//! ones not yet polished: the continuous types take 1-6 minutes each in R); every case it
+//! holds is checked.
+//!
 //! Parameters on a bound: a delta or tau^2 the reference holds on its bound must be the
 //! one metan flags (`DeltaEstimate::at_bound`, `SelectionFit::tau2_at_bound`), with no
 //! standard error; metafor itself stops near the bound (e.g. delta = 98.27 for a bound of
@@ -60,7 +71,6 @@ fn tol(kind: SelectionType, field: &str) -> (f64, f64) {
     let cont = kind.is_continuous();
     match field {
         "ll" | "fit_stats" => (1e-11, 0.0),
-        "pvals" | "ptable" => (1e-14, 0.0),
         // LRTs are differences of log-likelihoods: absolute error of ll
         "lrt" | "lrt_tau2" | "qm" => (if cont { 1e-7 } else { 1e-8 }, 5e-10),
         "lrt_p" | "lrt_tau2_p" | "qm_p" => (if cont { 1e-7 } else { 1e-8 }, 0.0),
@@ -136,6 +146,60 @@ impl Checker {
         }
         for (j, (a, b)) in t.iter().zip(mine).enumerate() {
             self.num(kind, field, &format!("{label}[{j}]"), *a, *b);
+        }
+    }
+
+    /// Confidence bounds est -/+ z se: their error is that of est plus z times that of
+    /// se, so it is measured relative to the interval's scale max(|est|, z se) =
+    /// (|lower| + |upper|) / 2 (a bound near 0 has no relative accuracy of its own).
+    fn ci(
+        &mut self,
+        kind: SelectionType,
+        label: &str,
+        lower: (&Value, &[Option<f64>]),
+        upper: (&Value, &[Option<f64>]),
+    ) {
+        let (tl, tu) = (f64s(lower.0), f64s(upper.0));
+        if tl.len() != lower.1.len() || tu.len() != upper.1.len() || tl.len() != tu.len() {
+            self.failures.push(format!(
+                "{label} ci: {}/{} reference bounds, {}/{} from metan",
+                tl.len(),
+                tu.len(),
+                lower.1.len(),
+                upper.1.len()
+            ));
+            return;
+        }
+        let (rel, _) = tol(kind, "ci");
+        let key = (kind.name().to_string(), "ci".to_string());
+        for j in 0..tl.len() {
+            let scale = (tl[j].abs() + tu[j].abs()) / 2.0;
+            for (side, theirs, mine) in [("lower", tl[j], lower.1[j]), ("upper", tu[j], upper.1[j])]
+            {
+                match (theirs.is_finite(), mine) {
+                    (false, None) => {}
+                    (true, Some(m)) => {
+                        let e = (theirs - m).abs() / scale.max(theirs.abs()).max(m.abs());
+                        if e > rel {
+                            self.failures.push(format!(
+                                "{label}[{j}] ci {side}: reference {theirs:e} metan {m:e} (rel to the interval {e:e})"
+                            ));
+                        }
+                        let w = self
+                            .worst
+                            .entry(key.clone())
+                            .or_insert((0.0, String::new()));
+                        if e >= w.0 {
+                            *w = (e, format!("{label}[{j}]"));
+                        }
+                        self.checked += 1;
+                    }
+                    (t, m) => self.failures.push(format!(
+                        "{label}[{j}] ci {side}: reference {} metan {m:?}",
+                        if t { format!("{theirs}") } else { "NA".into() }
+                    )),
+                }
+            }
         }
     }
 
@@ -262,19 +326,17 @@ fn check_case(c: &mut Checker, case: &Value, fit: &SelectionFit) {
         &r["pval"],
         &co.iter().map(|x| fin(x.p_value)).collect::<Vec<_>>(),
     );
-    c.nums(
+    c.ci(
         kind,
-        "ci",
         id,
-        &r["ci_lb"],
-        &co.iter().map(|x| fin(x.ci_lower)).collect::<Vec<_>>(),
-    );
-    c.nums(
-        kind,
-        "ci",
-        id,
-        &r["ci_ub"],
-        &co.iter().map(|x| fin(x.ci_upper)).collect::<Vec<_>>(),
+        (
+            &r["ci_lb"],
+            &co.iter().map(|x| fin(x.ci_lower)).collect::<Vec<_>>(),
+        ),
+        (
+            &r["ci_ub"],
+            &co.iter().map(|x| fin(x.ci_upper)).collect::<Vec<_>>(),
+        ),
     );
     c.num(
         kind,
@@ -313,19 +375,17 @@ fn check_case(c: &mut Checker, case: &Value, fit: &SelectionFit) {
         &r["pval_delta"],
         &ds.iter().map(|d| d.p_value).collect::<Vec<_>>(),
     );
-    c.nums(
+    c.ci(
         kind,
-        "ci",
         id,
-        &r["ci_lb_delta"],
-        &ds.iter().map(|d| d.ci_lower).collect::<Vec<_>>(),
-    );
-    c.nums(
-        kind,
-        "ci",
-        id,
-        &r["ci_ub_delta"],
-        &ds.iter().map(|d| d.ci_upper).collect::<Vec<_>>(),
+        (
+            &r["ci_lb_delta"],
+            &ds.iter().map(|d| d.ci_lower).collect::<Vec<_>>(),
+        ),
+        (
+            &r["ci_ub_delta"],
+            &ds.iter().map(|d| d.ci_upper).collect::<Vec<_>>(),
+        ),
     );
     c.num(
         kind,
@@ -368,7 +428,41 @@ fn check_case(c: &mut Checker, case: &Value, fit: &SelectionFit) {
     c.num(kind, "qm", id, r["qm"].as_f64().unwrap_or(f64::NAN), qm);
     c.num(kind, "qm_p", id, r["qm_p"].as_f64().unwrap_or(f64::NAN), qp);
     // exact things metafor computes directly
-    c.nums(kind, "pvals", id, &mf["pvals"], &some(fit.pvals().to_vec()));
+    // the p-values of the studies: erfc(z/sqrt 2) (metan) and pnorm (R) of the same
+    // z = y/sqrt(v); the rounding of z/sqrt(2) alone moves a tail probability by
+    // z^2 eps relative (z = 13 at p = 1e-40), so that is added to the tolerance
+    let theirs = f64s(&mf["pvals"]);
+    let mine = fit.pvals();
+    let ds = &fixture()["datasets"][case["dataset"].as_str().unwrap()];
+    let z: Vec<f64> = f64s(&ds["yi"])
+        .iter()
+        .zip(f64s(&ds["vi"]))
+        .map(|(y, v)| y / v.sqrt())
+        .collect();
+    if theirs.len() != mine.len() || z.len() != mine.len() {
+        c.failures.push(format!(
+            "{id}: {} p-values from metafor, {} from metan",
+            theirs.len(),
+            mine.len()
+        ));
+    } else {
+        for j in 0..mine.len() {
+            let e = rel_err(theirs[j], mine[j]);
+            let allowed = 1e-14 + 2.0 * f64::EPSILON * z[j] * z[j];
+            if e > allowed {
+                c.failures.push(format!(
+                    "{id}[{j}] pvals: metafor {:e} metan {:e} (rel {e:e}, z {})",
+                    theirs[j], mine[j], z[j]
+                ));
+            }
+            let key = (kind.name().to_string(), "pvals".to_string());
+            let w = c.worst.entry(key).or_insert((0.0, String::new()));
+            if e >= w.0 {
+                *w = (e, format!("{id}[{j}]"));
+            }
+            c.checked += 1;
+        }
+    }
     if let Some(k) = mf["ptable_k"].as_array() {
         let mine: Vec<f64> = fit
             .ptable()
@@ -495,37 +589,120 @@ fn selmodel_matches_metafor() {
             m.map_or("-".to_string(), |m| format!("{m:.2e}"))
         );
     }
-    assert!(fitted >= 100, "only {fitted} cases fitted");
     assert!(
         c.failures.is_empty(),
         "{} mismatches:\n{}",
         c.failures.len(),
         c.failures[..c.failures.len().min(80)].join("\n")
     );
+    // every case the fixture holds is fitted, refused as metafor refuses it, or one where
+    // metafor's optimiser failed (the fixture's meta.not_computed lists the cases the
+    // generator has not yet polished)
+    assert_eq!(fitted + input_errors + metafor_failed, cases.len());
+    assert!(fitted >= 40, "only {fitted} cases fitted");
+}
+
+/// The numbers of a printed line and the line with each number masked by `#`s of the
+/// same width.
+fn mask(line: &str) -> (String, Vec<f64>) {
+    let mut out = String::new();
+    let mut nums = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let starts = c.is_ascii_digit()
+            || (c == '-'
+                && i + 1 < chars.len()
+                && chars[i + 1].is_ascii_digit()
+                && (i == 0 || chars[i - 1] == ' ' || chars[i - 1] == '('));
+        if starts && (i == 0 || !chars[i - 1].is_ascii_alphabetic() && chars[i - 1] != '^') {
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '.') {
+                j += 1;
+            }
+            let tok: String = chars[i..j].iter().collect();
+            if let Ok(x) = tok.parse::<f64>() {
+                nums.push(x);
+                out.push_str(&"#".repeat(j - i));
+                i = j;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    (out, nums)
 }
 
 #[test]
 fn printed_output_matches_metafor() {
-    // metafor's print at 4 decimals from its default fit; metan prints its own maximum,
-    // which agrees with metafor's to 4 decimals for these cases
+    // metafor prints its own maximum (optim and integrate at their defaults), metan the
+    // polished one: the layout must be identical, the printed numbers within metafor's
+    // distance from the maximum (1e-3 relative, or 6 units of the 4th decimal). Where
+    // metafor's own estimates or SEs are farther than 1e-3 from the polished maximum
+    // (hackshaw beta: its SE of the estimate is 0.7% off), its printed numbers are not a
+    // reference (metan's are compared with the maximum in selmodel_matches_metafor):
+    // only the layout is compared, and the case is counted.
     let mut n = 0;
+    let mut numbers = 0;
+    let mut layout_only = Vec::new();
     for case in fixture()["cases"].as_array().unwrap() {
         let Some(printed) = case["printed"].as_str() else {
             continue;
         };
+        let (mf, r) = (&case["metafor"], &case["reference"]);
+        let far = ["beta", "se", "tau2", "delta", "se_delta"].iter().any(|k| {
+            let (a, b) = match (mf[*k].as_array(), r[*k].as_array()) {
+                (Some(_), Some(_)) => (f64s(&mf[*k]), f64s(&r[*k])),
+                _ => (
+                    vec![mf[*k].as_f64().unwrap_or(f64::NAN)],
+                    vec![r[*k].as_f64().unwrap_or(f64::NAN)],
+                ),
+            };
+            a.iter()
+                .zip(&b)
+                .any(|(x, y)| x.is_finite() && y.is_finite() && rel_err(*x, *y) > 1e-3)
+        });
+        if far {
+            layout_only.push(case["id"].as_str().unwrap().to_string());
+        }
         let fit = model(case).fit(&studies(case)).unwrap();
         let mine = fit.to_string();
-        let norm = |s: &str| {
+        let lines = |s: &str| {
             s.lines()
                 .map(|l| l.trim_end().to_string())
+                .skip_while(|l| l.is_empty())
                 .collect::<Vec<_>>()
         };
-        let (a, b) = (norm(printed), norm(mine.trim_end_matches('\n')));
-        let a: Vec<String> = a.into_iter().skip_while(|l| l.is_empty()).collect();
-        let b: Vec<String> = b.into_iter().skip_while(|l| l.is_empty()).collect();
-        assert_eq!(a, b, "{}", case["id"]);
+        let (a, b) = (lines(printed), lines(mine.trim_end_matches('\n')));
+        assert_eq!(a.len(), b.len(), "{}:\n{printed}\n---\n{mine}", case["id"]);
+        for (la, lb) in a.iter().zip(&b) {
+            let (ma, na) = mask(la);
+            let (mb, nb) = mask(lb);
+            assert_eq!(
+                ma, mb,
+                "{}: layout\nmetafor: {la}\nmetan:   {lb}",
+                case["id"]
+            );
+            assert_eq!(na.len(), nb.len(), "{}: {la} / {lb}", case["id"]);
+            if far {
+                continue;
+            }
+            for (x, y) in na.iter().zip(&nb) {
+                assert!(
+                    (x - y).abs() <= 6e-4 || (x - y).abs() <= 1e-3 * x.abs().max(y.abs()),
+                    "{}: {x} vs {y}\nmetafor: {la}\nmetan:   {lb}",
+                    case["id"]
+                );
+                numbers += 1;
+            }
+        }
         n += 1;
     }
-    eprintln!("printed outputs compared: {n}");
-    assert!(n >= 5);
+    eprintln!(
+        "printed outputs compared: {n} ({numbers} printed numbers); layout only, metafor's defaults >1e-3 from the maximum: {layout_only:?}"
+    );
+    assert!(layout_only.len() < n);
+    assert!(n >= 4);
 }
