@@ -8,7 +8,7 @@
 //!
 //! Usage: `cargo run --release --example bench_compare -- target/compare [--targets]`
 
-use metan::bias::{RankTest, RegTest, SelectionModel, SelectionType, TrimFill};
+use metan::bias::{RankTest, RegTest, TrimFill};
 use metan::data::csv::{CsvSpec, read_studies};
 use metan::sensitivity::{CumulativeOrder, Gosh, cumulative, influence, leave_one_out};
 use metan::{MetaAnalysis, MetaRegression, Method, PermutationTest, Studies};
@@ -212,16 +212,16 @@ fn main() -> Res<()> {
 
     // selection models on the ML fit (the unadjusted fit, the model, its Hessian and the
     // tau^2 = 0 fit of the heterogeneity test are all timed)
-    for kind in SelectionType::ALL {
-        let m = SelectionModel::new(kind);
-        let m = if kind == SelectionType::StepFunction {
+    for kind in metan::bias::SelectionType::ALL {
+        let m = metan::bias::SelectionModel::new(kind);
+        let m = if kind == metan::bias::SelectionType::StepFunction {
             m.steps([0.025])
         } else {
             m
         };
         let (sec, reps, f) = time(0.5, || m.fit(&s));
         let f = f?;
-        let op = if kind == SelectionType::StepFunction {
+        let op = if kind == metan::bias::SelectionType::StepFunction {
             "selmodel stepfun (3PSM)".to_string()
         } else {
             format!("selmodel {}", kind.name())

@@ -66,6 +66,20 @@ add("REML regtest (sei)", 100, t, c(t$res$zval, t$res$pval, t$res$est))
 t <- timeit(function() ranktest(fit))
 add("ranktest", 100, t, c(t$res$tau, t$res$pval))
 
+# selection models on the ML fit (k = 100), as users call selmodel (optim and integrate
+# defaults; the continuous types take seconds to tens of seconds: one call each). Compared
+# at 1e-3: metafor's defaults stop that far from the maximum (tests/selmodel_parity.rs
+# compares metan with the polished maximum at 1e-7..1e-11).
+fitml <- rma(yi, vi, data = d, method = "ML", control = ctrl)
+for (ty in c("stepfun", "beta", "halfnorm", "negexp", "logistic", "power")) {
+  f <- if (ty == "stepfun") function() selmodel(fitml, type = ty, steps = 0.025)
+       else function() selmodel(fitml, type = ty)
+  t <- timeit(function() suppressWarnings(f()), if (ty == "stepfun") 2 else 0)
+  add(paste0("selmodel ", ty, if (ty == "stepfun") " (3PSM)" else ""), 100, t,
+      c(t$res$beta[1], t$res$tau2, t$res$ll),
+      note = "estimate, tau2, ll at metafor's optimiser tolerance", tol = 1e-3)
+}
+
 # GOSH: all 2^14 - 1 subsets, DL; compared as sorted estimates and tau^2 (the two
 # enumerate subsets in different orders)
 d14 <- gen(14)
@@ -82,20 +96,6 @@ pt <- suppressMessages(permutest(fitm, iter = 100, progbar = FALSE, control = ct
 sec <- (proc.time()[["elapsed"]] - t0) * 10
 add("REML permutest 1000 permutations", 100, list(sec = sec, reps = 1), c(fitm$zval),
     note = "R timed at iter = 100, scaled x10; observed z values compared")
-
-# selection models on the ML fit (k = 100), as users call selmodel (optim and integrate
-# defaults; one call each: the continuous types take seconds to tens of seconds). Compared
-# at 1e-3: metafor's defaults stop that far from the maximum (tests/selmodel_parity.rs
-# compares metan with the polished maximum at 1e-7..1e-11).
-fitml <- rma(yi, vi, data = d, method = "ML", control = ctrl)
-for (ty in c("stepfun", "beta", "halfnorm", "negexp", "logistic", "power")) {
-  f <- if (ty == "stepfun") function() selmodel(fitml, type = ty, steps = 0.025)
-       else function() selmodel(fitml, type = ty)
-  t <- timeit(function() suppressWarnings(f()), 0)
-  add(paste0("selmodel ", ty, if (ty == "stepfun") " (3PSM)" else ""), 100, t,
-      c(t$res$beta[1], t$res$tau2, t$res$ll),
-      note = "estimate, tau2, ll at metafor's optimiser tolerance", tol = 1e-3)
-}
 
 res <- do.call(rbind, rows)
 write.csv(res, file.path(out, "metafor_results.csv"), row.names = FALSE, quote = TRUE)
