@@ -13,6 +13,8 @@
 //! * [`SelectionModel`] -> [`SelectionFit`]: selection models (`selmodel`): step functions
 //!   (the 3PSM), beta, half-normal, negative-exponential, logistic and power selection
 //!   functions, with or without moderators.
+//! * [`HenmiCopas`] -> [`HenmiCopasFit`]: the equal-effects estimate with Henmi and Copas'
+//!   interval, robust to publication bias (metafor's `hc`).
 //!
 //! The tests that depend on the model (the regression test and trim-and-fill) take the
 //! [`MetaAnalysis`] specification: they use its estimator as metafor's functions do when
@@ -43,6 +45,7 @@
 
 mod egger;
 mod failsafe;
+mod henmi_copas;
 mod lm;
 mod pet_peese;
 mod rank;
@@ -52,6 +55,7 @@ mod trimfill;
 
 pub use egger::{Predictor, RegModel, RegTest, RegTestFit};
 pub use failsafe::{FailSafeFit, FailSafeN, Orwin, Rosenberg, Rosenthal};
+pub use henmi_copas::{HenmiCopas, HenmiCopasFit};
 pub use lm::WeightedLm;
 pub use pet_peese::{PetPeese, PetPeeseChoice, PetPeeseFit};
 pub use rank::{EXACT_MAX_K, RankTest, RankTestFit, kendall_cdf};

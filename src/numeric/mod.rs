@@ -3,8 +3,11 @@
 mod beta;
 #[allow(dead_code)] // the F distribution serves meta-regression (omnibus tests)
 pub(crate) mod dist;
+pub(crate) mod integrate;
 pub(crate) mod logsum;
 pub(crate) mod optim;
 pub(crate) mod quad;
+pub(crate) mod quadform;
 pub(crate) mod root;
+pub(crate) mod symeig;
 pub(crate) mod wls;
