@@ -6,7 +6,6 @@ pub(crate) mod dist;
 pub(crate) mod integrate;
 pub(crate) mod logsum;
 pub(crate) mod optim;
-pub(crate) mod quad;
 pub(crate) mod quadform;
 pub(crate) mod root;
 pub(crate) mod symeig;

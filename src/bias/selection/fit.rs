@@ -36,7 +36,7 @@ fn pval_min(kind: SelectionType) -> f64 {
     }
 }
 
-/// Specification of a selection model (metafor's `selmodel`) on an equal-variance...
+/// Specification of a selection model (metafor's `selmodel`) on a
 /// random-effects model or meta-regression fitted by maximum likelihood.
 ///
 /// The unadjusted model is a [`MetaRegression`] (no moderators: the random-effects

@@ -19,10 +19,10 @@
 //! * Continuous types: on the line of `t = y/sqrt(v_i)`, `w(p(t))` is constant outside
 //!   a finite interval `[lo, hi]` ([`WeightFn::t_domain`]); the two outer pieces are the
 //!   closed forms above and `[lo, hi]` is integrated by Gauss-Kronrod quadrature
-//!   ([`crate::numeric::quad`]) on one partition shared by all studies (cut at the kinks
+//!   ([`crate::numeric::integrate`]) on one partition shared by all studies (cut at the kinks
 //!   of `w(p(t))`, pieces at most [`PIECE_WIDTH`] wide), so that `p(t)` and `w` are
 //!   evaluated once per node for all studies. Each study's integrals carry the error
-//!   bound of [`crate::numeric::quad`] (`|K21 - G10|` plus rounding, summed over the
+//!   bound of [`crate::numeric::integrate`] (`|K21 - G10|` plus rounding, summed over the
 //!   pieces); while one exceeds [`QUAD_REL_TOL`] (relative to the integral of the
 //!   absolute integrand) the piece contributing most to it is bisected, for all studies,
 //!   and the evaluation repeated. Pieces on which a study's normal density is below
@@ -33,8 +33,8 @@ use nalgebra::{DMatrix, DVector};
 use super::kind::SelectionType;
 use super::weight::{WDerivs, WeightFn};
 use crate::numeric::dist::{norm_pdf, norm_sf};
+use crate::numeric::integrate::{NODES, Partition, gauss_error, kronrod_weight};
 use crate::numeric::optim::{Eval, Objective};
-use crate::numeric::quad::{NODES, Partition, gauss_error, kronrod_weight};
 
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
