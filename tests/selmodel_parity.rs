@@ -29,7 +29,12 @@
 //!
 //! The fixture may hold a subset of the generator's cases (`meta.not_computed` lists the
 //! ones not yet polished: the continuous types take 1-6 minutes each in R); every case it
-//! holds is checked.
+//! holds is checked. Open (not in the committed fixture): of 41 further cases polished
+//! later, 36 pass and 5 do not: bangertdrowns beta (the R polish stopped with gradient
+//! 1e-2; metan's log-likelihood is higher by 2.6e-7), bangertdrowns power, molloy halfnorm,
+//! molloy stepfun(0.025,0.5) (estimates 2e-7..1e-4 apart, R polish gradients 2e-8..5e-8),
+//! hackshaw beta two-sided, and raudenbush beta (the reference holds delta_1 on its bound,
+//! metan does not). Which side is off there is not yet settled.
 //!
 //! Parameters on a bound: a delta or tau^2 the reference holds on its bound must be the
 //! one metan flags (`DeltaEstimate::at_bound`, `SelectionFit::tau2_at_bound`), with no
