@@ -238,10 +238,7 @@ fn main() {
     if has("--update") {
         let mut ops = serde_json::Map::new();
         for (name, r) in &ratios {
-            ops.insert(
-                (*name).into(),
-                serde_json::json!((r * 1000.0).round() / 1000.0),
-            );
+            ops.insert((*name).into(), serde_json::json!((r * 1e6).round() / 1e6));
         }
         let mut out = serde_json::Map::new();
         out.insert("tolerance".into(), serde_json::json!(tolerance));
@@ -275,13 +272,13 @@ fn main() {
     for (name, r) in &ratios {
         let b = base["ratios"][*name].as_f64();
         let (bs, change) = match b {
-            Some(b) => (format!("{b:.3}"), format!("{:.2}x", r / b)),
+            Some(b) => (format!("{b:.4}"), format!("{:.2}x", r / b)),
             None => ("-".into(), "new".into()),
         };
         if b.is_some_and(|b| r / b > tolerance) {
             failed.push(*name);
         }
-        println!("{name:<w$}  {r:>10.3}  {bs:>10}  {change:>8}");
+        println!("{name:<w$}  {r:>10.4}  {bs:>10}  {change:>8}");
     }
     if !failed.is_empty() && !has("--update") {
         eprintln!(
