@@ -128,4 +128,5 @@ pub use model::{
     Prediction, QBetween, Robu, RobuFit, RobuWeights, RobustFit, RobustKind, StopReason, Subgroup,
     SubgroupFit, TestKind, WaldKind, WaldTest, anova, subgroup_analysis,
 };
+pub use model::{CheckedMetaAnalysis, Settings};
 pub use model::{LocationScale, LocationScaleFit};

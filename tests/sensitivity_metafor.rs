@@ -17,6 +17,10 @@
 //! 5.1e-10 (relative) from the root of the REML equation; metan's value agrees with the root
 //! found by `uniroot(..., tol = 1e-20)` in R (7.0425409995e-05) to 5e-12. Its tau^2 and
 //! I^2 are compared at 1e-9.
+//!
+//! p-values (`pval`, `Qp`) have no absolute escape: metafor computes them with upper-tail
+//! functions, so they are compared at 1e-10 relative down to 1e-300 (below which both must
+//! be). The number of cases and of compared numbers equal the fixture's (`CASES`, ...).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::sensitivity::{CumulativeOrder, Gosh, baujat, cumulative, influence, leave_one_out};
@@ -28,6 +32,19 @@ const REL: f64 = 1e-10;
 type RefitGet = fn(&metan::sensitivity::RefitRow) -> f64;
 type InflGet = fn(&metan::sensitivity::InfluenceRow) -> f64;
 const ABS_NEAR_ZERO: f64 = 1e-10;
+/// p-values are compared relatively down to here.
+const P_FLOOR: f64 = 1e-300;
+/// The counts of `sensitivity.json` (update them when the fixture is regenerated): cases
+/// (data set x estimator x test) and the numbers (of which p-values) compared by
+/// `leave1out_cumul_influence_baujat_match_metafor`; cumulative analyses in moderator order
+/// and their numbers; GOSH data sets and numbers.
+const CASES: usize = 85;
+const NUMBERS: usize = 72_967;
+const P_VALUES: usize = 8_908;
+const ORDERED: usize = 12;
+const ORDERED_NUMBERS: usize = 3_200;
+const GOSH: usize = 8;
+const GOSH_NUMBERS: usize = 3_800;
 
 fn fixture() -> Value {
     serde_json::from_str(include_str!("fixtures/sensitivity.json")).unwrap()
@@ -46,6 +63,9 @@ struct Worst {
     rel: f64,
     what: String,
     checked: usize,
+    p_values: usize,
+    p_rel: f64,
+    p_what: String,
     failures: Vec<String>,
 }
 
@@ -59,6 +79,32 @@ impl Worst {
             "{} mismatches",
             self.failures.len()
         );
+    }
+    /// A p-value: relative, down to 1e-300.
+    fn check_p(&mut self, ours: f64, theirs: f64, what: &str) {
+        self.checked += 1;
+        self.p_values += 1;
+        let rel = if ours == theirs {
+            0.0
+        } else {
+            (ours - theirs).abs() / ours.abs().max(theirs.abs())
+        };
+        let ok = rel <= REL || (ours.abs() < P_FLOOR && theirs.abs() < P_FLOOR);
+        if !ok {
+            self.failures.push(format!(
+                "{what}: metan {ours:e} vs metafor {theirs:e} (rel {rel:e})"
+            ));
+        }
+        if theirs.abs() >= P_FLOOR {
+            if rel > self.p_rel {
+                self.p_rel = rel;
+                self.p_what = format!("{what} = {theirs:e}");
+            }
+            if rel > self.rel {
+                self.rel = rel;
+                self.what = what.to_string();
+            }
+        }
     }
     fn check(&mut self, ours: f64, theirs: f64, what: &str) {
         self.checked += 1;
@@ -118,8 +164,13 @@ fn compare_refits(w: &mut Worst, rows: &[metan::sensitivity::RefitRow], exp: &Va
         if let Some(col) = exp.get(name) {
             let col = nums(col);
             assert_eq!(col.len(), rows.len(), "{ctx} {name}");
+            let p_value = matches!(name, "pval" | "pvals" | "Qp");
             for (i, (r, e)) in rows.iter().zip(&col).enumerate() {
-                w.check(get(r), *e, &format!("{ctx} {name}[{i}]"));
+                if p_value {
+                    w.check_p(get(r), *e, &format!("{ctx} {name}[{i}]"));
+                } else {
+                    w.check(get(r), *e, &format!("{ctx} {name}[{i}]"));
+                }
             }
             n += 1;
         }
@@ -132,7 +183,7 @@ fn leave1out_cumul_influence_baujat_match_metafor() {
     let fx = fixture();
     let mut w = Worst::default();
     let cases = fx["cases"].as_array().unwrap();
-    assert!(cases.len() >= 4 * 3);
+    assert_eq!(cases.len(), CASES);
     for case in cases {
         let name = case["dataset"].as_str().unwrap();
         let ds = &fx["datasets"][name];
@@ -170,7 +221,9 @@ fn leave1out_cumul_influence_baujat_match_metafor() {
             ("dfbetas", |r| r.dfbetas[0]),
         ];
         for (f, get) in fields {
-            for (i, (r, x)) in inf.rows().iter().zip(nums(&e[f])).enumerate() {
+            let col = nums(&e[f]);
+            assert_eq!(col.len(), inf.rows().len(), "{ctx} influence {f}");
+            for (i, (r, x)) in inf.rows().iter().zip(col).enumerate() {
                 w.check(get(r), x, &format!("{ctx} influence {f}[{i}]"));
             }
         }
@@ -184,16 +237,10 @@ fn leave1out_cumul_influence_baujat_match_metafor() {
         assert_eq!(ours, flags, "{ctx} influential flags");
 
         let bj = baujat(&sp, &s).unwrap();
-        for (i, (p, (x, y))) in bj
-            .points()
-            .iter()
-            .zip(
-                nums(&case["baujat"]["x"])
-                    .into_iter()
-                    .zip(nums(&case["baujat"]["y"])),
-            )
-            .enumerate()
-        {
+        let (bx, by) = (nums(&case["baujat"]["x"]), nums(&case["baujat"]["y"]));
+        assert_eq!(bx.len(), bj.points().len(), "{ctx} baujat x");
+        assert_eq!(by.len(), bj.points().len(), "{ctx} baujat y");
+        for (i, (p, (x, y))) in bj.points().iter().zip(bx.into_iter().zip(by)).enumerate() {
             w.check(p.x, x, &format!("{ctx} baujat x[{i}]"));
             w.check(p.y, y, &format!("{ctx} baujat y[{i}]"));
         }
@@ -202,15 +249,22 @@ fn leave1out_cumul_influence_baujat_match_metafor() {
         "{} numbers checked; largest relative error {:e} ({})",
         w.checked, w.rel, w.what
     );
+    println!(
+        "p-values: {} compared relatively; largest relative error {:e} ({})",
+        w.p_values, w.p_rel, w.p_what
+    );
     w.finish();
-    assert!(w.checked > 50_000);
+    assert_eq!(w.checked, NUMBERS, "numbers compared");
+    assert_eq!(w.p_values, P_VALUES, "p-values compared");
 }
 
 #[test]
 fn cumul_in_moderator_order_matches_metafor() {
     let fx = fixture();
     let mut w = Worst::default();
-    for case in fx["cumul_ordered"].as_array().unwrap() {
+    let ordered = fx["cumul_ordered"].as_array().unwrap();
+    assert_eq!(ordered.len(), ORDERED);
+    for case in ordered {
         let name = case["dataset"].as_str().unwrap();
         let ds = &fx["datasets"][name];
         let m = case["method"].as_str().unwrap();
@@ -231,15 +285,21 @@ fn cumul_in_moderator_order_matches_metafor() {
             &format!("{name} {m} dec={dec}"),
         );
     }
+    println!(
+        "cumul in moderator order: {} numbers; largest relative error {:e} ({})",
+        w.checked, w.rel, w.what
+    );
     w.finish();
-    assert!(w.checked > 500);
+    assert_eq!(w.checked, ORDERED_NUMBERS, "numbers compared");
 }
 
 #[test]
 fn gosh_matches_metafor_on_all_subsets() {
     let fx = fixture();
     let mut w = Worst::default();
-    for g in fx["gosh"].as_array().unwrap() {
+    let gosh = fx["gosh"].as_array().unwrap();
+    assert_eq!(gosh.len(), GOSH);
+    for g in gosh {
         let s = Studies::from_variances(nums(&g["yi"]), nums(&g["vi"])).unwrap();
         let m: Method = g["method"].as_str().unwrap().parse().unwrap();
         let res = Gosh::new().run(&MetaAnalysis::new().method(m), &s).unwrap();
@@ -254,6 +314,9 @@ fn gosh_matches_metafor_on_all_subsets() {
             nums(&g["h2"]),
             nums(&g["q"]),
         );
+        for col in [&ks, &est, &tau2, &i2, &h2, &q] {
+            assert_eq!(col.len(), incl.len(), "{} columns", g["name"]);
+        }
         for (row, members) in incl.iter().enumerate() {
             let mask: usize = nums(members)
                 .iter()
@@ -275,4 +338,5 @@ fn gosh_matches_metafor_on_all_subsets() {
         w.checked, w.rel, w.what
     );
     w.finish();
+    assert_eq!(w.checked, GOSH_NUMBERS, "numbers compared");
 }

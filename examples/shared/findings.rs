@@ -42,10 +42,10 @@ use std::f64::consts::PI;
 
 use metan::datasets::ipv::{self, Assumptions, IncomeGroup, SimulatedStudy};
 use metan::sensitivity::{
-    MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
-    ScenarioResult, ScenarioStudy,
+    MissingRule, OutcomeSource as Src, Predicate, Scenario, ScenarioData, ScenarioResult,
+    ScenarioStudy,
 };
-use metan::{MetaError, MetaRegression, Studies};
+use metan::{MetaAnalysis, MetaError, MetaRegression, Studies};
 
 /// Programme vs no programme or treatment as usual.
 pub const PROGRAMME: &str = "programme_vs_no_programme";
@@ -68,8 +68,8 @@ pub const EQUIVALENCE_D: f64 = 0.2;
 pub const SEEDS: std::ops::RangeInclusive<u64> = 1..=200;
 
 /// The model of every scenario: REML, z test, 95% CI (the one place the examples name it).
-pub fn model() -> ModelSpec {
-    ModelSpec::default()
+pub fn model() -> MetaAnalysis {
+    MetaAnalysis::new()
 }
 
 /// Runs scenarios; a scenario that would pool different comparisons is an error.
@@ -367,7 +367,7 @@ pub fn difference(
             .collect();
         let vi: Vec<f64> = r.used.iter().map(|u| u.vi).collect();
         let studies = Studies::from_variances(yi, vi)?.with_moderator(a, is_a.clone())?;
-        let f = MetaRegression::from_analysis(model().analysis().level(level))
+        let f = MetaRegression::from_analysis(model().level(level))
             .moderator(a)
             .fit(&studies)?;
         f.coefficients()

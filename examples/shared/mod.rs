@@ -175,7 +175,7 @@ pub fn subgroup_test(
         })
         .collect();
     let studies = scenario_studies(r)?.with_attribute(attr, levels)?;
-    let sg = subgroup_analysis(&studies, attr, &findings::model().analysis())?;
+    let sg = subgroup_analysis(&studies, attr, &findings::model())?;
     let q = sg.separate();
     println!(
         "  test of subgroup differences ({attr}, separate tau^2): Q = {:.2}, df = {}, p = {} (SIMULATED data)",

@@ -8,7 +8,7 @@ use super::slope::fit_slope;
 use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{Coefficient, MetaAnalysis, Method, TestKind};
+use crate::model::{Coefficient, Method, Settings, TestKind};
 
 /// The predictor of the regression test: a measure of precision or of study size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -178,7 +178,11 @@ impl RegTest {
         if !self.predictor.needs_sample_sizes() {
             return Ok(match self.predictor {
                 Predictor::Vi => v.to_vec(),
-                _ => v.iter().map(|a| a.sqrt()).collect(),
+                Predictor::Sei
+                | Predictor::Ni
+                | Predictor::NInv
+                | Predictor::SqrtNi
+                | Predictor::SqrtNInv => v.iter().map(|a| a.sqrt()).collect(),
             });
         }
         let ni = self.ni.as_deref().ok_or_else(|| {
@@ -210,7 +214,7 @@ impl RegTest {
                 Predictor::Ni => n,
                 Predictor::NInv => 1.0 / n,
                 Predictor::SqrtNi => n.sqrt(),
-                _ => 1.0 / n.sqrt(),
+                Predictor::SqrtNInv | Predictor::Sei | Predictor::Vi => 1.0 / n.sqrt(),
             })
             .collect())
     }
@@ -256,8 +260,10 @@ impl RegTest {
     /// *Publication bias in meta-analysis* (pp. 99-110). Wiley.
     /// Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     /// *J Stat Softw*, 36(3), 1-48.
-    pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<RegTestFit> {
-        let alpha = spec.validate(studies)?;
+    pub fn run(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<RegTestFit> {
+        let spec = spec.checked()?;
+        spec.check_data(studies)?;
+        let alpha = spec.alpha();
         let k = studies.k();
         if k < 3 {
             return Err(too_few(
@@ -291,7 +297,7 @@ impl RegTest {
                         "user weights are not supported by the rma regression test (use RegModel::Lm)",
                     ));
                 }
-                let method = resolve_method(spec, studies)?;
+                let method = resolve_method(&spec, studies)?;
                 if method == Method::GENQ {
                     return Err(MetaError::invalid_option(
                         "method",
@@ -299,8 +305,7 @@ impl RegTest {
                         "GENQ needs user weights, which the rma regression test does not support",
                     ));
                 }
-                let spec1 = spec.clone().method(method);
-                let c = fit_slope(&spec1, y, v, &x, alpha, name)?;
+                let c = fit_slope(&spec.with_method(method), y, v, &x, name)?;
                 if !c.converged {
                     return Err(MetaError::NotConverged {
                         method: method.to_string(),
@@ -308,7 +313,7 @@ impl RegTest {
                         reason: "tau^2 of the regression test model".into(),
                     });
                 }
-                let df = spec.test.uses_t().then_some((k - 2) as f64);
+                let df = spec.test().uses_t().then_some((k - 2) as f64);
                 let coefficients = (0..2)
                     .map(|j| {
                         let b = &c.coef[j];
@@ -326,7 +331,7 @@ impl RegTest {
                     .collect();
                 Ok(self.finish(
                     coefficients,
-                    Some((method, spec.test)),
+                    Some((method, spec.test())),
                     Some(c.tau2),
                     alpha,
                     c.warnings,
@@ -489,7 +494,9 @@ impl fmt::Display for RegTestFit {
             let lead = match self.predictor {
                 Predictor::Sei => "Limit Estimate (as sei -> 0):   ",
                 Predictor::Vi => "Limit Estimate (as vi -> 0):    ",
-                _ => "Limit Estimate (as ni -> inf):  ",
+                Predictor::Ni | Predictor::NInv | Predictor::SqrtNi | Predictor::SqrtNInv => {
+                    "Limit Estimate (as ni -> inf):  "
+                }
             };
             writeln!(
                 f,

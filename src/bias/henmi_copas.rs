@@ -9,7 +9,7 @@ use std::fmt;
 use super::too_few;
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, Method, fcf};
+use crate::model::{Method, Settings, fcf};
 use crate::numeric::dist::{chisq_cdf, norm_pdf};
 use crate::numeric::integrate::adaptive;
 use crate::numeric::root::brent;
@@ -79,7 +79,7 @@ impl HenmiCopas {
     /// default `rel.tol = 1.2e-4` and `uniroot(tol = 1.2e-4)`).
     ///
     /// # Errors
-    /// Those of [`MetaAnalysis::fit`]; [`MetaError::TooFewStudies`] for `k < 2`;
+    /// Those of [`crate::MetaAnalysis::fit`]; [`MetaError::TooFewStudies`] for `k < 2`;
     /// [`MetaError::Numerical`] when the gamma approximation is undefined (non-positive
     /// conditional mean or variance) or `t0` is not in `[0, 2]` (metafor's `uniroot` fails
     /// there too).
@@ -88,8 +88,10 @@ impl HenmiCopas {
     /// Henmi, M., & Copas, J. B. (2010). Confidence intervals for random effects
     /// meta-analysis and robustness to publication bias. *Statistics in Medicine*, 29,
     /// 2969-2983.
-    pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<HenmiCopasFit> {
-        let rma = spec.clone().confint(false).fit(studies)?;
+    pub fn run(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<HenmiCopasFit> {
+        let mut checked = spec.checked()?.into_owned();
+        checked.confint = false;
+        let rma = checked.fit(studies)?;
         let k = studies.k();
         if k < 2 {
             return Err(too_few("the Henmi-Copas interval", 2, k));

@@ -67,14 +67,18 @@ pub use trimfill::{Estimator, FilledStudy, Side, TrimFill, TrimFillFit};
 
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, Method};
+use crate::model::{CheckedMetaAnalysis, Method};
 
 /// The estimator metafor records in a fit of `spec` (`x$method`): the method itself, or,
 /// for a fallback chain, the one that fitted the intercept-only model.
-pub(crate) fn resolve_method(spec: &MetaAnalysis, studies: &Studies) -> Result<Method> {
-    match spec.methods.as_slice() {
+pub(crate) fn resolve_method(spec: &CheckedMetaAnalysis, studies: &Studies) -> Result<Method> {
+    match spec.methods() {
         [m] => Ok(*m),
-        _ => Ok(spec.clone().confint(false).fit(studies)?.method()),
+        _ => {
+            let mut s = spec.clone();
+            s.confint = false;
+            Ok(s.fit(studies)?.method())
+        }
     }
 }
 

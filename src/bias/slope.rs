@@ -17,7 +17,8 @@
 //! `Cov = -xbar_w/Sxx`.
 
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, PSums, Projector, Tau2Input, TestKind, crit_and_p};
+use crate::model::tau2::{self, Data};
+use crate::model::{CheckedMetaAnalysis, PSums, Projector, TestKind, crit_and_p};
 
 /// The projector of the design `[1, x]`.
 #[derive(Debug, Clone)]
@@ -200,13 +201,13 @@ pub(crate) struct SlopeFit {
 /// [`MetaError::RankDeficient`] (named `name`) when `x` is constant; the errors of the
 /// estimator chain; [`MetaError::Numerical`] for non-finite coefficients.
 pub(crate) fn fit_slope(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     y: &[f64],
     v: &[f64],
     x: &[f64],
-    alpha: f64,
     name: &str,
 ) -> Result<SlopeFit> {
+    let alpha = spec.alpha();
     let k = y.len();
     let rank_deficient = || MetaError::RankDeficient {
         columns: vec![name.to_string()],
@@ -221,12 +222,12 @@ pub(crate) fn fit_slope(
         warnings.push("Ratio of largest to smallest sampling variance extremely large. May not be able to obtain stable results.".to_string());
     }
     let model = Slope::new(y, v, x);
-    let inp = Tau2Input {
+    let data = Data {
         model: &model,
         weights: None,
-        fixed: spec.tau2,
     };
-    let (method, est, _) = spec.run_chain(|m| spec.estimate(m, &inp))?;
+    let ctrl = spec.control();
+    let (method, est, _) = spec.run_chain(|m| tau2::estimate(m, &data, &ctrl))?;
     if !est.converged {
         warnings.push(format!(
             "{method} did not converge after {} iterations; the last iterate is reported.",
@@ -247,7 +248,7 @@ pub(crate) fn fit_slope(
     let b0 = c.ybar - b1 * c.xbar;
     let mut var1 = 1.0 / c.sxx;
     let mut var0 = 1.0 / c.sw + c.xbar * c.xbar / c.sxx;
-    let test = spec.test;
+    let test = spec.test();
     let dfr = (k - 2) as f64;
     if matches!(test, TestKind::Knha | TestKind::Adhoc) {
         let rss: f64 = (0..k)
@@ -293,7 +294,7 @@ pub(crate) fn fit_slope(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use crate::{MetaRegression, Method, Studies};
+    use crate::{MetaAnalysis, MetaRegression, Method, Studies};
 
     #[test]
     fn equals_the_general_design() {
@@ -318,7 +319,7 @@ mod tests {
                     .moderator("x")
                     .fit(&s)
                     .unwrap();
-                let fast = fit_slope(&spec, &y, &v, &x, 0.05, "x").unwrap();
+                let fast = fit_slope(&spec.check().unwrap(), &y, &v, &x, "x").unwrap();
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-11 * a.abs().max(1e-3);
                 assert!(close(general.tau2(), fast.tau2), "{m} {t} tau2");
                 for j in 0..2 {

@@ -9,8 +9,9 @@ use super::slope::fit_slope;
 use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::model::tau2::{self, Data};
 use crate::model::{
-    InterceptOnly, MetaAnalysis, MetaFit, Method, Tau2Input, TestKind, fcf, pval_str, zero_beats,
+    CheckedMetaAnalysis, InterceptOnly, MetaFit, Method, Settings, TestKind, fcf, pval_str,
 };
 use crate::numeric::wls::WlsQr;
 
@@ -223,8 +224,9 @@ impl TrimFill {
     /// 95, 89-98. Duval, S. J. (2005). The trim and fill method. In H. R. Rothstein,
     /// A. J. Sutton, & M. Borenstein (Eds.), *Publication bias in meta-analysis*
     /// (pp. 127-144). Wiley.
-    pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<TrimFillFit> {
-        let alpha = spec.validate(studies)?;
+    pub fn run(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<TrimFillFit> {
+        let spec = &*spec.checked()?;
+        spec.check_data(studies)?;
         let k = studies.k();
         let needed = if self.side.is_none() { 3 } else { 2 };
         if k < needed {
@@ -240,10 +242,10 @@ impl TrimFill {
         let method = resolve_method(spec, studies)?;
         let y = studies.yi();
         let v = studies.vi();
-        let user = spec.weights.as_deref();
+        let user = spec.weights();
         let side = match self.side {
             Some(s) => s,
-            None => estimate_side(spec, method, y, v, user, alpha)?,
+            None => estimate_side(spec, method, y, v, user)?,
         };
 
         // estimates (negated for the right side) sorted ascending, stably
@@ -266,10 +268,10 @@ impl TrimFill {
         let mut se_k0 = f64::NAN;
         let mut theta = f64::NAN;
         let mut yc = vec![0.0; k];
-        // the trimming fits: metafor's defaults (no user control of the start); Newton's
-        // method for ML/REML starts from the previous trimming fit's tau^2
+        // the trimming fits: metafor's defaults (no user control of the start); the
+        // iterations start from the previous trimming fit's tau^2
         let mut inner = spec.clone();
-        inner.tau2_init = None;
+        inner.control.tau2_init = None;
         let mut prev_tau2: Option<f64> = None;
         while k0_prev != Some(k0) {
             k0_prev = Some(k0);
@@ -377,19 +379,12 @@ impl TrimFill {
             if let Some(m) = studies.measure() {
                 aug = aug.with_measure(m);
             }
-            let mut refit = spec
-                .clone()
-                .method(method)
-                .test(TestKind::Z)
-                .level(95.0)
-                .confint(false);
-            refit.tau2 = None;
-            if user.is_none()
-                && refit.tau2_init.is_none()
-                && matches!(method, Method::ML | Method::REML)
-            {
-                refit.tau2_init = newton_start(method, aug.yi(), aug.vi(), None);
-            }
+            let mut refit = spec.with_method(method);
+            refit.test = TestKind::Z;
+            refit.alpha = 0.05;
+            refit.level = 95.0;
+            refit.confint = false;
+            refit.control.fixed = None;
             if let (Some(a), Some(w)) = (user, ws.as_deref()) {
                 let mut all = a.to_vec();
                 all.extend_from_slice(&w[k - k0..]);
@@ -400,7 +395,11 @@ impl TrimFill {
         } else {
             (
                 Vec::new(),
-                spec.clone().confint(false).fit(studies)?,
+                {
+                    let mut s = spec.clone();
+                    s.confint = false;
+                    s.fit(studies)?
+                },
                 studies.clone(),
             )
         };
@@ -422,12 +421,11 @@ impl TrimFill {
 /// The side of the missing studies: the sign of the slope on `sqrt(v)` in the model with
 /// the standard errors as moderator (negative: right, else left).
 fn estimate_side(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     method: Method,
     y: &[f64],
     v: &[f64],
     user: Option<&[f64]>,
-    alpha: f64,
 ) -> Result<Side> {
     let sei: Vec<f64> = v.iter().map(|a| a.sqrt()).collect();
     let slope = match user {
@@ -441,9 +439,9 @@ fn estimate_side(
             qr.coefficients(y)[1]
         }
         None => {
-            let mut s = spec.clone().method(method);
-            s.tau2 = None;
-            fit_slope(&s, y, v, &sei, alpha, "sei")?.coef[1].estimate
+            let mut s = spec.with_method(method);
+            s.control.fixed = None;
+            fit_slope(&s, y, v, &sei, "sei")?.coef[1].estimate
         }
     };
     Ok(if slope < 0.0 { Side::Right } else { Side::Left })
@@ -452,7 +450,7 @@ fn estimate_side(
 /// The pooled estimate of the trimmed studies (tau^2 re-estimated with `method`), and
 /// tau^2.
 fn trimmed_estimate(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     method: Method,
     y: &[f64],
     v: &[f64],
@@ -471,36 +469,27 @@ fn trimmed_estimate(
         0.0
     } else {
         let model = InterceptOnly { y, v };
-        let inp = Tau2Input {
+        let data = Data {
             model: &model,
             weights: None,
-            fixed: None,
         };
-        // ML/REML: the root of the estimating equation by Newton's method (quadratic, from
-        // the previous trimming fit's tau^2), then metafor's check that the likelihood there
-        // is not below its value at 0. The estimator proper (Fisher scoring from the Hedges
-        // estimate, with the same boundary rule and check) is the fallback when Newton's
-        // method does not settle; the property tests check that both give the same tau^2.
-        let fast = match method {
-            Method::ML | Method::REML => {
-                newton_start(method, y, v, warm).map(|t| likelihood_check(method, y, v, t))
-            }
-            _ => None,
-        };
-        match fast {
-            Some(t) => t,
-            None => {
-                let est = spec.estimate(method, &inp);
-                if !est.converged || !est.tau2.is_finite() {
-                    return Err(MetaError::NotConverged {
-                        method: method.to_string(),
-                        iterations: est.iterations,
-                        reason: "tau^2 of a trim-and-fill trimming fit".into(),
-                    });
-                }
-                est.tau2
-            }
+        let mut ctrl = spec.control();
+        ctrl.fixed = None;
+        ctrl.se = false;
+        // ML/REML/EB from the previous trimming fit (a few studies fewer or more): a start
+        // at most a step or two from the root (the unit test below checks that it finds
+        // metafor's root); PM/PMM's root is unique
+        ctrl.warm = warm;
+        ctrl.scoring_warm = true;
+        let est = tau2::estimate(method, &data, &ctrl);
+        if !est.converged || !est.tau2.is_finite() {
+            return Err(MetaError::NotConverged {
+                method: method.to_string(),
+                iterations: est.iterations,
+                reason: "tau^2 of a trim-and-fill trimming fit".into(),
+            });
         }
+        est.tau2
     };
     let mut sw = 0.0;
     let mut swy = 0.0;
@@ -510,105 +499,6 @@ fn trimmed_estimate(
         swy += w * yi;
     }
     Ok((swy / sw, tau2))
-}
-
-/// A root of the ML or REML estimating equation of the intercept-only model by Newton's
-/// method from the Hedges estimate: a starting value for Fisher scoring. `None` when
-/// Newton's method does not settle (Fisher scoring then starts from Hedges as usual).
-///
-/// # Formula
-/// With `w = 1/(v + tau2)`, `e = y - sum(w y)/sum(w)`, `S_a = sum w^a`, `T_a = sum w^a e^2`
-/// and `U = sum w^2 e`: the score (times 2) is `g = T_2 - S_1` (ML) or
-/// `g = T_2 - S_1 + S_2/S_1` (REML), with derivative
-/// `g' = S_2 - 2 T_3 + 2 U^2/S_1` (ML), plus `- 2 S_3/S_1 + S_2^2/S_1^2` (REML). Where
-/// `g' >= 0` (the log-likelihood is not concave there) the step is Fisher scoring's, with
-/// the expected information `S_2` (ML) or `tr(PP) = S_2 - 2 S_3/S_1 + S_2^2/S_1^2` (REML).
-fn newton_start(method: Method, y: &[f64], v: &[f64], start: Option<f64>) -> Option<f64> {
-    let k = y.len() as f64;
-    let reml = method == Method::REML;
-    let mut t = match start {
-        Some(t) => t,
-        None => {
-            // Hedges: (sum (y - ybar)^2 - (1 - 1/k) sum v) / (k - 1)
-            let ybar = y.iter().sum::<f64>() / k;
-            let ss: f64 = y.iter().map(|a| (a - ybar) * (a - ybar)).sum();
-            let sv: f64 = v.iter().sum();
-            ((ss - (1.0 - 1.0 / k) * sv) / (k - 1.0)).max(0.0)
-        }
-    };
-    // shift y by a central value so that the one-pass moments below do not cancel
-    let c = y[y.len() / 2];
-    for _ in 0..50 {
-        // one pass: S_a = sum w^a and the moments of d = y - c with weights w, w^2, w^3
-        let (mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0);
-        let (mut m1, mut m21, mut m22, mut m31, mut m32) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (yi, vi) in y.iter().zip(v) {
-            let a = 1.0 / (vi + t);
-            let a2 = a * a;
-            let a3 = a2 * a;
-            let d = yi - c;
-            s1 += a;
-            s2 += a2;
-            s3 += a3;
-            m1 += a * d;
-            m21 += a2 * d;
-            m22 += a2 * d * d;
-            m31 += a3 * d;
-            m32 += a3 * d * d;
-        }
-        // e = d - dbar with dbar = m1/S_1
-        let dbar = m1 / s1;
-        let t2 = m22 - 2.0 * dbar * m21 + dbar * dbar * s2;
-        let t3 = m32 - 2.0 * dbar * m31 + dbar * dbar * s3;
-        let u = m21 - dbar * s2;
-        let mut g = t2 - s1;
-        let mut dg = s2 - 2.0 * t3 + 2.0 * u * u / s1;
-        // minus the expected information (times 2): the Fisher scoring denominator
-        let mut info = s2;
-        if reml {
-            let r = -2.0 * s3 / s1 + s2 * s2 / (s1 * s1);
-            g += s2 / s1;
-            dg += r;
-            info += r;
-        }
-        if t == 0.0 && g <= 0.0 {
-            return Some(0.0); // the score is not positive at the boundary
-        }
-        if !(g.is_finite() && info > 0.0) {
-            return None;
-        }
-        // Newton where the log-likelihood is concave, a Fisher scoring step elsewhere
-        let denom = if dg < 0.0 { dg } else { -info };
-        let mut next = t - g / denom;
-        if next < 0.0 {
-            next = 0.0; // the score at 0 decides on the next pass
-        }
-        // close enough for Fisher scoring to stop after a step or two (the last digits are
-        // rounding noise, in which Newton's method would wander)
-        if (next - t).abs() <= 1e-10 * next {
-            return Some(next);
-        }
-        t = next;
-    }
-    None
-}
-
-/// metafor's `ll0check` for ML/REML: `0` when the (restricted) log-likelihood at `tau2` is
-/// below its value at 0 (beyond `1e-12 (1 + |ll|)`), else `tau2`.
-///
-/// # Formula
-/// `ll(tau2) = -1/2 sum ln(v + tau2) - 1/2 sum w (y - mu_w)^2 [- 1/2 ln sum w]` with
-/// `w = 1/(v + tau2)`, up to constants.
-pub(crate) fn likelihood_check(method: Method, y: &[f64], v: &[f64], tau2: f64) -> f64 {
-    if !(tau2 > 0.0) {
-        return 0.0;
-    }
-    let model = InterceptOnly { y, v };
-    if zero_beats(&model, tau2, method == Method::REML, f64::NAN).0 {
-        0.0
-    } else {
-        tau2
-    }
 }
 
 /// `(S_r, r*)` of the signed ranks of `yc` (ascending): the sum of the ranks of the
@@ -752,37 +642,18 @@ mod tests {
         (sr as f64, max_neg)
     }
 
+    /// Fisher scoring from a warm start (as the trimming fits run it) finds the root it
+    /// finds from metafor's start, the Hedges estimate, boundary cases included.
     #[test]
-    fn newton_start_is_the_fisher_scoring_root() {
-        let y = [0.3, -0.1, 0.8, 0.25, 0.6, 0.1, -0.3, 1.2];
-        let v = [0.02, 0.1, 0.05, 0.3, 0.04, 0.07, 0.2, 0.01];
-        let model = InterceptOnly { y: &y, v: &v };
-        let inp = Tau2Input {
-            model: &model,
-            weights: None,
-            fixed: None,
+    fn warm_trimming_fit_equals_the_estimator() {
+        let intercept_only = |y: &[f64], v: &[f64], m: Method, ctrl: &tau2::Control| {
+            let model = InterceptOnly { y, v };
+            let data = Data {
+                model: &model,
+                weights: None,
+            };
+            tau2::estimate(m, &data, ctrl)
         };
-        for m in [Method::ML, Method::REML] {
-            let want = MetaAnalysis::new().tol(1e-15).estimate(m, &inp).tau2;
-            let got = newton_start(m, &y, &v, None).unwrap();
-            let warm = newton_start(m, &y, &v, Some(3.0 * want)).unwrap();
-            assert!(
-                (warm - want).abs() <= 1e-9 * want,
-                "{m} warm: {warm} vs {want}"
-            );
-            assert!(
-                want > 0.0 && (got - want).abs() <= 1e-13 * want,
-                "{m}: {got} vs {want}"
-            );
-        }
-        // a homogeneous data set: the root is on the boundary
-        let y0 = [0.30, 0.31, 0.29, 0.30];
-        assert_eq!(newton_start(Method::REML, &y0, &v[..4], None), Some(0.0));
-    }
-
-    #[test]
-    fn fast_trimming_fit_equals_the_estimator() {
-        // pseudo-random data sets, heterogeneous and homogeneous (boundary) ones
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut u = || {
             state ^= state << 13;
@@ -803,24 +674,21 @@ mod tests {
                     0.3 + z * (vi + het).sqrt()
                 })
                 .collect();
-            let model = InterceptOnly { y: &y, v: &v };
-            let inp = Tau2Input {
-                model: &model,
-                weights: None,
-                fixed: None,
-            };
-            for m in [Method::ML, Method::REML] {
-                let want = MetaAnalysis::new().tol(1e-15).estimate(m, &inp).tau2;
-                let Some(t) = newton_start(m, &y, &v, Some(0.1)) else {
-                    continue;
-                };
-                let got = likelihood_check(m, &y, &v, t);
-                if want == 0.0 {
+            let spec = crate::MetaAnalysis::new().tol(1e-15).check().unwrap();
+            for m in [Method::ML, Method::REML, Method::EB] {
+                let cold = intercept_only(&y, &v, m, &spec.control());
+                let mut ctrl = spec.control();
+                ctrl.warm = Some(0.1);
+                ctrl.scoring_warm = true;
+                let warm = intercept_only(&y, &v, m, &ctrl);
+                if cold.tau2 == 0.0 {
                     boundary += 1;
                 }
                 assert!(
-                    (got - want).abs() <= 1e-11 * want.max(1e-3),
-                    "case {case} {m}: {got} vs {want}"
+                    (warm.tau2 - cold.tau2).abs() <= 1e-11 * cold.tau2.max(1e-3),
+                    "case {case} {m}: {} vs {}",
+                    warm.tau2,
+                    cold.tau2
                 );
             }
         }

@@ -1,20 +1,31 @@
-//! [`MetaAnalysis`]: the model specification (a builder), and `fit`.
+//! [`MetaAnalysis`] (the settings, a builder) -> [`MetaAnalysis::check`] ->
+//! [`CheckedMetaAnalysis`] -> [`CheckedMetaAnalysis::fit`] -> [`MetaFit`].
 
 use super::fit::{Attempt, Convergence, FitStats, MetaFit};
 use super::genq_ci::genq_interval;
-use super::heterogeneity::{i2_h2, q_profile, q_test};
+use super::heterogeneity::{QTest, i2_h2, q_profile_from};
 use super::inference::{Inference, infer};
 use super::method::{Method, TestKind};
-use super::projection::{InterceptOnly, Projector};
-use super::tau2::{self, Control, Input, Scoring, StopReason, Tau2Estimate};
+use super::projection::InterceptOnly;
+use super::projection::Projector;
+use super::tau2::{self, Control, Data, Interval, Sums, Tau2Estimate};
+use std::borrow::Cow;
+
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::numeric::logsum::sum_ln;
+use crate::numeric::logsum::sum_ln_pair;
 
-/// Specification of an equal- or random-effects meta-analysis.
+/// Settings of an equal- or random-effects meta-analysis (a builder).
 ///
-/// Setters are infallible and chain; every option is validated once, in
-/// [`MetaAnalysis::fit`]. Defaults follow metafor's `rma()`: REML, z tests, 95% level.
+/// Setters are infallible and chain; [`MetaAnalysis::check`] validates every option once and
+/// returns the [`CheckedMetaAnalysis`] that fits models and that every analysis built on the
+/// model (sensitivity analyses, publication-bias methods) takes through [`Settings`].
+/// [`MetaAnalysis::fit`] checks and fits in one call. Defaults follow metafor's `rma()`:
+/// REML, z tests, 95% level.
+///
+/// With the `serde` feature the settings (de)serialize with the setters' names as keys and
+/// every key optional (`method` is one name or a fallback chain, e.g.
+/// `{ method = "DL", test = "knha" }` in TOML); unknown keys are errors.
 ///
 /// # Examples
 ///
@@ -31,22 +42,66 @@ use crate::numeric::logsum::sum_ln;
 ///     .fit(&studies)?;
 /// assert!(fit.tau2() > 0.0);
 /// assert_eq!(fit.df(), Some(5.0));
+///
+/// // validated once, used many times
+/// let checked = MetaAnalysis::new().level(90.0).check()?;
+/// assert_eq!(checked.alpha(), 0.1);
+/// let loo = metan::sensitivity::leave_one_out(&checked, &studies)?;
+/// assert_eq!(loo.rows().len(), 6);
+/// assert!(MetaAnalysis::new().level(120.0).check().is_err());
 /// # Ok::<(), metan::MetaError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct MetaAnalysis {
-    pub(crate) methods: Vec<Method>,
-    pub(crate) test: TestKind,
-    pub(crate) level: f64,
-    pub(crate) tau2: Option<f64>,
-    pub(crate) weights: Option<Vec<f64>>,
-    pub(crate) max_iter: usize,
-    pub(crate) tol: f64,
-    pub(crate) step_adj: f64,
-    pub(crate) tau2_init: Option<f64>,
-    pub(crate) confint: bool,
-    pub(crate) tau2_max: Option<f64>,
-    pub(crate) digits: usize,
+    #[cfg_attr(feature = "serde", serde(rename = "method", with = "one_or_many"))]
+    methods: Vec<Method>,
+    test: TestKind,
+    level: f64,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    tau2: Option<f64>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    weights: Option<Vec<f64>>,
+    max_iter: usize,
+    tol: f64,
+    step_adj: f64,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    tau2_init: Option<f64>,
+    confint: bool,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    tau2_max: Option<f64>,
+    digits: usize,
+}
+
+/// `method`: one name or a list (a fallback chain).
+#[cfg(feature = "serde")]
+mod one_or_many {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::model::Method;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(Method),
+        Many(Vec<Method>),
+    }
+
+    pub(super) fn serialize<S: Serializer>(m: &[Method], s: S) -> Result<S::Ok, S::Error> {
+        match m {
+            [one] => OneOrMany::One(*one),
+            many => OneOrMany::Many(many.to_vec()),
+        }
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Method>, D::Error> {
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(m) => vec![m],
+            OneOrMany::Many(v) => v,
+        })
+    }
 }
 
 impl Default for MetaAnalysis {
@@ -81,7 +136,7 @@ impl MetaAnalysis {
     }
 
     /// A fallback chain, tried in order until one estimator converges (metafor's
-    /// `method = c("REML", "DL")`). An empty chain is rejected by `fit`.
+    /// `method = c("REML", "DL")`). An empty chain is rejected by [`MetaAnalysis::check`].
     pub fn methods(mut self, chain: impl IntoIterator<Item = Method>) -> Self {
         self.methods = chain.into_iter().collect();
         self
@@ -158,26 +213,28 @@ impl MetaAnalysis {
         self
     }
 
-    pub(crate) fn alpha(&self) -> Result<f64> {
-        let l = self.level;
-        let alpha = if l > 1.0 {
-            (100.0 - l) / 100.0
-        } else {
-            1.0 - l
-        };
-        if !(l.is_finite() && l > 0.0 && l < 100.0 && alpha > 0.0 && alpha < 1.0) {
-            return Err(MetaError::invalid_option(
-                "level",
-                l,
-                "must be in (0, 100) percent",
-            ));
-        }
-        Ok(alpha)
-    }
-
-    pub(crate) fn validate(&self, studies: &Studies) -> Result<f64> {
-        let alpha = self.alpha()?;
-        studies.check_range()?;
+    /// Validates every option: the one place settings are checked.
+    ///
+    /// # Errors
+    /// [`MetaError::InvalidOption`] naming the option: a level outside (0, 100) percent, an
+    /// empty method chain, a fixed tau^2, `tau2_init` or `tau2_max` that is negative or not
+    /// finite, `max_iter = 0`, a tolerance or step factor that is not finite and positive,
+    /// GENQ without user weights. The user weights themselves are checked with the studies
+    /// they weight ([`CheckedMetaAnalysis::fit`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::{MetaAnalysis, MetaError, Method};
+    /// let c = MetaAnalysis::new().methods([Method::REML, Method::DL]).check()?;
+    /// assert_eq!(c.method(), Method::REML);
+    /// assert!(matches!(
+    ///     MetaAnalysis::new().method(Method::GENQ).check(),
+    ///     Err(MetaError::InvalidOption { .. })
+    /// ));
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn check(&self) -> Result<CheckedMetaAnalysis> {
+        let alpha = alpha_of(self.level)?;
         if self.methods.is_empty() {
             return Err(MetaError::invalid_option(
                 "method",
@@ -233,6 +290,185 @@ impl MetaAnalysis {
                 ));
             }
         }
+        if self.weights.is_none() && self.methods.contains(&Method::GENQ) {
+            return Err(MetaError::invalid_option(
+                "weights",
+                "none",
+                "method GENQ needs user weights (MetaAnalysis::weights)",
+            ));
+        }
+        Ok(CheckedMetaAnalysis {
+            methods: self.methods.clone(),
+            test: self.test,
+            level: if self.level > 1.0 {
+                self.level
+            } else {
+                100.0 * self.level
+            },
+            alpha,
+            weights: self.weights.clone(),
+            control: Control {
+                fixed: self.tau2,
+                max_iter: self.max_iter,
+                tol: self.tol,
+                step_adj: self.step_adj,
+                tau2_init: self.tau2_init,
+                warm: None,
+                scoring_warm: false,
+                se: true,
+            },
+            confint: self.confint,
+            tau2_max: self.tau2_max,
+            digits: self.digits,
+        })
+    }
+
+    /// Checks the settings and fits the model to `studies`
+    /// ([`MetaAnalysis::check`], then [`CheckedMetaAnalysis::fit`]).
+    ///
+    /// # Errors
+    /// Those of [`MetaAnalysis::check`] and [`CheckedMetaAnalysis::fit`].
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::{MetaAnalysis, Method, Studies};
+    /// let s = Studies::from_variances(vec![0.1, 0.5, 0.3], vec![0.01, 0.02, 0.015])?;
+    /// let ee = MetaAnalysis::new().method(Method::EE).fit(&s)?;
+    /// let re = MetaAnalysis::new().fit(&s)?;
+    /// assert!(re.se() >= ee.se());
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn fit(&self, studies: &Studies) -> Result<MetaFit> {
+        self.check()?.fit(studies)
+    }
+}
+
+/// `alpha` of a confidence level in percent (or, below 1, as a proportion).
+pub(crate) fn alpha_of(l: f64) -> Result<f64> {
+    let alpha = if l > 1.0 {
+        (100.0 - l) / 100.0
+    } else {
+        1.0 - l
+    };
+    if !(l.is_finite() && l > 0.0 && l < 100.0 && alpha > 0.0 && alpha < 1.0) {
+        return Err(MetaError::invalid_option(
+            "level",
+            l,
+            "must be in (0, 100) percent",
+        ));
+    }
+    Ok(alpha)
+}
+
+/// Validated settings of a meta-analysis ([`MetaAnalysis::check`]): what fits models and
+/// what every analysis built on the model takes. With the `serde` feature it serializes as
+/// the [`MetaAnalysis`] it came from.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(into = "MetaAnalysis"))]
+pub struct CheckedMetaAnalysis {
+    /// The estimator chain (never empty).
+    pub(crate) methods: Vec<Method>,
+    pub(crate) test: TestKind,
+    /// The level in percent, as given.
+    pub(crate) level: f64,
+    pub(crate) alpha: f64,
+    pub(crate) weights: Option<Vec<f64>>,
+    /// Fixed tau^2 and the iteration control.
+    pub(crate) control: Control,
+    pub(crate) confint: bool,
+    pub(crate) tau2_max: Option<f64>,
+    pub(crate) digits: usize,
+}
+
+/// Settings an analysis can take: [`MetaAnalysis`] (checked when used) or
+/// [`CheckedMetaAnalysis`] (checked already).
+pub trait Settings {
+    /// The validated settings.
+    ///
+    /// # Errors
+    /// Those of [`MetaAnalysis::check`].
+    fn checked(&self) -> Result<Cow<'_, CheckedMetaAnalysis>>;
+}
+
+impl Settings for MetaAnalysis {
+    fn checked(&self) -> Result<Cow<'_, CheckedMetaAnalysis>> {
+        self.check().map(Cow::Owned)
+    }
+}
+
+impl Settings for CheckedMetaAnalysis {
+    fn checked(&self) -> Result<Cow<'_, CheckedMetaAnalysis>> {
+        Ok(Cow::Borrowed(self))
+    }
+}
+
+impl From<CheckedMetaAnalysis> for MetaAnalysis {
+    /// The settings a check returned `c`.
+    fn from(c: CheckedMetaAnalysis) -> Self {
+        MetaAnalysis {
+            methods: c.methods,
+            test: c.test,
+            level: c.level,
+            tau2: c.control.fixed,
+            weights: c.weights,
+            max_iter: c.control.max_iter,
+            tol: c.control.tol,
+            step_adj: c.control.step_adj,
+            tau2_init: c.control.tau2_init,
+            confint: c.confint,
+            tau2_max: c.tau2_max,
+            digits: c.digits,
+        }
+    }
+}
+
+impl CheckedMetaAnalysis {
+    /// The estimator, or the first of the fallback chain.
+    pub fn method(&self) -> Method {
+        self.methods[0]
+    }
+    /// The estimator chain (one method unless a fallback chain was set).
+    pub fn methods(&self) -> &[Method] {
+        &self.methods
+    }
+    /// The test for the pooled estimate.
+    pub fn test(&self) -> TestKind {
+        self.test
+    }
+    /// `1 - level`: 0.05 for 95% intervals.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+    /// The confidence level in percent.
+    pub fn level(&self) -> f64 {
+        self.level
+    }
+    /// The fixed tau^2, if any.
+    pub fn fixed_tau2(&self) -> Option<f64> {
+        self.control.fixed
+    }
+    /// The user weights, if any.
+    pub fn weights(&self) -> Option<&[f64]> {
+        self.weights.as_deref()
+    }
+    /// Decimals used by `Display`.
+    pub fn digits(&self) -> usize {
+        self.digits
+    }
+
+    /// The same settings with one estimator (e.g. the one a fallback chain settled on).
+    pub(crate) fn with_method(&self, method: Method) -> Self {
+        CheckedMetaAnalysis {
+            methods: vec![method],
+            ..self.clone()
+        }
+    }
+
+    /// Checks what depends on the data: the user weights, one finite positive weight per
+    /// study.
+    pub(crate) fn check_data(&self, studies: &Studies) -> Result<()> {
+        studies.check_range()?;
         if let Some(w) = &self.weights {
             if w.len() != studies.k() {
                 return Err(MetaError::LengthMismatch {
@@ -250,54 +486,13 @@ impl MetaAnalysis {
                     "a weight must be finite and > 0",
                 ));
             }
-        } else if self.methods.contains(&Method::GENQ) {
-            return Err(MetaError::invalid_option(
-                "weights",
-                "none",
-                "method GENQ needs user weights (MetaAnalysis::weights)",
-            ));
         }
-        Ok(alpha)
+        Ok(())
     }
 
-    pub(crate) fn estimate<M: Projector>(&self, method: Method, inp: &Input<M>) -> Tau2Estimate {
-        let ctrl = Control {
-            max_iter: self.max_iter,
-            tol: self.tol,
-            step_adj: self.step_adj,
-            tau2_init: self.tau2_init,
-        };
-        match method {
-            Method::EE | Method::FE | Method::CE => Tau2Estimate {
-                tau2: 0.0,
-                se: None,
-                iterations: 0,
-                converged: true,
-                reason: StopReason::ClosedForm,
-                log_sums: None,
-            },
-            Method::DL => tau2::dl(inp),
-            Method::HE => tau2::he(inp),
-            Method::HS => tau2::hs(inp, false),
-            Method::HSk => tau2::hs(inp, true),
-            Method::SJ => tau2::sj(inp, self.tau2_init),
-            Method::GENQ => match inp.weights {
-                Some(a) => tau2::genq(inp, a),
-                None => Tau2Estimate {
-                    tau2: f64::NAN,
-                    se: None,
-                    iterations: 0,
-                    converged: false,
-                    reason: StopReason::NonFinite,
-                    log_sums: None,
-                },
-            },
-            Method::ML => tau2::fisher_scoring(inp, &ctrl, Scoring::Ml),
-            Method::REML => tau2::fisher_scoring(inp, &ctrl, Scoring::Reml),
-            Method::EB => tau2::fisher_scoring(inp, &ctrl, Scoring::Eb),
-            Method::PM => tau2::pm(inp, &ctrl, false),
-            Method::PMM => tau2::pm(inp, &ctrl, true),
-        }
+    /// The estimator control of these settings (with standard errors).
+    pub(crate) fn control(&self) -> Control {
+        self.control
     }
 
     /// Runs the fallback chain: the first estimator that converges wins; otherwise the last
@@ -352,18 +547,18 @@ impl MetaAnalysis {
     /// The prediction interval is `mu -/+ crit sqrt(SE^2 + tau2)` with the CI's critical value.
     ///
     /// # Errors
-    /// [`MetaError::InvalidOption`] for an invalid option (level, fixed tau^2, empty chain,
-    /// GENQ without weights), [`MetaError::LengthMismatch`] / [`MetaError::InvalidValue`] for
-    /// bad weights, and [`MetaError::NotConverged`] only when no estimator of the chain
-    /// produced a finite tau^2 at all. A fit whose estimator hit the iteration limit is
-    /// returned with `converged() == false`.
+    /// [`MetaError::LengthMismatch`] / [`MetaError::InvalidValue`] when the user weights are
+    /// not one finite positive weight per study, and
+    /// [`MetaError::NotConverged`] only when no estimator of the chain produced a finite
+    /// tau^2 at all. A fit whose estimator hit the iteration limit is returned with
+    /// `converged() == false`.
     ///
     /// # Examples
     /// ```
     /// use metan::{MetaAnalysis, Method, Studies};
     /// let s = Studies::from_variances(vec![0.1, 0.5, 0.3], vec![0.01, 0.02, 0.015])?;
-    /// let ee = MetaAnalysis::new().method(Method::EE).fit(&s)?;
-    /// let re = MetaAnalysis::new().fit(&s)?;
+    /// let ee = MetaAnalysis::new().method(Method::EE).check()?.fit(&s)?;
+    /// let re = MetaAnalysis::new().check()?.fit(&s)?;
     /// assert!(re.se() >= ee.se());
     /// # Ok::<(), metan::MetaError>(())
     /// ```
@@ -374,7 +569,8 @@ impl MetaAnalysis {
     /// Improved tests for a random effects meta-regression with a single covariate.
     /// *Statistics in Medicine*, 22, 2693-2710.
     pub fn fit(&self, studies: &Studies) -> Result<MetaFit> {
-        let alpha = self.validate(studies)?;
+        self.check_data(studies)?;
+        let alpha = self.alpha;
         let y = studies.yi();
         let v = studies.vi();
         let k = studies.k();
@@ -392,32 +588,14 @@ impl MetaAnalysis {
             test = TestKind::Z;
         }
         let model = InterceptOnly { y, v };
-        let inp = Input {
+        let data = Data {
             model: &model,
             weights: self.weights.as_deref(),
-            fixed: self.tau2,
         };
 
         // tau^2, through the fallback chain
-        let (method, est, attempts) = self.run_chain(|m| {
-            if k == 1 && !m.is_equal_effects() {
-                // metafor's "k1" case: no estimation, tau^2 = 0 unless fixed
-                Tau2Estimate {
-                    tau2: self.tau2.unwrap_or(0.0),
-                    se: None,
-                    iterations: 0,
-                    converged: true,
-                    reason: if self.tau2.is_some() {
-                        StopReason::Fixed
-                    } else {
-                        StopReason::Boundary
-                    },
-                    log_sums: None,
-                }
-            } else {
-                self.estimate(m, &inp)
-            }
-        })?;
+        let ctrl = self.control();
+        let (method, est, attempts) = self.run_chain(|m| tau2::estimate(m, &data, &ctrl))?;
         if !est.converged {
             warnings.push(format!(
                 "{method} did not converge after {} iterations; the last iterate is reported.",
@@ -426,7 +604,24 @@ impl MetaAnalysis {
         }
         let ee = method.is_equal_effects();
         let tau2 = if ee { 0.0 } else { est.tau2 };
-        let tau2_fixed = !ee && self.tau2.is_some();
+        let tau2_fixed = !ee && self.control.fixed.is_some();
+
+        // The sums with w = 1/v (Cochran's Q) and with w = 1/(v + tau2) (the estimate), from
+        // the estimator's passes when it made them, else one pass each (each centred at the
+        // previous weighted mean).
+        let mut centre = f64::NAN;
+        let zero = match est.sums_at(0.0) {
+            Some(a) if a.sums.q.is_finite() && a.sums.trp.is_finite() => *a,
+            _ => data.near_logdet(0.0, &mut centre),
+        };
+        if zero.mean.is_finite() {
+            centre = zero.mean;
+        }
+        let at = match est.sums_at(tau2) {
+            Some(a) if a.mean.is_finite() && a.sums.q.is_finite() => *a,
+            _ if tau2 == 0.0 && zero.mean.is_finite() => zero,
+            _ => data.near_logdet(tau2, &mut centre),
+        };
 
         let Inference {
             estimate,
@@ -439,24 +634,41 @@ impl MetaAnalysis {
             weights,
             rss,
             sw_iv,
-        } = infer(y, v, tau2, self.weights.as_deref(), test, alpha, !ee);
+        } = infer(
+            y,
+            v,
+            tau2,
+            (at.mean, at.sums.sw, at.sums.q),
+            self.weights.as_deref(),
+            test,
+            alpha,
+            !ee,
+        );
 
         // heterogeneity
-        let qt = q_test(&model);
+        let qt = if k <= 1 {
+            QTest::none()
+        } else {
+            QTest::from_sums(model.df(), &zero.sums)
+        };
         let (i2, h2) = i2_h2(&qt, (!ee).then_some(tau2));
 
         // Q-profile interval (metafor's confint)
         let mut ci_t = None;
         if self.confint && !ee && !tau2_fixed && k >= 2 {
             let tau2_max = self.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2));
-            ci_t = match (method, self.weights.as_deref()) {
-                (Method::GENQ, Some(a)) => genq_interval(y, v, a, alpha, tau2_max),
-                _ => q_profile(&model, alpha, tau2_max, Some(tau2)),
+            ci_t = match (tau2::interval(method), self.weights.as_deref()) {
+                (Interval::GeneralizedQ, Some(a)) => genq_interval(y, v, a, alpha, tau2_max),
+                (Interval::GeneralizedQ, None) | (Interval::None, _) => None,
+                (Interval::QProfile, _) => {
+                    let known = [zero, at].map(|a| (a.tau2, a.sums.q, a.sums.ypp, a.mean));
+                    q_profile_from(&model, alpha, tau2_max, Some(tau2), &known)
+                }
             };
             if ci_t.is_none() {
                 warnings.push(format!(
                     "The {} confidence interval for tau^2 could not be computed.",
-                    if method == Method::GENQ {
+                    if tau2::interval(method) == Interval::GeneralizedQ {
                         "generalized Q"
                     } else {
                         "Q-profile"
@@ -563,12 +775,7 @@ pub(crate) fn fit_stats_design(
     let k = v.len() as f64;
     let p = p as f64;
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let (logdet, ln_v) = logs.unwrap_or_else(|| {
-        (
-            sum_ln(v.iter().map(|vi| vi + tau2)),
-            sum_ln(v.iter().copied()),
-        )
-    });
+    let (logdet, ln_v) = logs.unwrap_or_else(|| sum_ln_pair(v, tau2));
     let sat = -0.5 * (k * ln2pi + ln_v);
     let ll_ml = -0.5 * k * ln2pi - 0.5 * logdet - 0.5 * rss;
     let ll_reml =
@@ -593,34 +800,31 @@ pub(crate) fn fit_stats_design(
     }
 }
 
-/// Read access for the sensitivity analyses, which refit the same specification on subsets.
-impl MetaAnalysis {
-    /// Validates the specification against `studies`; returns `alpha`.
-    pub(crate) fn checked_alpha(&self, studies: &Studies) -> Result<f64> {
-        self.validate(studies)
-    }
-    pub(crate) fn spec_test(&self) -> TestKind {
-        self.test
-    }
-    pub(crate) fn spec_fixed_tau2(&self) -> Option<f64> {
-        self.tau2
-    }
-    pub(crate) fn spec_weights(&self) -> Option<&[f64]> {
-        self.weights.as_deref()
-    }
-    pub(crate) fn spec_max_iter(&self) -> usize {
-        self.max_iter
-    }
-    pub(crate) fn spec_tol(&self) -> f64 {
-        self.tol
-    }
-    pub(crate) fn spec_step_adj(&self) -> f64 {
-        self.step_adj
-    }
-    pub(crate) fn spec_tau2_init(&self) -> Option<f64> {
-        self.tau2_init
-    }
-    pub(crate) fn spec_digits(&self) -> usize {
-        self.digits
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Settings round-trip through TOML/JSON; `method` is a name or a chain; omitted keys
+    /// take the defaults; unknown keys and invalid values are errors (the latter at check).
+    #[test]
+    fn settings_serialize_as_the_setters() {
+        let m: MetaAnalysis = toml::from_str("method = \"DL\"\ntest = \"knha\"").unwrap();
+        assert_eq!(
+            m,
+            MetaAnalysis::new().method(Method::DL).test(TestKind::Knha)
+        );
+        let chain: MetaAnalysis =
+            serde_json::from_str(r#"{"method": ["REML", "DL"], "level": 90, "tau2_max": 50}"#)
+                .unwrap();
+        let c = chain.check().unwrap();
+        assert_eq!(c.methods(), &[Method::REML, Method::DL]);
+        assert_eq!((c.level(), c.alpha()), (90.0, 0.1));
+        let back: MetaAnalysis = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, chain);
+        assert_eq!(MetaAnalysis::from(c), chain);
+        assert!(serde_json::from_str::<MetaAnalysis>(r#"{"methd": "DL"}"#).is_err());
+        let bad: MetaAnalysis = serde_json::from_str(r#"{"level": 150}"#).unwrap();
+        assert!(matches!(bad.check(), Err(MetaError::InvalidOption { .. })));
     }
 }

@@ -484,12 +484,7 @@ impl fmt::Display for MetaFit {
         let d = self.digits;
         let eps10 = f64::EPSILON * 10.0;
         writeln!(f)?;
-        if self.method.is_equal_effects() {
-            let name = match self.method {
-                Method::FE => "Fixed-Effects Model",
-                Method::CE => "Common-Effects Model",
-                _ => "Equal-Effects Model",
-            };
+        if let Some(name) = self.method.equal_effects_title() {
             writeln!(f, "{name} (k = {})", self.k)?;
         } else if self.tau2_fixed {
             writeln!(

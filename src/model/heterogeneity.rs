@@ -7,7 +7,7 @@
 //! * Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
 //!   meta-analysis. *Statistics in Medicine*, 26, 37-52.
 
-use super::projection::Projector;
+use super::projection::{PSums, Projector};
 use super::tau2::q_newton;
 use crate::numeric::dist::{chisq_isf, chisq_quantile, chisq_sf};
 
@@ -28,23 +28,34 @@ pub(crate) struct QTest {
 /// `Q = y'Py` with `W = diag(1/v)` (`sum w_i (y_i - mean_w)^2` for the intercept-only model),
 /// on `k - p` df; `vt = (k - p)/tr(P)`.
 pub(crate) fn q_test<M: Projector>(model: &M) -> QTest {
-    let df = model.df();
     if model.k() <= model.p() {
-        return QTest {
+        return QTest::none();
+    }
+    let v = model.v();
+    QTest::from_sums(model.df(), &model.psums(false, |i| 1.0 / v[i]))
+}
+
+impl QTest {
+    /// The test of a model with no residual degrees of freedom (`k <= p`).
+    pub(crate) fn none() -> Self {
+        QTest {
             q: 0.0,
             df: 0.0,
             p_value: 1.0,
             vt: 0.0,
-        };
+        }
     }
-    let v = model.v();
-    let s = model.psums(false, |i| 1.0 / v[i]);
-    let q = s.q.max(0.0);
-    QTest {
-        q,
-        df,
-        p_value: chisq_sf(q, df),
-        vt: df / s.trp,
+
+    /// [`q_test`] from the sums with `w = 1/v` (`q` and `trp`) computed elsewhere, on
+    /// `df = k - p > 0` degrees of freedom.
+    pub(crate) fn from_sums(df: f64, s: &PSums) -> Self {
+        let q = s.q.max(0.0);
+        QTest {
+            q,
+            df,
+            p_value: chisq_sf(q, df),
+            vt: df / s.trp,
+        }
     }
 }
 
@@ -92,6 +103,20 @@ pub(crate) fn q_profile<M: Projector>(
     tau2_max: f64,
     start: Option<f64>,
 ) -> Option<Tau2Interval> {
+    q_profile_from(model, alpha, tau2_max, start, &[])
+}
+
+/// [`q_profile`] reusing sums with `w = 1/(v + t)` already computed at some `t` (at 0 and
+/// at the estimate by the fit): `(t, Q, y'PPy, weighted mean or NaN)`. Every other
+/// evaluation passes over the data once when the previous one's weighted mean centres it
+/// well, twice otherwise.
+pub(crate) fn q_profile_from<M: Projector>(
+    model: &M,
+    alpha: f64,
+    tau2_max: f64,
+    start: Option<f64>,
+    known: &[(f64, f64, f64, f64)],
+) -> Option<Tau2Interval> {
     if model.k() <= model.p() {
         return None;
     }
@@ -100,17 +125,24 @@ pub(crate) fn q_profile<M: Projector>(
     let crit_u = chisq_isf(alpha / 2.0, df);
     let crit_l = chisq_quantile(alpha / 2.0, df);
     // `(Q, y'PPy, weighted mean)` at `t`, sums centred at `c` (see `Projector::q_slope_near`)
-    let qs = |t: f64, c: f64| {
-        let ((_, q, ypp), mean) = model.q_slope_near(|i| 1.0 / (v[i] + t), c);
-        (q, ypp, mean)
+    let qs = |t: f64, c: f64| match known
+        .iter()
+        .find(|k| k.0 == t && k.1.is_finite() && k.2.is_finite())
+    {
+        Some(&(_, q, ypp, mean)) => (q, ypp, mean),
+        None => {
+            let ((_, q, ypp), mean) = model.q_slope_near(|i| 1.0 / (v[i] + t), c);
+            (q, ypp, mean)
+        }
     };
     let (q_min, ypp_min, mean_min) = qs(0.0, f64::NAN);
-    let (q_max, _, _) = qs(tau2_max, f64::NAN);
     // Newton's start: the hint when inside the search interval, else 0
     let hint = start
         .filter(|&t| t > 0.0 && t < tau2_max)
-        .map(|t| (t, qs(t, f64::NAN)))
+        .map(|t| (t, qs(t, mean_min)))
         .filter(|&(_, (q, ypp, _))| q.is_finite() && ypp.is_finite() && ypp > 0.0);
+    let near = hint.map_or(mean_min, |(_, (_, _, mean))| mean);
+    let (q_max, _, _) = qs(tau2_max, near);
     let root = |target: f64| -> Option<f64> {
         let (bracket, (t0, (q, ypp, mut centre))) = match hint {
             // Q decreases in tau2: the root lies above the hint when Q(hint) > target

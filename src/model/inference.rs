@@ -2,7 +2,6 @@
 //! prediction interval.
 
 use super::method::TestKind;
-use super::projection::weighted_q;
 use crate::numeric::dist::{norm_isf, norm_log_sf, norm_p2, t_isf, t_log_sf, t_p2};
 
 /// Everything `fit` reports about the pooled estimate.
@@ -49,13 +48,18 @@ pub(crate) fn log_p2(test: TestKind, statistic: f64, df: Option<f64>) -> f64 {
 
 /// Pooled estimate and its inference for a given tau^2.
 ///
+/// * `iv`: the inverse-variance fit at `tau2` (`w = 1/(v + tau2)`): `(weighted mean,
+///   sum(w), sum w (y - mean)^2)`, always needed (for `RSS.knha`, and as the estimate
+///   without user weights), computed by the caller in a pass it makes anyway;
 /// * `user`: metafor's `weights` argument (the estimate uses them; its variance is the
 ///   sandwich `sum(a^2 (v + tau2)) / sum(a)^2`);
 /// * `with_pi`: whether to report a prediction interval (not for equal-effects models).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn infer(
     y: &[f64],
     v: &[f64],
     tau2: f64,
+    (mu_w, sw, rss_w): (f64, f64, f64),
     user: Option<&[f64]>,
     test: TestKind,
     alpha: f64,
@@ -63,8 +67,6 @@ pub(crate) fn infer(
 ) -> Inference {
     let k = y.len();
     let p = 1usize;
-    // inverse-variance fit (always needed: for RSS.knha and when no user weights)
-    let (mu_w, sw, rss_w) = weighted_q(y, |i| 1.0 / (v[i] + tau2));
 
     let (estimate, mut var, weights) = match user {
         None => (mu_w, 1.0 / sw, {

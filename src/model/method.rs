@@ -64,15 +64,100 @@ impl Method {
 
     /// True for the equal-effects model (EE, FE, CE).
     pub fn is_equal_effects(self) -> bool {
-        matches!(self, Method::EE | Method::FE | Method::CE)
+        match self {
+            Method::EE | Method::FE | Method::CE => true,
+            Method::DL
+            | Method::HE
+            | Method::HS
+            | Method::HSk
+            | Method::SJ
+            | Method::ML
+            | Method::REML
+            | Method::EB
+            | Method::PM
+            | Method::PMM
+            | Method::GENQ => false,
+        }
     }
 
     /// True for estimators computed by iteration (ML, REML, EB) or root finding (PM, PMM).
     pub fn is_iterative(self) -> bool {
-        matches!(
-            self,
-            Method::ML | Method::REML | Method::EB | Method::PM | Method::PMM
-        )
+        match self {
+            Method::ML | Method::REML | Method::EB | Method::PM | Method::PMM => true,
+            Method::EE
+            | Method::FE
+            | Method::CE
+            | Method::DL
+            | Method::HE
+            | Method::HS
+            | Method::HSk
+            | Method::SJ
+            | Method::GENQ => false,
+        }
+    }
+
+    /// The title metafor prints for an equal-effects model without moderators
+    /// ("Equal-Effects Model", "Fixed-Effects Model", "Common-Effects Model"); `None` for the
+    /// random-effects models.
+    pub fn equal_effects_title(self) -> Option<&'static str> {
+        match self {
+            Method::EE => Some("Equal-Effects Model"),
+            Method::FE => Some("Fixed-Effects Model"),
+            Method::CE => Some("Common-Effects Model"),
+            Method::DL
+            | Method::HE
+            | Method::HS
+            | Method::HSk
+            | Method::SJ
+            | Method::ML
+            | Method::REML
+            | Method::EB
+            | Method::PM
+            | Method::PMM
+            | Method::GENQ => None,
+        }
+    }
+
+    /// The label of the summary row of metafor's forest plot: "EE Model", "FE Model",
+    /// "CE Model" or "RE Model".
+    pub fn summary_label(self) -> &'static str {
+        match self {
+            Method::EE => "EE Model",
+            Method::FE => "FE Model",
+            Method::CE => "CE Model",
+            Method::DL
+            | Method::HE
+            | Method::HS
+            | Method::HSk
+            | Method::SJ
+            | Method::ML
+            | Method::REML
+            | Method::EB
+            | Method::PM
+            | Method::PMM
+            | Method::GENQ => "RE Model",
+        }
+    }
+
+    /// The position of the method in [`Method::ALL`] (a test checks that `ALL` lists every
+    /// method, in this order).
+    const fn position(self) -> usize {
+        match self {
+            Method::EE => 0,
+            Method::FE => 1,
+            Method::CE => 2,
+            Method::DL => 3,
+            Method::HE => 4,
+            Method::HS => 5,
+            Method::HSk => 6,
+            Method::SJ => 7,
+            Method::ML => 8,
+            Method::REML => 9,
+            Method::EB => 10,
+            Method::PM => 11,
+            Method::PMM => 12,
+            Method::GENQ => 13,
+        }
     }
 
     /// metafor's name.
@@ -95,6 +180,15 @@ impl Method {
         }
     }
 }
+
+// `ALL[i]` is the method at position `i` (checked when compiling).
+const _: () = {
+    let mut i = 0;
+    while i < Method::ALL.len() {
+        assert!(Method::ALL[i].position() == i);
+        i += 1;
+    }
+};
 
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -180,6 +274,17 @@ impl FromStr for TestKind {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    /// `ALL` lists every method once, in the order of `position` (whose match is
+    /// exhaustive: a new method cannot compile without a position; with one, `ALL` must
+    /// list it for the names to round-trip here).
+    #[test]
+    fn all_lists_every_method() {
+        for (i, m) in Method::ALL.iter().enumerate() {
+            assert_eq!(m.position(), i, "{m}");
+            assert_eq!(m.name().parse::<Method>().unwrap(), *m);
+        }
+    }
 
     #[test]
     fn parses_case_insensitively() {

@@ -1,7 +1,7 @@
 //! Models: [`MetaAnalysis`] (the specification) -> [`MetaAnalysis::fit`] -> [`MetaFit`].
 //!
 //! * `method` — [`Method`] and [`TestKind`];
-//! * `tau2` — one function per tau^2 estimator;
+//! * `tau2` — the tau^2 estimators, one file each, and their one dispatch on [`Method`];
 //! * `inference` — the pooled estimate, its test, CI and prediction interval;
 //! * `heterogeneity` — Q, I^2, H^2 and the Q-profile interval;
 //! * `fit` — [`MetaFit`] and its metafor-style `Display`;
@@ -30,9 +30,9 @@ mod regression;
 pub(crate) mod robust;
 mod subgroup;
 mod tables;
-mod tau2;
+pub(crate) mod tau2;
 
-pub use analysis::MetaAnalysis;
+pub use analysis::{CheckedMetaAnalysis, MetaAnalysis, Settings};
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use location_scale::{
@@ -54,4 +54,3 @@ pub(crate) use inference::crit_and_p;
 pub(crate) use projection::{InterceptOnly, PSums, Projector};
 pub(crate) use regression::design::format_btt;
 pub(crate) use regression::wald;
-pub(crate) use tau2::{Input as Tau2Input, zero_beats};

@@ -180,8 +180,7 @@ impl PermutationTest {
             ));
         }
         let fit = model.fit(studies)?;
-        let spec = model.analysis();
-        let alpha = spec.alpha()?;
+        let spec = &model.check()?;
         let design = model.design(studies)?;
         let x = &design.x;
         let (k, p) = x.shape();
@@ -255,11 +254,11 @@ impl PermutationTest {
             let res = match perm {
                 Perm::Signs(s) => {
                     let yp: Vec<f64> = y.iter().zip(s).map(|(a, b)| a * b).collect();
-                    core_fit(spec, x, true, &yp, v, &btt, alpha)
+                    core_fit(spec, x, true, &yp, v, &btt)
                 }
                 Perm::Rows(rows) => {
                     let xp = DMatrix::from_fn(k, p, |r, c| x[(rows[r], c)]);
-                    core_fit(spec, &xp, false, y, v, &btt, alpha)
+                    core_fit(spec, &xp, false, y, v, &btt)
                 }
             };
             res.ok().map(|c| (c.zval, c.qm))

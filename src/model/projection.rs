@@ -63,10 +63,11 @@ pub(crate) trait Projector {
         let _ = centre;
         (self.psums(false, w), f64::NAN)
     }
-    /// [`Projector::q_logdet`] with a centre, as [`Projector::psums_near`].
-    fn q_logdet_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> (f64, f64) {
-        let _ = centre;
-        self.q_logdet(w)
+    /// [`Projector::psums_near`] and `ln det(X'WX)`: `(sums, weighted mean, ln det)`, from
+    /// one pass where the model allows.
+    fn psums_near_logdet(&self, w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64, f64) {
+        let (s, mean) = self.psums_near(&w, centre);
+        (s, mean, self.q_logdet(w).1)
     }
     /// [`Projector::q_slope`] with a centre, as [`Projector::psums_near`]:
     /// `((sum(w), y'Py, y'PPy), weighted mean)`.
@@ -127,9 +128,9 @@ impl Projector for InterceptOnly<'_> {
         q_slope_near(self.y, w, centre)
     }
     #[inline]
-    fn q_logdet_near(&self, w: impl Fn(usize) -> f64, centre: f64) -> (f64, f64) {
-        let ((sw, q, _), _) = q_slope_near(self.y, w, centre);
-        (q, sw.ln())
+    fn psums_near_logdet(&self, w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64, f64) {
+        let (s, mean) = psums_near(self.y, w, centre);
+        (s, mean, s.sw.ln())
     }
 }
 
@@ -156,6 +157,13 @@ impl<'a> DesignProjector<'a> {
 
     fn qr(&self, w: impl Fn(usize) -> f64) -> Option<WlsQr> {
         WlsQr::new(self.x, w)
+    }
+}
+
+impl PSums {
+    /// All fields NaN: the sums of a model that cannot supply them.
+    pub(crate) fn nan() -> Self {
+        NAN_SUMS
     }
 }
 
@@ -186,9 +194,55 @@ impl Projector for DesignProjector<'_> {
     }
 
     fn psums(&self, with_v: bool, w: impl Fn(usize) -> f64) -> PSums {
+        match self.qr(&w) {
+            Some(qr) => self.psums_qr(&qr, with_v, w),
+            None => NAN_SUMS,
+        }
+    }
+
+    fn psums_near_logdet(&self, w: impl Fn(usize) -> f64, _centre: f64) -> (PSums, f64, f64) {
+        match self.qr(&w) {
+            Some(qr) => (self.psums_qr(&qr, false, w), f64::NAN, qr.logdet()),
+            None => (NAN_SUMS, f64::NAN, f64::NAN),
+        }
+    }
+
+    fn weighted_q(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
         let Some(qr) = self.qr(&w) else {
-            return NAN_SUMS;
+            return (f64::NAN, f64::NAN);
         };
+        let sw = (0..self.k()).map(&w).sum();
+        let q = qr.weighted_residuals(&self.y).iter().map(|r| r * r).sum();
+        (sw, q)
+    }
+
+    fn q_slope(&self, w: impl Fn(usize) -> f64) -> (f64, f64, f64) {
+        let Some(qr) = self.qr(&w) else {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        };
+        let r = qr.weighted_residuals(&self.y);
+        let (mut sw, mut q, mut ypp) = (0.0, 0.0, 0.0);
+        for (i, ri) in r.iter().enumerate() {
+            let wi = w(i);
+            sw += wi;
+            q += ri * ri;
+            ypp += wi * ri * ri;
+        }
+        (sw, q, ypp)
+    }
+
+    fn q_logdet(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
+        let Some(qr) = self.qr(&w) else {
+            return (f64::NAN, f64::NAN);
+        };
+        let q = qr.weighted_residuals(&self.y).iter().map(|r| r * r).sum();
+        (q, qr.logdet())
+    }
+}
+
+impl DesignProjector<'_> {
+    /// [`Projector::psums`] through the QR of `sqrt(W) X`.
+    fn psums_qr(&self, qr: &WlsQr, with_v: bool, w: impl Fn(usize) -> f64) -> PSums {
         let k = self.k();
         let p = self.p();
         let q = qr.q();
@@ -249,42 +303,10 @@ impl Projector for DesignProjector<'_> {
         }
         out
     }
-
-    fn weighted_q(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
-        let Some(qr) = self.qr(&w) else {
-            return (f64::NAN, f64::NAN);
-        };
-        let sw = (0..self.k()).map(&w).sum();
-        let q = qr.weighted_residuals(&self.y).iter().map(|r| r * r).sum();
-        (sw, q)
-    }
-
-    fn q_slope(&self, w: impl Fn(usize) -> f64) -> (f64, f64, f64) {
-        let Some(qr) = self.qr(&w) else {
-            return (f64::NAN, f64::NAN, f64::NAN);
-        };
-        let r = qr.weighted_residuals(&self.y);
-        let (mut sw, mut q, mut ypp) = (0.0, 0.0, 0.0);
-        for (i, ri) in r.iter().enumerate() {
-            let wi = w(i);
-            sw += wi;
-            q += ri * ri;
-            ypp += wi * ri * ri;
-        }
-        (sw, q, ypp)
-    }
-
-    fn q_logdet(&self, w: impl Fn(usize) -> f64) -> (f64, f64) {
-        let Some(qr) = self.qr(&w) else {
-            return (f64::NAN, f64::NAN);
-        };
-        let q = qr.weighted_residuals(&self.y).iter().map(|r| r * r).sum();
-        (q, qr.logdet())
-    }
 }
 
 /// Everything the tau^2 estimators and their standard errors need from `P`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct PSums {
     /// `sum(w)`
     pub sw: f64,
@@ -320,8 +342,14 @@ fn lane_sums<const N: usize>(k: usize, f: impl Fn(usize, &mut [f64; N])) -> [f64
     let full = k - k % LANES;
     let mut i = 0;
     while i < full {
-        for (l, a) in acc.iter_mut().enumerate() {
+        let mut t = [[0.0f64; N]; LANES];
+        for (l, a) in t.iter_mut().enumerate() {
             f(i + l, a);
+        }
+        for n in 0..N {
+            for l in 0..LANES {
+                acc[l][n] += t[l][n];
+            }
         }
         i += LANES;
     }

@@ -24,13 +24,13 @@ pub(crate) mod print;
 use nalgebra::{DMatrix, DVector};
 
 use self::design::{Design, ModSpec, build};
-use super::analysis::{MetaAnalysis, fit_stats_design};
+use super::analysis::{CheckedMetaAnalysis, MetaAnalysis, fit_stats_design};
 use super::fit::{Attempt, Convergence, FitStats};
 use super::heterogeneity::{i2_h2, q_profile, q_test};
 use super::inference::crit_and_p;
 use super::method::{Method, TestKind};
 use super::projection::{DesignProjector, InterceptOnly, Projector};
-use super::tau2::{Input, StopReason, Tau2Estimate};
+use super::tau2::{self, Data, Tau2Estimate};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::numeric::dist::{chisq_sf, f_sf};
@@ -243,23 +243,31 @@ impl MetaRegression {
         build(studies, &self.mods, &self.references, self.intercept)
     }
 
-    /// Validates the options; returns alpha.
-    fn validate(&self, studies: &Studies) -> Result<f64> {
-        if self.spec.weights.is_some() {
+    /// Validates the estimation options ([`MetaAnalysis::check`]) and what
+    /// meta-regression does not support (user weights, hence GENQ).
+    pub(crate) fn check(&self) -> Result<CheckedMetaAnalysis> {
+        let genq = || {
+            MetaError::invalid_option(
+                "method",
+                "GENQ",
+                "GENQ needs user weights, which meta-regression does not support",
+            )
+        };
+        let c = self.spec.check().map_err(|e| match e {
+            MetaError::InvalidOption { option, .. } if option == "weights" => genq(),
+            e => e,
+        })?;
+        if c.weights.is_some() {
             return Err(MetaError::invalid_option(
                 "weights",
                 "given",
                 "user weights are not supported for meta-regression",
             ));
         }
-        if self.spec.methods.contains(&Method::GENQ) {
-            return Err(MetaError::invalid_option(
-                "method",
-                "GENQ",
-                "GENQ needs user weights, which meta-regression does not support",
-            ));
+        if c.methods.contains(&Method::GENQ) {
+            return Err(genq());
         }
-        self.spec.validate(studies)
+        Ok(c)
     }
 
     /// The 1-based coefficients of the omnibus test.
@@ -323,7 +331,8 @@ impl MetaRegression {
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn fit(&self, studies: &Studies) -> Result<MetaRegressionFit> {
-        let alpha = self.validate(studies)?;
+        let spec = self.check()?;
+        studies.check_range()?;
         let d = self.design(studies)?;
         let btt = self.btt_for(&d)?;
         let k = studies.k();
@@ -337,18 +346,19 @@ impl MetaRegression {
         }
         let y = studies.yi();
         let v = studies.vi();
-        let core = core_fit(&self.spec, &d.x, d.int_only, y, v, &btt, alpha)?;
-        self.finish(studies, d, btt, core, alpha)
+        let core = core_fit(&spec, &d.x, d.int_only, y, v, &btt)?;
+        self.finish(&spec, studies, d, btt, core)
     }
 
     fn finish(
         &self,
+        spec: &CheckedMetaAnalysis,
         studies: &Studies,
         d: Design,
         btt: Vec<usize>,
         c: Core,
-        alpha: f64,
     ) -> Result<MetaRegressionFit> {
+        let alpha = spec.alpha;
         let y = studies.yi();
         let v = studies.vi();
         let k = y.len();
@@ -356,7 +366,7 @@ impl MetaRegression {
         let x = &d.x;
         let ee = c.method.is_equal_effects();
         let tau2 = c.tau2;
-        let tau2_fixed = !ee && self.spec.tau2.is_some();
+        let tau2_fixed = !ee && spec.control.fixed.is_some();
         let mut warnings = c.warnings;
 
         // heterogeneity
@@ -376,11 +386,8 @@ impl MetaRegression {
             });
         }
         let mut ci_t = None;
-        if self.spec.confint && !ee && !tau2_fixed {
-            let tau2_max = self
-                .spec
-                .tau2_max
-                .unwrap_or_else(|| 100f64.max(10.0 * tau2));
+        if spec.confint && !ee && !tau2_fixed {
+            let tau2_max = spec.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2));
             ci_t = if d.int_only {
                 q_profile(&InterceptOnly { y, v }, alpha, tau2_max, Some(tau2))
             } else {
@@ -418,15 +425,16 @@ impl MetaRegression {
         } else if ee {
             Some(adjusted_r2(x, y, v))
         } else {
-            let chain: Vec<Method> = self
-                .spec
-                .methods
-                .iter()
-                .copied()
-                .skip_while(|m| *m != c.method)
-                .collect();
-            let mut spec0 = self.spec.clone().methods(chain).confint(false);
-            spec0.tau2 = None;
+            let mut spec0 = spec.clone();
+            spec0.methods.retain({
+                let mut reached = false;
+                move |m| {
+                    reached |= *m == c.method;
+                    reached
+                }
+            });
+            spec0.confint = false;
+            spec0.control.fixed = None;
             match spec0.fit(studies) {
                 Ok(f0) if f0.tau2() == 0.0 => Some(0.0),
                 Ok(f0) => Some((100.0 * (f0.tau2() - tau2) / f0.tau2()).max(0.0)),
@@ -458,7 +466,7 @@ impl MetaRegression {
             residuals.push(e);
             rstandard.push(e / ((v[i] + tau2) * (1.0 - h)).sqrt());
         }
-        let df = self.spec.test.uses_t().then_some((k - p) as f64);
+        let df = spec.test.uses_t().then_some((k - p) as f64);
         let coefficients = (0..p)
             .map(|j| Coefficient {
                 name: d.names[j].clone(),
@@ -476,7 +484,7 @@ impl MetaRegression {
             k,
             p,
             method: c.method,
-            test: self.spec.test,
+            test: spec.test,
             level: 100.0 * (1.0 - alpha),
             int_only: d.int_only,
             int_incl: d.int_incl,
@@ -525,7 +533,7 @@ impl MetaRegression {
             yi: y.to_vec(),
             vi: v.to_vec(),
             x: d.x,
-            digits: self.spec.digits,
+            digits: spec.digits,
         })
     }
 }
@@ -553,14 +561,14 @@ pub(crate) struct Core {
 
 /// tau^2 through the fallback chain, then the WLS fit and the tests of the coefficients.
 pub(crate) fn core_fit(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     x: &DMatrix<f64>,
     int_only: bool,
     y: &[f64],
     v: &[f64],
     btt: &[usize],
-    alpha: f64,
 ) -> Result<Core> {
+    let alpha = spec.alpha;
     let k = y.len();
     let p = x.ncols();
     let mut warnings = Vec::new();
@@ -633,28 +641,15 @@ pub(crate) fn core_fit(
 }
 
 fn chain<M: Projector>(
-    spec: &MetaAnalysis,
+    spec: &CheckedMetaAnalysis,
     model: &M,
 ) -> Result<(Method, Tau2Estimate, Vec<Attempt>)> {
-    let inp = Input {
+    let data = Data {
         model,
         weights: None,
-        fixed: spec.tau2,
     };
-    spec.run_chain(|m| {
-        if m.is_equal_effects() {
-            Tau2Estimate {
-                tau2: 0.0,
-                se: None,
-                iterations: 0,
-                converged: true,
-                reason: StopReason::ClosedForm,
-                log_sums: None,
-            }
-        } else {
-            spec.estimate(m, &inp)
-        }
-    })
+    let ctrl = spec.control();
+    spec.run_chain(|m| tau2::estimate(m, &data, &ctrl))
 }
 
 /// The Wald test of the coefficients `btt` (1-based): `(QM, (df1, df2), p)`.

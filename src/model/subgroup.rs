@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use super::analysis::MetaAnalysis;
+use super::analysis::{CheckedMetaAnalysis, MetaAnalysis};
 use super::fit::{MetaFit, SIGNIF_LEGEND, fcf, format_df, print_frame, pval_str, stars};
 use super::projection::{InterceptOnly, Projector};
 use super::regression::design::{ModSpec, build, format_btt};
@@ -114,7 +114,7 @@ pub struct SubgroupFit {
     common: Option<CommonTau2>,
     notes: Vec<String>,
     #[cfg_attr(feature = "serde", serde(skip))]
-    spec: MetaAnalysis,
+    spec: CheckedMetaAnalysis,
 }
 
 impl SubgroupFit {
@@ -180,15 +180,14 @@ pub fn subgroup_analysis(
     attribute: &str,
     spec: &MetaAnalysis,
 ) -> Result<SubgroupFit> {
-    if spec.weights.is_some() {
+    let checked = spec.check()?;
+    if checked.weights.is_some() {
         return Err(MetaError::invalid_option(
             "weights",
             "given",
             "user weights are not supported in subgroup analyses",
         ));
     }
-    spec.alpha()?;
-    let spec_ci = spec.clone();
     let d = build(
         studies,
         &[ModSpec::Categorical(attribute.to_string())],
@@ -202,7 +201,7 @@ pub fn subgroup_analysis(
     let mut groups = Vec::with_capacity(levels.len());
     for (j, level) in levels.iter().enumerate() {
         let sub = studies.filter(|i| d.x[(i, j)] == 1.0)?;
-        let fit = spec_ci.fit(&sub)?;
+        let fit = checked.fit(&sub)?;
         groups.push(Subgroup {
             level: level.clone(),
             fit,
@@ -246,7 +245,7 @@ pub fn subgroup_analysis(
         separate,
         common,
         notes,
-        spec: spec.clone(),
+        spec: checked,
     })
 }
 
@@ -254,8 +253,8 @@ impl fmt::Display for SubgroupFit {
     /// A metafor-style report: the subgroup table, the test for subgroup differences with
     /// separate tau^2, and the common-tau^2 model.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.spec.digits;
-        let t = self.spec.test.uses_t();
+        let d = self.spec.digits();
+        let t = self.spec.test().uses_t();
         let method = self.groups.first().map(|g| g.fit.method());
         writeln!(f)?;
         match method {

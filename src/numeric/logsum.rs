@@ -52,38 +52,78 @@ fn split(x: f64) -> Option<(f64, i64)> {
 /// Goldberg, D. (1991). What every computer scientist should know about floating-point
 /// arithmetic. *ACM Computing Surveys*, 23, 5-48 (error of products).
 pub(crate) fn sum_ln(x: impl Iterator<Item = f64>) -> f64 {
-    const LANES: usize = 4;
-    const RENORM: usize = 256; // 2^256 is far from overflow
-    let mut prod = [1.0f64; LANES];
-    let mut exps: i64 = 0;
-    let mut plain = 0.0f64; // terms outside the normal positive range
-    let mut lane = 0;
-    let mut count = 0;
+    let mut acc = LnSum::new();
     for a in x {
+        acc.push(a);
+    }
+    acc.value()
+}
+
+/// `(sum ln(x + t), sum ln(x))` in one pass over `x`, each exactly as [`sum_ln`] computes it.
+pub(crate) fn sum_ln_pair(x: &[f64], t: f64) -> (f64, f64) {
+    let mut shifted = LnSum::new();
+    let mut plain = LnSum::new();
+    for &a in x {
+        shifted.push(a + t);
+        plain.push(a);
+    }
+    (shifted.value(), plain.value())
+}
+
+/// The running state of [`sum_ln`].
+struct LnSum {
+    prod: [f64; LnSum::LANES],
+    exps: i64,
+    /// Terms outside the normal positive range.
+    plain: f64,
+    lane: usize,
+    count: usize,
+}
+
+impl LnSum {
+    const LANES: usize = 4;
+    /// Renormalise every `RENORM * LANES` terms: `2^256` is far from overflow.
+    const RENORM: usize = 256;
+
+    fn new() -> Self {
+        LnSum {
+            prod: [1.0; Self::LANES],
+            exps: 0,
+            plain: 0.0,
+            lane: 0,
+            count: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, a: f64) {
         match split(a) {
             Some((m, e)) => {
-                prod[lane] *= m;
-                exps += e;
-                lane = (lane + 1) % LANES;
-                count += 1;
-                if count == RENORM * LANES {
-                    count = 0;
-                    for p in &mut prod {
+                self.prod[self.lane] *= m;
+                self.exps += e;
+                self.lane = (self.lane + 1) % Self::LANES;
+                self.count += 1;
+                if self.count == Self::RENORM * Self::LANES {
+                    self.count = 0;
+                    for p in &mut self.prod {
                         // every lane product is in [1, 2^256): normal, positive
                         if let Some((m, e)) = split(*p) {
                             *p = m;
-                            exps += e;
+                            self.exps += e;
                         }
                     }
                 }
             }
-            None => plain += a.ln(),
+            None => self.plain += a.ln(),
         }
     }
-    let lanes: f64 = prod.iter().map(|p| p.ln()).sum();
-    let n = exps as f64;
-    let tail = n * LN2_LO + lanes + plain;
-    n * LN2_HI + tail
+
+    fn value(&self) -> f64 {
+        let lanes: f64 = self.prod.iter().map(|p| p.ln()).sum();
+        let n = self.exps as f64;
+        let tail = n * LN2_LO + lanes + self.plain;
+        n * LN2_HI + tail
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +196,19 @@ mod tests {
             let got = sum_ln(x.iter().copied());
             let tol = 4.0 * f64::EPSILON * (n as f64).sqrt() * (1.0 + want.abs());
             assert!((got - want).abs() <= tol, "n {n}: {got} vs {want}");
+        }
+    }
+
+    /// The pair is the two single sums, bit for bit.
+    #[test]
+    fn pair_is_two_single_sums() {
+        let x: Vec<f64> = (0..5000)
+            .map(|i| 0.01 + 0.2 * ((i * 7919) % 1000) as f64 / 1e3)
+            .collect();
+        for t in [0.0, 0.1, 1e-300, 7.5] {
+            let (a, b) = sum_ln_pair(&x, t);
+            assert_eq!(a, sum_ln(x.iter().map(|v| v + t)));
+            assert_eq!(b, sum_ln(x.iter().copied()));
         }
     }
 

@@ -125,12 +125,7 @@ impl SummaryRow {
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn from_fit(fit: &MetaFit, kind: SummaryKind) -> Self {
-        let label = match fit.method() {
-            crate::Method::EE => "EE Model",
-            crate::Method::FE => "FE Model",
-            crate::Method::CE => "CE Model",
-            _ => "RE Model",
-        };
+        let label = fit.method().summary_label();
         SummaryRow {
             label: label.to_string(),
             estimate: fit.estimate(),

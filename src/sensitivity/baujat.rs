@@ -4,7 +4,7 @@ use super::leave_one_out::deletion_fits;
 use super::prepare;
 use crate::data::Studies;
 use crate::error::Result;
-use crate::model::MetaAnalysis;
+use crate::model::Settings;
 
 /// One study's point of a Baujat plot.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,9 +59,9 @@ impl Baujat {
 /// Baujat, B., Mahé, C., Pignon, J.-P., & Hill, C. (2002). A graphical method for exploring
 /// heterogeneity in meta-analyses: Application to a meta-analysis of 65 trials.
 /// *Statistics in Medicine*, 21, 2641-2652.
-pub fn baujat(spec: &MetaAnalysis, studies: &Studies) -> Result<Baujat> {
+pub fn baujat(spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<Baujat> {
     let prep = prepare(spec, studies, 2, "Baujat plot")?;
-    let fits = deletion_fits(&prep, studies, spec.spec_weights());
+    let fits = deletion_fits(&prep, studies);
     let mu = prep.fit.estimate();
     let tau2 = prep.fit.tau2();
     let points = fits

@@ -5,7 +5,7 @@ use super::leave_one_out::{RefitRow, Refits};
 use super::prepare;
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::MetaAnalysis;
+use crate::model::Settings;
 
 /// The order in which studies enter a cumulative meta-analysis.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -136,7 +136,7 @@ impl CumulativeOrder {
 /// T. C. (1992). Cumulative meta-analysis of therapeutic trials for myocardial infarction.
 /// *New England Journal of Medicine*, 327, 248-254.
 pub fn cumulative(
-    spec: &MetaAnalysis,
+    spec: &(impl Settings + ?Sized),
     studies: &Studies,
     order: &CumulativeOrder,
 ) -> Result<Refits> {
@@ -144,10 +144,8 @@ pub fn cumulative(
     let idx = order.indices(studies)?;
     let y: Vec<f64> = idx.iter().map(|&i| studies.yi()[i]).collect();
     let v: Vec<f64> = idx.iter().map(|&i| studies.vi()[i]).collect();
-    let a: Option<Vec<f64>> = spec
-        .spec_weights()
-        .map(|w| idx.iter().map(|&i| w[i]).collect());
-    let p = &prep.params;
+    let p = &prep.spec;
+    let a: Option<Vec<f64>> = p.weights().map(|w| idx.iter().map(|&i| w[i]).collect());
     let one = |i: usize| {
         let src = Direct::new(&y[..=i], &v[..=i], a.as_deref().map(|a| &a[..=i]));
         let t = engine::tau2(&src, p, None);
@@ -168,8 +166,8 @@ pub fn cumulative(
     Ok(Refits {
         rows,
         method: prep.fit.method(),
-        test: prep.params.test,
+        test: p.test(),
         level: prep.fit.level(),
-        digits: prep.digits,
+        digits: p.digits(),
     })
 }

@@ -29,9 +29,12 @@
 //!   maxima) and follow nearly the path of the full-data iterations, whose iterates are
 //!   used as series centres; PM and PMM are warm-started at the full-data tau^2.
 
+use std::cell::{Cell, RefCell};
+
 use crate::model::inference::crit_and_p;
-use crate::model::{Method, TestKind};
-use crate::numeric::dist::{chisq_quantile, chisq_sf};
+use crate::model::tau2::{self, AtTau2, Control, Sums, Tau2Estimate, Terms, Weights};
+use crate::model::{CheckedMetaAnalysis, PSums, TestKind};
+use crate::numeric::dist::chisq_sf;
 
 /// Sums over a subset at one tau^2 (see the module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -71,6 +74,21 @@ impl WSums {
         let r = self.s2 / self.sw;
         self.s2 - 2.0 * self.s3 / self.sw + r * r
     }
+    /// The summaries of `P` these sums determine (no `V` terms: NaN).
+    pub fn psums(&self) -> PSums {
+        PSums {
+            sw: self.sw,
+            s2: self.s2,
+            q: self.q(),
+            ypp: self.ypp(),
+            trp: self.trp(),
+            trpp: self.trpp(),
+            trpv: f64::NAN,
+            pvp: f64::NAN,
+            trpvpv: f64::NAN,
+        }
+    }
+    #[inline]
     fn add(&mut self, w: f64, d: f64, sign: f64) {
         let w2 = w * w;
         self.n += sign;
@@ -81,6 +99,22 @@ impl WSums {
         self.swd2 += sign * w * d * d;
         self.s2d += sign * w2 * d;
         self.s2d2 += sign * w2 * d * d;
+    }
+}
+
+/// `sum(w)`, `sum(w^2)`, the weighted mean and `Q = sum w (y - mean)^2` on a subset.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Basic {
+    pub sw: f64,
+    pub s2: f64,
+    pub mean: f64,
+    pub q: f64,
+}
+
+impl Basic {
+    /// `tr(P) = sum w - sum w^2 / sum w`.
+    pub fn trp(&self) -> f64 {
+        self.sw - self.s2 / self.sw
     }
 }
 
@@ -118,6 +152,41 @@ impl PlainSums {
     fn rss(&self) -> f64 {
         self.sd2 - self.sd * self.sd / self.n
     }
+    /// The summaries of `P` for unit weights (`P = I - J/n`); of the `V` terms only
+    /// `tr(PV) = (1 - 1/n) sum v` (the others NaN).
+    fn unit(&self) -> PSums {
+        let n = self.n;
+        let rss = self.rss();
+        PSums {
+            sw: n,
+            s2: n,
+            q: rss,
+            ypp: rss,
+            trp: n - 1.0,
+            trpp: n - 1.0,
+            trpv: self.sv * (1.0 - 1.0 / n),
+            pvp: f64::NAN,
+            trpvpv: f64::NAN,
+        }
+    }
+    /// The summaries of `P` for the user weights `a` (all NaN without them); of those that
+    /// need `a^3` or `V` twice, NaN.
+    fn user(&self) -> PSums {
+        if !(self.sa > 0.0) {
+            return PSums::nan();
+        }
+        PSums {
+            sw: self.sa,
+            s2: self.sa2,
+            q: self.sad2 - self.sad * self.sad / self.sa,
+            ypp: f64::NAN,
+            trp: self.sa - self.sa2 / self.sa,
+            trpp: f64::NAN,
+            trpv: self.sav - self.sa2v / self.sa,
+            pvp: f64::NAN,
+            trpvpv: f64::NAN,
+        }
+    }
 }
 
 /// What the estimators and the inference need from a subset.
@@ -126,6 +195,16 @@ pub(crate) trait Source {
     fn n(&self) -> usize;
     /// Sums with `w = 1/(v + tau2)`.
     fn at(&self, tau2: f64) -> WSums;
+    /// The part of [`Source::at`] a moment estimator, a pooled estimate and `Q` need.
+    fn basic(&self, tau2: f64) -> Basic {
+        let s = self.at(tau2);
+        Basic {
+            sw: s.sw,
+            s2: s.s2,
+            mean: s.c + s.shift(),
+            q: s.q(),
+        }
+    }
     /// `sum log(v + tau2)`.
     fn log_det(&self, tau2: f64) -> f64;
     /// Unweighted and user-weighted sums.
@@ -212,6 +291,165 @@ impl Source for Direct<'_> {
             ..PlainSums::default()
         };
         self.each(|j, y, v| p.add(y - c, v, self.a.map_or(0.0, |a| a[j]), 1.0));
+        p
+    }
+}
+
+/// A subset given by a bit mask (study `j` is in when bit `j % 64` of word `j / 64` is set):
+/// GOSH's subsets, without gathering them.
+#[derive(Debug, Clone)]
+pub(crate) struct Bits<'a> {
+    pub y: &'a [f64],
+    pub v: &'a [f64],
+    pub a: Option<&'a [f64]>,
+    /// `1/v`, the weights at tau^2 = 0.
+    pub wv: &'a [f64],
+    /// A centre for the unweighted sums (e.g. the mean of all studies).
+    pub c: f64,
+    bits: &'a [u64],
+    n: usize,
+    /// The sums at tau^2 = 0, asked for by the moment estimators, Q and I^2.
+    zero: Cell<Option<WSums>>,
+    /// [`Source::basic`] at tau^2 = 0.
+    zero_basic: Cell<Option<Basic>>,
+}
+
+impl<'a> Bits<'a> {
+    /// The subset `bits` of the studies `(y, v)` with user weights `a`; `wv = 1/v`.
+    pub fn new(
+        (y, v, wv): (&'a [f64], &'a [f64], &'a [f64]),
+        a: Option<&'a [f64]>,
+        c: f64,
+        bits: &'a [u64],
+    ) -> Self {
+        let n = bits.iter().map(|w| w.count_ones() as usize).sum();
+        Bits {
+            y,
+            v,
+            a,
+            wv,
+            c,
+            bits,
+            n,
+            zero: Cell::new(None),
+            zero_basic: Cell::new(None),
+        }
+    }
+
+    /// The sums about the running weighted mean (West's weighted form of Welford's update):
+    /// adding a study moves the mean by `delta`, and the sums about the old mean move
+    /// exactly, `sum w^2 d -= delta sum w^2` and
+    /// `sum w^2 d^2 -= 2 delta sum w^2 d - delta^2 sum w^2`, before the study's own terms.
+    fn running(&self, tau2: f64) -> WSums {
+        let mut s = WSums::default();
+        let mut mean = 0.0;
+        self.each(|j| {
+            let w = self.w(j, tau2);
+            let y = self.y[j];
+            let sw_new = s.sw + w;
+            let delta = (y - mean) * w / sw_new;
+            s.s2d2 += delta * (delta * s.s2 - 2.0 * s.s2d);
+            s.s2d -= delta * s.s2;
+            let d_old = y - mean;
+            mean += delta;
+            let d = y - mean;
+            s.swd2 += w * d_old * d;
+            s.sw = sw_new;
+            let w2 = w * w;
+            s.s2 += w2;
+            s.s3 += w2 * w;
+            s.s2d += w2 * d;
+            s.s2d2 += w2 * d * d;
+            s.n += 1.0;
+        });
+        s.c = mean;
+        s
+    }
+
+    /// The weight of study `j` at `tau2`.
+    #[inline]
+    fn w(&self, j: usize, tau2: f64) -> f64 {
+        if tau2 == 0.0 {
+            self.wv[j]
+        } else {
+            1.0 / (self.v[j] + tau2)
+        }
+    }
+
+    #[inline(always)]
+    fn each(&self, mut f: impl FnMut(usize)) {
+        for (wi, &word) in self.bits.iter().enumerate() {
+            let mut b = word;
+            while b != 0 {
+                f(wi * 64 + b.trailing_zeros() as usize);
+                b &= b - 1;
+            }
+        }
+    }
+}
+
+impl Source for Bits<'_> {
+    fn n(&self) -> usize {
+        self.n
+    }
+    /// One pass about the running weighted mean ([`Bits::running`]).
+    fn at(&self, tau2: f64) -> WSums {
+        if tau2 == 0.0 {
+            if let Some(s) = self.zero.get() {
+                return s;
+            }
+        }
+        let s = self.running(tau2);
+        if tau2 == 0.0 {
+            self.zero.set(Some(s));
+        }
+        s
+    }
+    /// One pass (West's update of the mean and `Q`).
+    fn basic(&self, tau2: f64) -> Basic {
+        if tau2 == 0.0 {
+            if let Some(b) = self.zero_basic.get() {
+                return b;
+            }
+        }
+        let (mut sw, mut s2, mut mean, mut q) = (0.0, 0.0, 0.0, 0.0);
+        let mut add = |w: f64, y: f64| {
+            let sw_new = sw + w;
+            let d = y - mean;
+            mean += d * w / sw_new;
+            q += w * d * (y - mean);
+            sw = sw_new;
+            s2 += w * w;
+        };
+        if tau2 == 0.0 {
+            self.each(|j| add(self.wv[j], self.y[j]));
+        } else {
+            self.each(|j| add(1.0 / (self.v[j] + tau2), self.y[j]));
+        }
+        let b = Basic { sw, s2, mean, q };
+        if tau2 == 0.0 {
+            self.zero_basic.set(Some(b));
+        }
+        b
+    }
+    fn log_det(&self, tau2: f64) -> f64 {
+        let mut l = 0.0;
+        self.each(|j| l += (self.v[j] + tau2).ln());
+        l
+    }
+    /// Two passes: the unweighted mean, then sums centred at it.
+    fn plain(&self) -> PlainSums {
+        let (mut n, mut sd) = (0.0, 0.0);
+        self.each(|j| {
+            n += 1.0;
+            sd += self.y[j] - self.c;
+        });
+        let c = self.c + sd / n;
+        let mut p = PlainSums {
+            c,
+            ..PlainSums::default()
+        };
+        self.each(|j| p.add(self.y[j] - c, self.v[j], self.a.map_or(0.0, |a| a[j]), 1.0));
         p
     }
 }
@@ -446,235 +684,150 @@ impl Source for Series<'_, '_> {
     }
 }
 
-/// Everything the estimators need from the specification.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Params {
-    pub method: Method,
-    pub test: TestKind,
-    pub alpha: f64,
-    pub fixed: Option<f64>,
-    pub user_weights: bool,
-    pub max_iter: usize,
-    pub tol: f64,
-    pub step_adj: f64,
-    pub tau2_init: Option<f64>,
-}
-
-/// A tau^2 estimate on a subset.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Tau2Fit {
-    pub tau2: f64,
-    pub converged: bool,
-}
-
-fn ok(t: f64) -> Tau2Fit {
-    Tau2Fit {
-        tau2: t,
-        converged: t.is_finite(),
+/// The estimator control of the refits: the settings' (no standard errors: refits report
+/// tau^2 only), with a warm start for the root finders.
+fn control(p: &CheckedMetaAnalysis, warm: Option<f64>) -> Control {
+    Control {
+        warm,
+        se: false,
+        ..p.control
     }
 }
 
-/// tau^2 on the subset, by the estimator of `p` (as `MetaAnalysis::fit` computes it).
+/// A subset as the tau^2 estimators ([`tau2::Sums`]) see it: the intercept-only model.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refit<'s, S: Source>(pub &'s S);
+
+impl<S: Source> Sums for Refit<'_, S> {
+    fn k(&self) -> usize {
+        self.0.n()
+    }
+    fn p(&self) -> usize {
+        1
+    }
+    fn psums(&self, w: Weights, terms: Terms) -> PSums {
+        match (w, terms) {
+            (Weights::Inverse(t), Terms::Q) => {
+                let b = self.0.basic(t);
+                PSums {
+                    trp: b.trp(),
+                    sw: b.sw,
+                    s2: b.s2,
+                    q: b.q,
+                    ..PSums::nan()
+                }
+            }
+            (Weights::Inverse(t), Terms::Full | Terms::V) => self.0.at(t).psums(),
+            (Weights::Unit, _) => self.0.plain().unit(),
+            (Weights::User, _) => self.0.plain().user(),
+        }
+    }
+    fn near(&self, tau2: f64, _centre: &mut f64) -> PSums {
+        self.0.at(tau2).psums()
+    }
+    fn q_slope(&self, tau2: f64, _centre: &mut f64) -> (f64, f64, f64) {
+        let s = self.0.at(tau2);
+        (s.sw, s.q(), s.ypp())
+    }
+    fn spread(&self) -> f64 {
+        let p = self.0.plain();
+        p.rss() / p.n
+    }
+    fn ln_det_v(&self, tau2: f64) -> f64 {
+        self.0.log_det(tau2)
+    }
+    fn near_logdet(&self, tau2: f64, _centre: &mut f64) -> AtTau2 {
+        let s = self.0.at(tau2);
+        AtTau2 {
+            tau2,
+            sums: s.psums(),
+            mean: s.c + s.shift(),
+            logdet: s.sw.ln(),
+        }
+    }
+}
+
+/// tau^2 on the subset, by the estimator of `p` (its first; the one [`tau2::estimate`], as
+/// `MetaAnalysis::fit` computes it).
 ///
 /// ML, REML and EB start, as metafor does, at the truncated Hedges estimate (or
 /// `tau2_init`): their likelihoods can have more than one maximum, and the start decides
 /// which one is found. `warm` is the starting value of PM/PMM (Newton's method on the
 /// monotone `Q(tau2)`, whose root is unique): any start gives the same root.
-pub(crate) fn tau2<S: Source>(src: &S, p: &Params, warm: Option<f64>) -> Tau2Fit {
-    let n = src.n();
-    let nf = n as f64;
-    if p.method.is_equal_effects() {
-        return ok(0.0);
+pub(crate) fn tau2<S: Source>(src: &S, p: &CheckedMetaAnalysis, warm: Option<f64>) -> Tau2Estimate {
+    let ctrl = control(p, warm);
+    let est = tau2::estimate(p.method(), &Refit(src), &ctrl);
+    // Series sums carry rounding noise of ~1e-13 relative; where it exceeds the tolerance
+    // (small tau^2, tight tol) the iterations never settle: redo it exactly.
+    if !est.converged {
+        if let Some(d) = src.exact() {
+            return tau2::estimate(p.method(), &Refit(&d), &ctrl);
+        }
     }
-    if n <= 1 {
-        return ok(p.fixed.unwrap_or(0.0));
-    }
-    if let Some(t) = p.fixed {
-        return ok(t);
-    }
-    let df = nf - 1.0;
-    match p.method {
-        Method::DL => {
-            let s = src.at(0.0);
-            ok(((s.q() - df) / s.trp()).max(0.0))
-        }
-        Method::HE => ok(he_raw(src).max(0.0)),
-        Method::HS | Method::HSk => {
-            let s = src.at(0.0);
-            let f = if p.method == Method::HSk {
-                nf / df
-            } else {
-                1.0
-            };
-            ok(((f * s.q() - nf) / s.sw).max(0.0))
-        }
-        Method::SJ => {
-            let t0 = p.tau2_init.unwrap_or_else(|| src.plain().rss() / nf);
-            let s = src.at(t0);
-            ok((t0 * s.q() / df).max(0.0))
-        }
-        Method::GENQ => {
-            let a = src.plain();
-            let qa = a.sad2 - a.sad * a.sad / a.sa;
-            let trp = a.sa - a.sa2 / a.sa;
-            let trpv = a.sav - a.sa2v / a.sa;
-            ok(((qa - trpv) / trp).max(0.0))
-        }
-        Method::ML | Method::REML | Method::EB => {
-            let fit = fisher(src, p, None);
-            // Series sums carry rounding noise of ~1e-13 relative; where it exceeds the
-            // tolerance (small tau^2, tight tol) the steps never settle: redo it exactly.
-            match src.exact() {
-                Some(d) if !fit.converged => fisher(&d, p, None),
-                _ => fit,
-            }
-        }
-        Method::PM | Method::PMM => {
-            let target = if p.method == Method::PMM {
-                chisq_quantile(0.5, df)
-            } else {
-                df
-            };
-            pm_newton(src, p, target, warm)
-        }
-        _ => ok(0.0),
-    }
+    est
 }
 
-/// The iterates of Fisher scoring (ML/REML/EB) on `src` from its usual start: the refits of
-/// nearby subsets follow nearly the same path, so these make good series centres.
-pub(crate) fn fisher_path<S: Source>(src: &S, p: &Params) -> Vec<f64> {
-    let mut path = Vec::new();
-    let t = fisher(src, p, Some(&mut path));
-    path.push(t.tau2);
-    path
-}
-
-fn he_raw<S: Source>(src: &S) -> f64 {
-    let p = src.plain();
-    let nf = p.n;
-    // W = I: Q = RSS, tr(PV) = (1 - 1/n) sum v
-    (p.rss() - p.sv * (1.0 - 1.0 / nf)) / (nf - 1.0)
-}
-
-/// Fisher scoring, as `model::tau2::fisher_scoring` (same steps, boundary rule and
-/// likelihood check), on a [`Source`].
-fn fisher<S: Source>(src: &S, p: &Params, mut path: Option<&mut Vec<f64>>) -> Tau2Fit {
-    let nf = src.n() as f64;
-    let step = |tau2: f64| -> f64 {
-        let s = src.at(tau2);
-        let adj = match p.method {
-            Method::ML => (s.ypp() - s.sw) / s.s2,
-            Method::REML => (s.ypp() - s.trp()) / s.trpp(),
-            _ => (s.q() * nf / (nf - 1.0) - nf) / s.sw,
-        };
-        adj * p.step_adj
+/// The tau^2 values at which the estimator of `p` queries the sums of `src` (from `warm`
+/// for PM/PMM): refits of nearby subsets query nearly the same ones (the iterates of Fisher
+/// scoring, the root of PM, SJ's start, 0 for the moment estimators), so these make good
+/// series centres.
+pub(crate) fn visited<S: Source>(src: &S, p: &CheckedMetaAnalysis, warm: Option<f64>) -> Vec<f64> {
+    let rec = Recorder {
+        inner: Refit(src),
+        seen: RefCell::new(Vec::new()),
     };
-    let mut tau2 = match p.tau2_init {
-        Some(t) => t,
-        None => he_raw(src).max(0.0),
-    };
-    let mut converged = false;
-    let mut it = 0;
-    let mut prev_change = f64::INFINITY;
-    while it < p.max_iter {
-        it += 1;
-        if let Some(path) = path.as_deref_mut() {
-            path.push(tau2);
-        }
-        let mut adj = step(tau2);
-        if adj.is_nan() {
-            adj = 0.0;
-        }
-        if !adj.is_finite() {
-            break;
-        }
-        if tau2 + adj < 0.0 {
-            let at_zero = if tau2 == 0.0 { adj } else { step(0.0) };
-            if at_zero <= 0.0 {
-                tau2 = 0.0;
-                converged = true;
-                break;
-            }
-            while tau2 + adj < 0.0 {
-                adj /= 2.0;
-            }
-        }
-        let new = tau2 + adj;
-        let change = (new - tau2).abs();
-        tau2 = new;
-        // the rounding-noise floor (see `model::tau2::fisher_scoring`)
-        let noise = change >= prev_change && change <= 1e-9 * tau2.abs();
-        prev_change = change;
-        if change <= p.tol * tau2.abs() || change == 0.0 || noise {
-            converged = true;
-            break;
-        }
-    }
-    if converged && tau2 > 0.0 && p.method != Method::EB {
-        let reml = p.method == Method::REML;
-        let kernel = |t: f64| {
-            let s = src.at(t);
-            -0.5 * src.log_det(t) - 0.5 * s.q() - if reml { 0.5 * s.sw.ln() } else { 0.0 }
-        };
-        let ll = kernel(tau2);
-        let ll0 = kernel(0.0);
-        if ll0 - ll > 1e-12 * (1.0 + ll.abs()) {
-            tau2 = 0.0;
-        }
-    }
-    Tau2Fit {
-        tau2,
-        converged: converged && tau2.is_finite(),
+    tau2::estimate(p.method(), &rec, &control(p, warm));
+    rec.seen.into_inner()
+}
+
+/// [`Sums`] that records the tau^2 of every inverse-variance query.
+struct Recorder<T: Sums> {
+    inner: T,
+    seen: RefCell<Vec<f64>>,
+}
+
+impl<T: Sums> Recorder<T> {
+    fn saw(&self, tau2: f64) {
+        self.seen.borrow_mut().push(tau2);
     }
 }
 
-/// The `tau2 >= 0` with `Q(tau2) = target` (0 when `Q(0) < target`), by Newton's method
-/// (`dQ/dtau2 = -y'PPy`) safeguarded by bisection.
-fn pm_newton<S: Source>(src: &S, p: &Params, target: f64, warm: Option<f64>) -> Tau2Fit {
-    let f0 = src.at(0.0).q() - target;
-    if !f0.is_finite() {
-        return Tau2Fit {
-            tau2: f64::NAN,
-            converged: false,
-        };
+impl<T: Sums> Sums for Recorder<T> {
+    fn k(&self) -> usize {
+        self.inner.k()
     }
-    if f0 <= 0.0 {
-        return ok(0.0);
+    fn p(&self) -> usize {
+        self.inner.p()
     }
-    let tol = p.tol.min(1e-14);
-    let mut lo = 0.0_f64;
-    let mut hi = f64::INFINITY;
-    let mut t = warm.filter(|w| w.is_finite() && *w > 0.0).unwrap_or(0.0);
-    for _ in 0..p.max_iter.max(200) {
-        let s = src.at(t);
-        let f = s.q() - target;
-        if f == 0.0 {
-            return ok(t);
+    fn psums(&self, w: Weights, terms: Terms) -> PSums {
+        if let Weights::Inverse(t) = w {
+            self.saw(t);
         }
-        if f > 0.0 {
-            lo = lo.max(t);
-        } else {
-            hi = hi.min(t);
-        }
-        let slope = s.ypp();
-        let mut next = t + f / slope;
-        if !(next.is_finite() && next > lo && next < hi) {
-            next = if hi.is_finite() {
-                0.5 * (lo + hi)
-            } else {
-                2.0 * lo.max(1.0)
-            };
-        }
-        let change = (next - t).abs();
-        t = next;
-        if change <= tol * t || (hi.is_finite() && hi - lo <= tol * hi) {
-            return ok(t);
-        }
+        self.inner.psums(w, terms)
     }
-    Tau2Fit {
-        tau2: t,
-        converged: false,
+    fn near(&self, tau2: f64, centre: &mut f64) -> PSums {
+        self.saw(tau2);
+        self.inner.near(tau2, centre)
+    }
+    fn q_slope(&self, tau2: f64, centre: &mut f64) -> (f64, f64, f64) {
+        self.saw(tau2);
+        self.inner.q_slope(tau2, centre)
+    }
+    fn spread(&self) -> f64 {
+        self.inner.spread()
+    }
+    fn ln_det_v(&self, tau2: f64) -> f64 {
+        self.saw(tau2);
+        self.inner.ln_det_v(tau2)
+    }
+    fn ln_det_v_pair(&self, tau2: f64) -> (f64, f64) {
+        self.saw(tau2);
+        self.saw(0.0);
+        self.inner.ln_det_v_pair(tau2)
+    }
+    fn near_logdet(&self, tau2: f64, centre: &mut f64) -> AtTau2 {
+        self.saw(tau2);
+        self.inner.near_logdet(tau2, centre)
     }
 }
 
@@ -698,23 +851,56 @@ pub(crate) struct SubFit {
     pub h2: f64,
 }
 
-/// Estimate and inference on the subset for a given tau^2 (as `model::inference::infer`).
-pub(crate) fn infer<S: Source>(src: &S, p: &Params, t: Tau2Fit) -> SubFit {
-    let n = src.n();
-    let test = if n == 1 { TestKind::Z } else { p.test };
-    let tau2 = if p.method.is_equal_effects() {
-        0.0
-    } else {
-        t.tau2
-    };
-    let s = src.at(tau2);
-    let rss_w = s.q();
-    let (estimate, mut var) = if p.user_weights {
+/// The pooled estimate on the subset and its heterogeneity, without tests: what GOSH
+/// reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pooled {
+    pub n: usize,
+    pub tau2: f64,
+    pub estimate: f64,
+    /// The variance of the estimate before any Knapp-Hartung factor.
+    pub var: f64,
+    /// `Q` at `tau2` (metafor's `RSS` of the Knapp-Hartung factor).
+    pub rss_w: f64,
+    pub q: f64,
+    pub i2: f64,
+    pub h2: f64,
+}
+
+/// The pooled estimate for a given tau^2 (as `model::inference::infer`) and the
+/// heterogeneity statistics on the subset.
+pub(crate) fn pool<S: Source>(src: &S, p: &CheckedMetaAnalysis, t: &Tau2Estimate) -> Pooled {
+    let ee = p.method().is_equal_effects();
+    let tau2 = if ee { 0.0 } else { t.tau2 };
+    let b = src.basic(tau2);
+    let (estimate, var) = if p.weights.is_some() {
         let a = src.plain();
         (a.c + a.sad / a.sa, (a.sa2v + tau2 * a.sa2) / (a.sa * a.sa))
     } else {
-        (s.c + s.shift(), 1.0 / s.sw)
+        (b.mean, 1.0 / b.sw)
     };
+    let (q, i2, h2) = heterogeneity(src, ee, tau2);
+    Pooled {
+        n: src.n(),
+        tau2,
+        estimate,
+        var,
+        rss_w: b.q,
+        q,
+        i2,
+        h2,
+    }
+}
+
+/// Estimate and inference on the subset for a given tau^2 (as `model::inference::infer`).
+pub(crate) fn infer<S: Source>(src: &S, p: &CheckedMetaAnalysis, t: Tau2Estimate) -> SubFit {
+    let pooled = pool(src, p, &t);
+    let Pooled {
+        n, tau2, estimate, ..
+    } = pooled;
+    let test = if n == 1 { TestKind::Z } else { p.test };
+    let rss_w = pooled.rss_w;
+    let mut var = pooled.var;
     let df = n as f64 - 1.0;
     let mut s2w = 1.0;
     if matches!(test, TestKind::Knha | TestKind::Adhoc) {
@@ -731,7 +917,6 @@ pub(crate) fn infer<S: Source>(src: &S, p: &Params, t: Tau2Fit) -> SubFit {
     let se = var.sqrt();
     let statistic = estimate / se;
     let (crit, p_value) = crit_and_p(test, statistic, df, p.alpha);
-    let (q, q_p_value, i2, h2) = heterogeneity(src, p.method.is_equal_effects(), tau2, &s);
     SubFit {
         n,
         tau2,
@@ -743,33 +928,27 @@ pub(crate) fn infer<S: Source>(src: &S, p: &Params, t: Tau2Fit) -> SubFit {
         statistic,
         p_value,
         ci: (estimate - crit * se, estimate + crit * se),
-        q,
-        q_p_value,
-        i2,
-        h2,
+        q: pooled.q,
+        q_p_value: if n <= 1 { 1.0 } else { chisq_sf(pooled.q, df) },
+        i2: pooled.i2,
+        h2: pooled.h2,
     }
 }
 
-/// Cochran's Q, its p-value, I^2 and H^2 (metafor's definitions) on the subset.
-pub(crate) fn heterogeneity<S: Source>(
-    src: &S,
-    ee: bool,
-    tau2: f64,
-    at_tau2: &WSums,
-) -> (f64, f64, f64, f64) {
+/// Cochran's Q, I^2 and H^2 (metafor's definitions) on the subset.
+pub(crate) fn heterogeneity<S: Source>(src: &S, ee: bool, tau2: f64) -> (f64, f64, f64) {
     let n = src.n();
     if n <= 1 {
-        return (0.0, 1.0, 0.0, 1.0);
+        return (0.0, 0.0, 1.0);
     }
     let df = n as f64 - 1.0;
-    let s0 = if tau2 == 0.0 { *at_tau2 } else { src.at(0.0) };
-    let q = s0.q().max(0.0);
-    let qp = chisq_sf(q, df);
+    let s0 = src.basic(0.0);
+    let q = s0.q.max(0.0);
     if ee {
-        (q, qp, (100.0 * (q - df) / q).max(0.0), q / df)
+        (q, (100.0 * (q - df) / q).max(0.0), q / df)
     } else {
         let vt = df / s0.trp();
-        (q, qp, 100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
+        (q, 100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
     }
 }
 
@@ -816,6 +995,49 @@ mod tests {
                 assert!((m1 - m2).abs() <= 1e-14, "{m1} vs {m2}");
                 let (l1, l2) = (ser.log_det(t), dir.log_det(t));
                 assert!((l1 - l2).abs() <= 1e-12 * l2.abs().max(1.0));
+            }
+        }
+    }
+
+    /// The bit-mask sums (one pass, running mean) equal the two-pass sums of the gathered
+    /// subset, with and without the cache at tau^2 = 0.
+    #[test]
+    fn bits_match_direct() {
+        let (y, v) = data(150);
+        let wv: Vec<f64> = v.iter().map(|v| 1.0 / v).collect();
+        let c = y.iter().sum::<f64>() / y.len() as f64;
+        for mask in [
+            [1u64, 0, 0],
+            [0b1011, 1 << 40, 0x3],
+            [u64::MAX, u64::MAX, 0x3f_ffff],
+        ] {
+            let bits = Bits::new((&y, &v, &wv), None, c, &mask);
+            let idx: Vec<usize> = (0..150)
+                .filter(|j| mask[j / 64] >> (j % 64) & 1 == 1)
+                .collect();
+            let ys: Vec<f64> = idx.iter().map(|&j| y[j]).collect();
+            let vs: Vec<f64> = idx.iter().map(|&j| v[j]).collect();
+            let dir = Direct::new(&ys, &vs, None);
+            assert_eq!(bits.n(), dir.n());
+            for t in [0.0, 0.3, 0.0, 0.01] {
+                let (a, b) = (bits.at(t), dir.at(t));
+                let (ba, bb) = (bits.basic(t), dir.basic(t));
+                let close = |x: f64, z: f64| (x - z).abs() <= 1e-12 * z.abs().max(1e-300);
+                for (x, z) in [
+                    (a.sw, b.sw),
+                    (a.s2, b.s2),
+                    (a.s3, b.s3),
+                    (ba.sw, bb.sw),
+                    (ba.s2, bb.s2),
+                ] {
+                    assert!(close(x, z), "{x} vs {z} at {t}");
+                }
+                for (x, z) in [(a.q(), b.q()), (a.ypp(), b.ypp()), (ba.q, bb.q)] {
+                    assert!((x - z).abs() <= 1e-12 * z.abs() + 1e-14, "{x} vs {z}");
+                }
+                let m = b.c + b.shift();
+                assert!((a.c + a.shift() - m).abs() <= 1e-14 && (ba.mean - m).abs() <= 1e-14);
+                assert!((bits.log_det(t) - dir.log_det(t)).abs() <= 1e-12 * dir.log_det(t).abs());
             }
         }
     }

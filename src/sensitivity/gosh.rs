@@ -3,11 +3,11 @@
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
-use super::engine::{self, Direct, Params};
+use super::engine::{self, Bits};
 use super::{Prepared, prepare};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, Method};
+use crate::model::{CheckedMetaAnalysis, Method, Settings};
 use crate::progress::{Completion, Monitor, run_chunks};
 
 /// Largest k for which all `2^k - 1` subsets are fitted by default.
@@ -109,7 +109,6 @@ struct Plan {
     exhaustive: bool,
     n: usize,
     words: usize,
-    fast: bool,
 }
 
 impl Gosh {
@@ -138,16 +137,16 @@ impl Gosh {
     /// # Formula
     /// Each subset is fitted like [`MetaAnalysis::fit`] (estimate, tau^2, Q, I^2, H^2). As in
     /// metafor, equal-effects and DerSimonian-Laird fits without user weights or a fixed
-    /// tau^2 use the closed forms `I2 = max(0, 100 (Q - df)/Q)` and `H2 = Q/df` (so H^2 is
-    /// below 1 when Q < df); a subset of one study has Q = 0, I^2 = 0, H^2 = 1. These fits
-    /// need one pass (two when tau^2 > 0) over the subset's studies with a numerically
-    /// stable running weighted mean (West 1979), and no allocation. Other estimators refit
-    /// each subset.
+    /// tau^2 report `I2 = max(0, 100 (Q - df)/Q)` and `H2 = Q/df` (so H^2 is below 1 when
+    /// Q < df); a subset of one study has Q = 0, I^2 = 0, H^2 = 1. The sums of each subset
+    /// take one pass over its studies with a numerically stable running weighted mean (West
+    /// 1979) and no allocation: one pass for an equal-effects fit, two for DL with
+    /// tau^2 > 0, one per iteration for the iterative estimators.
     ///
     /// # Errors
     /// Those of [`MetaAnalysis::fit`], [`MetaError::TooFewStudies`] for k < 2 and
     /// [`MetaError::InvalidOption`] for `max_subsets = 0`.
-    pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<GoshResult> {
+    pub fn run(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<GoshResult> {
         let plan = self.plan(spec, studies)?;
         let (n, words, exhaustive) = (plan.n, plan.words, plan.exhaustive);
         let bytes = n as f64 * (std::mem::size_of::<Out>() + 8 * words) as f64;
@@ -164,12 +163,11 @@ impl Gosh {
                 ),
             ));
         }
-        let ctx = self.ctx(&plan, spec, studies);
+        let ctx = self.ctx(&plan, studies);
         let mut out = vec![Out::default(); n];
         let mut members = vec![0u64; n * words];
         let chunk_words = CHUNK * words;
         let work = |c: usize, outs: &mut [Out], mem: &mut [u64]| {
-            let mut scratch = Scratch::default();
             let mut mask = [0u64; 1];
             for (o, out) in outs.iter_mut().enumerate() {
                 let s = c * CHUNK + o;
@@ -181,7 +179,7 @@ impl Gosh {
                     ctx.draw(s as u64, m);
                     m
                 };
-                *out = ctx.fit(bits, &mut scratch);
+                *out = ctx.fit(bits);
             }
         };
         #[cfg(feature = "parallel")]
@@ -255,19 +253,18 @@ impl Gosh {
     /// ```
     pub fn write_csv(
         &self,
-        spec: &MetaAnalysis,
+        spec: &(impl Settings + ?Sized),
         studies: &Studies,
         mut monitor: Monitor<'_>,
         mut out: impl FnMut(&str) -> Result<()>,
     ) -> Result<GoshSummary> {
         let plan = self.plan(spec, studies)?;
         let (n, words, exhaustive) = (plan.n, plan.words, plan.exhaustive);
-        let ctx = self.ctx(&plan, spec, studies);
+        let ctx = self.ctx(&plan, studies);
         let labels = studies.labels();
         out(&csv_header(labels))?;
         let k = studies.k();
         let work = |c: usize| -> (String, f64, f64) {
-            let mut scratch = Scratch::default();
             let mut bits = vec![0u64; words.max(1)];
             let range = c * CHUNK..((c + 1) * CHUNK).min(n);
             let mut text = String::with_capacity(range.len() * (60 + 2 * k));
@@ -278,7 +275,7 @@ impl Gosh {
                 } else {
                     ctx.draw(s as u64, &mut bits);
                 }
-                let o = ctx.fit(&bits, &mut scratch);
+                let o = ctx.fit(&bits);
                 lo = lo.min(o.estimate);
                 hi = hi.max(o.estimate);
                 csv_row(&mut text, &o, k, |j| bits[j / 64] >> (j % 64) & 1 == 1);
@@ -322,7 +319,7 @@ impl Gosh {
         })
     }
 
-    fn plan(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<Plan> {
+    fn plan(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<Plan> {
         let prep = prepare(spec, studies, 2, "GOSH")?;
         let k = studies.k();
         if self.max_subsets == Some(0) {
@@ -343,30 +340,29 @@ impl Gosh {
             _ => self.max_subsets.unwrap_or(DEFAULT_SAMPLE),
         };
         let words = if exhaustive { 0 } else { k.div_ceil(64) };
-        let p = &prep.params;
-        let fast = matches!(p.method, Method::EE | Method::FE | Method::CE | Method::DL)
-            && !p.user_weights
-            && p.fixed.is_none();
         Ok(Plan {
             prep,
             exhaustive,
             n,
             words,
-            fast,
         })
     }
 
-    fn ctx<'a>(&self, plan: &'a Plan, spec: &'a MetaAnalysis, studies: &'a Studies) -> Ctx<'a> {
-        let p = &plan.prep.params;
+    fn ctx<'a>(&self, plan: &'a Plan, studies: &'a Studies) -> Ctx<'a> {
+        let p = &plan.prep.spec;
+        let y = studies.yi();
+        let k = studies.k();
         Ctx {
-            y: studies.yi(),
+            y,
             v: studies.vi(),
             wv: studies.vi().iter().map(|v| 1.0 / v).collect(),
-            a: spec.spec_weights(),
+            c: y.iter().sum::<f64>() / k as f64,
+            a: p.weights(),
             p,
-            dl: p.method == Method::DL,
-            fast: plan.fast,
-            k: studies.k(),
+            q_based: (p.method() == Method::DL || p.method().is_equal_effects())
+                && p.weights().is_none()
+                && p.fixed_tau2().is_none(),
+            k,
             seed: self.seed,
         }
     }
@@ -418,30 +414,16 @@ impl GoshSummary {
 struct Ctx<'a> {
     y: &'a [f64],
     v: &'a [f64],
+    /// `1/v`.
     wv: Vec<f64>,
+    /// The mean of all estimates, the centre of the unweighted sums.
+    c: f64,
     a: Option<&'a [f64]>,
-    p: &'a Params,
-    dl: bool,
-    fast: bool,
+    p: &'a CheckedMetaAnalysis,
+    /// metafor's fast path (EE, DL): I^2 and H^2 from Q alone.
+    q_based: bool,
     k: usize,
     seed: u64,
-}
-
-#[derive(Default)]
-struct Scratch {
-    y: Vec<f64>,
-    v: Vec<f64>,
-    a: Vec<f64>,
-}
-
-fn for_each_bit(bits: &[u64], mut f: impl FnMut(usize)) {
-    for (wi, &word) in bits.iter().enumerate() {
-        let mut b = word;
-        while b != 0 {
-            f(wi * 64 + b.trailing_zeros() as usize);
-            b &= b - 1;
-        }
-    }
 }
 
 impl Ctx<'_> {
@@ -465,82 +447,22 @@ impl Ctx<'_> {
         }
     }
 
-    fn fit(&self, bits: &[u64], scratch: &mut Scratch) -> Out {
-        if self.fast {
-            self.fit_fast(bits)
-        } else {
-            self.fit_general(bits, scratch)
-        }
-    }
-
-    /// EE / DL closed forms (metafor's `.profile.rma.uni` models 1 and 2).
-    fn fit_fast(&self, bits: &[u64]) -> Out {
-        let (mut n, mut sw, mut mean, mut q, mut s2) = (0u32, 0.0, 0.0, 0.0, 0.0);
-        for_each_bit(bits, |j| {
-            let (y, w) = (self.y[j], self.wv[j]);
-            n += 1;
-            let sw_new = sw + w;
-            let delta = y - mean;
-            mean += delta * w / sw_new;
-            q += w * delta * (y - mean);
-            sw = sw_new;
-            s2 += w * w;
-        });
-        if n <= 1 {
-            return Out {
-                k: n,
-                estimate: mean,
-                tau2: 0.0,
-                i2: 0.0,
-                h2: 1.0,
-                q: 0.0,
-            };
-        }
-        let df = f64::from(n - 1);
-        let mut tau2 = 0.0;
-        let mut estimate = mean;
-        if self.dl {
-            tau2 = ((q - df) / (sw - s2 / sw)).max(0.0);
-            if tau2 > 0.0 {
-                let (mut a, mut b) = (0.0, 0.0);
-                for_each_bit(bits, |j| {
-                    let w = 1.0 / (self.v[j] + tau2);
-                    a += w;
-                    b += w * self.y[j];
-                });
-                estimate = b / a;
-            }
-        }
-        Out {
-            k: n,
-            estimate,
-            tau2,
-            i2: (100.0 * (q - df) / q).max(0.0),
-            h2: q / df,
-            q,
-        }
-    }
-
-    fn fit_general(&self, bits: &[u64], s: &mut Scratch) -> Out {
-        s.y.clear();
-        s.v.clear();
-        s.a.clear();
-        for_each_bit(bits, |j| {
-            s.y.push(self.y[j]);
-            s.v.push(self.v[j]);
-            if let Some(a) = self.a {
-                s.a.push(a[j]);
-            }
-        });
-        let src = Direct::new(&s.y, &s.v, self.a.map(|_| s.a.as_slice()));
+    fn fit(&self, bits: &[u64]) -> Out {
+        let src = Bits::new((self.y, self.v, &self.wv), self.a, self.c, bits);
         let t = engine::tau2(&src, self.p, None);
-        let f = engine::infer(&src, self.p, t);
+        let f = engine::pool(&src, self.p, &t);
+        let (mut i2, mut h2) = (f.i2, f.h2);
+        if self.q_based && f.n > 1 {
+            let df = (f.n - 1) as f64;
+            i2 = (100.0 * (f.q - df) / f.q).max(0.0);
+            h2 = f.q / df;
+        }
         Out {
             k: f.n as u32,
             estimate: f.estimate,
             tau2: f.tau2,
-            i2: f.i2,
-            h2: f.h2,
+            i2,
+            h2,
             q: f.q,
         }
     }

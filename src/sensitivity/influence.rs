@@ -7,7 +7,7 @@ use super::leave_one_out::deletion_fits;
 use super::{fmt_num, prepare, write_table};
 use crate::data::Studies;
 use crate::error::Result;
-use crate::model::MetaAnalysis;
+use crate::model::Settings;
 use crate::numeric::dist::chisq_cdf;
 
 /// Influence diagnostics of one study.
@@ -217,10 +217,10 @@ impl fmt::Display for Influence {
 /// Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
 /// meta-analysis. *Research Synthesis Methods*, 1, 112-125. Belsley, D. A., Kuh, E., &
 /// Welsch, R. E. (1980). *Regression diagnostics*. Wiley.
-pub fn influence(spec: &MetaAnalysis, studies: &Studies) -> Result<Influence> {
+pub fn influence(spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<Influence> {
     let prep = prepare(spec, studies, 2, "influence diagnostics")?;
-    let weights = spec.spec_weights();
-    let fits = deletion_fits(&prep, studies, weights);
+    let weights = prep.spec.weights();
+    let fits = deletion_fits(&prep, studies);
     let y = studies.yi();
     let v = studies.vi();
     let k = studies.k();
@@ -299,6 +299,6 @@ pub fn influence(spec: &MetaAnalysis, studies: &Studies) -> Result<Influence> {
         cutoffs,
         tau2,
         q: prep.fit.q(),
-        digits: prep.digits,
+        digits: prep.spec.digits(),
     })
 }

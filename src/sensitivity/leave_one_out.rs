@@ -18,7 +18,7 @@ use super::engine::{self, SeriesData, SubFit};
 use super::{Prepared, fmt_num, prepare, stat_name, write_table};
 use crate::data::Studies;
 use crate::error::Result;
-use crate::model::{MetaAnalysis, Method, TestKind};
+use crate::model::{Method, Settings, TestKind};
 
 /// One refit: the model without one study (leave-one-out) or on the first studies
 /// (cumulative).
@@ -158,41 +158,30 @@ impl fmt::Display for Refits {
 }
 
 /// The left-out fits of every study, in input order (shared with influence and Baujat).
-pub(crate) fn deletion_fits(
-    prep: &Prepared,
-    studies: &Studies,
-    weights: Option<&[f64]>,
-) -> Vec<SubFit> {
+pub(crate) fn deletion_fits(prep: &Prepared, studies: &Studies) -> Vec<SubFit> {
+    let weights = prep.spec.weights();
     let y = studies.yi();
     let v = studies.vi();
     let k = studies.k();
-    let p = &prep.params;
+    let p = &prep.spec;
     let full_tau2 = prep.fit.tau2();
     let mut centres = vec![0.0];
     if full_tau2 > 0.0 {
         centres.push(full_tau2);
     }
-    if p.method == Method::SJ && p.tau2_init.is_none() {
-        let mean = y.iter().sum::<f64>() / k as f64;
-        let t0 = y.iter().map(|a| (a - mean) * (a - mean)).sum::<f64>() / k as f64;
-        if t0 > 0.0 {
-            centres.push(t0);
-        }
-    }
-    if matches!(p.method, Method::ML | Method::REML | Method::EB) && p.fixed.is_none() && k > 2 {
-        // the left-out fits follow nearly the full-data path of Fisher scoring
-        let full = engine::Direct {
-            y,
-            v,
-            a: weights,
-            c: prep.fit.estimate(),
-            skip: None,
-        };
-        centres.extend(engine::fisher_path(&full, p));
-    }
+    // where the estimator queries the full data, from the full-data tau^2 for the root
+    // finders: the left-out fits query nearly the same values
+    let warm = (full_tau2 > 0.0).then_some(full_tau2);
+    let full = engine::Direct {
+        y,
+        v,
+        a: weights,
+        c: prep.fit.estimate(),
+        skip: None,
+    };
+    centres.extend(engine::visited(&full, p, warm));
     let centres = spread(&centres, v);
     let data = SeriesData::new(y, v, weights, prep.fit.estimate(), &centres);
-    let warm = matches!(p.method, Method::PM | Method::PMM).then_some(full_tau2);
     let one = |i: usize| {
         let src = data.without(Some(i));
         let t = engine::tau2(&src, p, warm);
@@ -256,9 +245,9 @@ fn spread(cands: &[f64], v: &[f64]) -> Vec<f64> {
 /// # References
 /// Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
 /// meta-analysis. *Research Synthesis Methods*, 1, 112-125.
-pub fn leave_one_out(spec: &MetaAnalysis, studies: &Studies) -> Result<Refits> {
+pub fn leave_one_out(spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<Refits> {
     let prep = prepare(spec, studies, 2, "leave-one-out")?;
-    let fits = deletion_fits(&prep, studies, spec.spec_weights());
+    let fits = deletion_fits(&prep, studies);
     let rows = fits
         .iter()
         .enumerate()
@@ -267,8 +256,8 @@ pub fn leave_one_out(spec: &MetaAnalysis, studies: &Studies) -> Result<Refits> {
     Ok(Refits {
         rows,
         method: prep.fit.method(),
-        test: prep.params.test,
+        test: prep.spec.test(),
         level: prep.fit.level(),
-        digits: prep.digits,
+        digits: prep.spec.digits(),
     })
 }

@@ -71,34 +71,33 @@ pub use leave_one_out::{RefitRow, Refits, leave_one_out};
 #[cfg(feature = "serde")]
 pub use scenarios::ScenarioSpec;
 pub use scenarios::{
-    AttrValue, BackTransform, COMPARISON_ATTR, ComparisonType, ExcludedStudy, ModelSpec, Outcome,
+    AttrValue, BackTransform, COMPARISON_ATTR, ComparisonType, ExcludedStudy, Outcome,
     OutcomeSource, Predicate, Scenario, ScenarioData, ScenarioResult, ScenarioStudy,
     SensitivityReport, UsedStudy, leave_out_each_flagged,
 };
 
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, MetaFit, TestKind};
-use engine::Params;
+use crate::model::{CheckedMetaAnalysis, MetaFit, Settings, TestKind};
 
-/// The full fit and the estimator parameters every refit uses.
+/// The full fit and the settings every refit uses.
 pub(crate) struct Prepared {
     pub fit: MetaFit,
-    pub params: Params,
-    pub digits: usize,
+    /// The checked settings with the estimator that fitted the full data (the first
+    /// converged one of a fallback chain, as metafor's `x$method`) and the tightened
+    /// tolerance.
+    pub spec: CheckedMetaAnalysis,
 }
 
-/// Fits the full model (without the Q-profile intervals, which no diagnostic uses) and
-/// collects the parameters for the refits: the estimator actually used (the first converged
-/// one of a fallback chain, as metafor's `x$method`), test, level, fixed tau^2, weights and
-/// the iteration control.
+/// Checks the settings, fits the full model (without the Q-profile intervals, which no
+/// diagnostic uses) and narrows the settings to the estimator actually used.
 pub(crate) fn prepare(
-    spec: &MetaAnalysis,
+    spec: &(impl Settings + ?Sized),
     studies: &Studies,
     min_k: usize,
     what: &str,
 ) -> Result<Prepared> {
-    let alpha = spec.checked_alpha(studies)?;
+    let mut spec = spec.checked()?.into_owned();
     if studies.k() < min_k {
         return Err(MetaError::TooFewStudies {
             analysis: what.to_string(),
@@ -109,24 +108,11 @@ pub(crate) fn prepare(
     // Diagnostics compare the full fit with refits (Cook's distance, DFBETAS, ...): both
     // are iterated to a relative change of at most 1e-14 so that convergence noise does not
     // dominate small differences.
-    let tol = spec.spec_tol().min(1e-14);
-    let fit = spec.clone().confint(false).tol(tol).fit(studies)?;
-    let params = Params {
-        method: fit.method(),
-        test: spec.spec_test(),
-        alpha,
-        fixed: spec.spec_fixed_tau2(),
-        user_weights: spec.spec_weights().is_some(),
-        max_iter: spec.spec_max_iter(),
-        tol,
-        step_adj: spec.spec_step_adj(),
-        tau2_init: spec.spec_tau2_init(),
-    };
-    Ok(Prepared {
-        fit,
-        params,
-        digits: spec.spec_digits(),
-    })
+    spec.control.tol = spec.control.tol.min(1e-14);
+    spec.confint = false;
+    let fit = spec.fit(studies)?;
+    let spec = spec.with_method(fit.method());
+    Ok(Prepared { fit, spec })
 }
 
 /// `formatC(x, format = "f", digits = d)` with `NA` for NaN.

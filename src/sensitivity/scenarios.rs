@@ -10,7 +10,7 @@
 //!   a `simulated` flag, printed in the title of every table. Simulated data always say so.
 //! * A [`Scenario`] is a selection of studies ([`Predicate`]), an outcome-source preference
 //!   order (e.g. partner, else couple, else leave the study out), a rule for drop-outs
-//!   ([`super::MissingRule`], binary outcomes only) and an optional model ([`ModelSpec`]).
+//!   ([`super::MissingRule`], binary outcomes only) and an optional model ([`MetaAnalysis`]).
 //! * **One comparison per pooled estimate.** A study may record what its effect compares in
 //!   the attribute `comparison` ([`ComparisonType`]: e.g. `programme_vs_no_programme`,
 //!   `couples_vs_standard_programme`, `completers_vs_dropouts`, `no_comparison_group`). A
@@ -36,9 +36,9 @@
 //! simulated = true
 //! back_transform = "exp"          # print exp(estimate) and exp(CI), e.g. odds ratios
 //!
-//! [model]                          # default model of every scenario
-//! method = "REML"                  # any metan method name
-//! test = "z"                       # z, t, knha, adhoc
+//! [model]                          # default model of every scenario: any MetaAnalysis
+//! method = "REML"                  #   setting by its setter's name (method: a name or
+//! test = "z"                       #   a fallback chain; test: z, t, knha, adhoc)
 //! level = 95
 //!
 //! [base]                           # the base case
@@ -79,6 +79,7 @@
 //! `source`); `attrition`: `imor` (a list of `[treatment, control]` pairs) and the base's
 //! selection and sources. Each built-in also accepts `name`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -87,7 +88,7 @@ use super::attrition::{BinaryCounts, MissingRule};
 use super::fmt_num;
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
-use crate::model::{MetaAnalysis, Method, TestKind};
+use crate::model::{CheckedMetaAnalysis, MetaAnalysis, Method, Settings};
 
 /// Where an outcome comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -930,41 +931,6 @@ impl Predicate {
     }
 }
 
-/// The model of a scenario: a serializable subset of [`MetaAnalysis`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
-pub struct ModelSpec {
-    /// Estimator.
-    pub method: Method,
-    /// Test of the pooled estimate.
-    pub test: TestKind,
-    /// Confidence level in percent.
-    pub level: f64,
-}
-
-impl Default for ModelSpec {
-    /// REML, z test, 95%.
-    fn default() -> Self {
-        ModelSpec {
-            method: Method::REML,
-            test: TestKind::Z,
-            level: 95.0,
-        }
-    }
-}
-
-impl ModelSpec {
-    /// The [`MetaAnalysis`] to fit.
-    pub fn analysis(&self) -> MetaAnalysis {
-        MetaAnalysis::new()
-            .method(self.method)
-            .test(self.test)
-            .level(self.level)
-            .confint(false)
-    }
-}
-
 /// A named scenario: which studies, which outcome source, which drop-out rule and model.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -986,9 +952,9 @@ pub struct Scenario {
     /// How drop-outs enter binary outcomes.
     #[cfg_attr(feature = "serde", serde(default))]
     pub missing: MissingRule,
-    /// The model (default: the report's).
+    /// The model (default: the report's); its Q-profile intervals are never computed.
     #[cfg_attr(feature = "serde", serde(default))]
-    pub model: Option<ModelSpec>,
+    pub model: Option<MetaAnalysis>,
     /// Only the studies of this comparison (attribute [`COMPARISON_ATTR`]); `None`: any.
     #[cfg_attr(feature = "serde", serde(default))]
     pub comparison: Option<ComparisonType>,
@@ -1028,7 +994,7 @@ impl Scenario {
         self
     }
     /// Sets the model.
-    pub fn model(mut self, m: ModelSpec) -> Self {
+    pub fn model(mut self, m: MetaAnalysis) -> Self {
         self.model = Some(m);
         self
     }
@@ -1207,17 +1173,25 @@ impl Scenario {
         self.mixed(&comparisons)
     }
 
-    /// Runs the scenario (with `default_model` unless the scenario sets its own). A scenario
+    /// Runs the scenario (with `default_model` unless the scenario sets its own, which is
+    /// checked here: invalid settings are reported as the result's `error`). A scenario
     /// that fails [`Scenario::check`] is not fitted: its `error` says why.
-    pub fn run(&self, data: &ScenarioData, default_model: &ModelSpec) -> ScenarioResult {
-        let model = self.model.unwrap_or(*default_model);
+    pub fn run(
+        &self,
+        data: &ScenarioData,
+        default_model: &(impl Settings + ?Sized),
+    ) -> ScenarioResult {
+        let model = match &self.model {
+            Some(m) => m.check(),
+            None => default_model.checked().map(Cow::into_owned),
+        };
         let (used, excluded, comparisons) = self.assemble(data);
         let mixed = self.mixed(&comparisons);
         let mut r = ScenarioResult {
             name: self.name.clone(),
             description: self.description.clone(),
             missing: self.missing.label(),
-            method: model.method,
+            method: model.as_ref().map_or(Method::REML, |m| m.method()),
             k: used.len(),
             estimate: f64::NAN,
             se: f64::NAN,
@@ -1240,7 +1214,11 @@ impl Scenario {
                 )
             })
             .and_then(|s| s.with_labels(r.used.iter().map(|u| u.study.clone())))
-            .and_then(|s| model.analysis().fit(&s));
+            .and_then(|s| {
+                let mut m = model?;
+                m.confint = false;
+                m.fit(&s)
+            });
         match fit {
             Ok(f) => {
                 r.estimate = f.estimate();
@@ -1377,7 +1355,7 @@ pub enum BackTransform {
 pub struct SensitivityReport {
     data_label: String,
     simulated: bool,
-    model: ModelSpec,
+    model: CheckedMetaAnalysis,
     back_transform: BackTransform,
     base: ScenarioResult,
     scenarios: Vec<ScenarioResult>,
@@ -1411,19 +1389,20 @@ impl SensitivityReport {
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn run(data: &ScenarioData, base: &Scenario, scenarios: &[Scenario]) -> Result<Self> {
-        Self::run_with(data, base, scenarios, ModelSpec::default())
+        Self::run_with(data, base, scenarios, &MetaAnalysis::new())
     }
 
     /// As [`SensitivityReport::run`], with another default model.
     ///
     /// # Errors
-    /// As [`SensitivityReport::run`].
+    /// As [`SensitivityReport::run`], and those of [`MetaAnalysis::check`] for the model.
     pub fn run_with(
         data: &ScenarioData,
         base: &Scenario,
         scenarios: &[Scenario],
-        model: ModelSpec,
+        model: &(impl Settings + ?Sized),
     ) -> Result<Self> {
+        let model = model.checked()?.into_owned();
         if data.studies.is_empty() {
             return Err(MetaError::Empty);
         }
@@ -1493,9 +1472,9 @@ impl fmt::Display for SensitivityReport {
         writeln!(
             f,
             "default model: {}, {} test, {}% CI{}",
-            self.model.method,
-            self.model.test,
-            self.model.level,
+            self.model.method(),
+            self.model.test(),
+            self.model.level(),
             if exp {
                 "; estimates and CIs exponentiated"
             } else {
@@ -1597,7 +1576,7 @@ pub struct ScenarioSpec {
     provenance: Option<String>,
     simulated: Option<bool>,
     back_transform: BackTransform,
-    model: ModelSpec,
+    model: CheckedMetaAnalysis,
     base: Scenario,
     entries: Vec<SpecEntry>,
 }
@@ -1632,7 +1611,7 @@ struct RawSpec {
     #[serde(default)]
     back_transform: BackTransform,
     #[serde(default)]
-    model: ModelSpec,
+    model: MetaAnalysis,
     base: Scenario,
     #[serde(default, alias = "scenarios")]
     scenario: Vec<serde_json::Value>,
@@ -1696,14 +1675,26 @@ impl ScenarioSpec {
                 } else {
                     serde_json::from_value(e).map(SpecEntry::Custom)
                 };
-                r.map_err(|err| spec_err(format!("scenario {}: {err}", i + 1)))
+                let r = r.map_err(|err| spec_err(format!("scenario {}: {err}", i + 1)))?;
+                if let SpecEntry::Custom(Scenario { model: Some(m), .. }) = &r {
+                    m.check()
+                        .map_err(|err| spec_err(format!("scenario {}: model: {err}", i + 1)))?;
+                }
+                Ok(r)
             })
             .collect::<Result<Vec<_>>>()?;
+        if let Some(m) = &raw.base.model {
+            m.check()
+                .map_err(|err| spec_err(format!("base: model: {err}")))?;
+        }
         Ok(ScenarioSpec {
             provenance: raw.provenance,
             simulated: raw.simulated,
             back_transform: raw.back_transform,
-            model: raw.model,
+            model: raw
+                .model
+                .check()
+                .map_err(|err| spec_err(format!("model: {err}")))?,
             base: raw.base,
             entries,
         })
@@ -1788,7 +1779,7 @@ impl ScenarioSpec {
         }
         let scenarios = self.scenarios(&data)?;
         Ok(
-            SensitivityReport::run_with(&data, &self.base, &scenarios, self.model)?
+            SensitivityReport::run_with(&data, &self.base, &scenarios, &self.model)?
                 .with_back_transform(self.back_transform),
         )
     }
@@ -1835,30 +1826,30 @@ mod tests {
     fn selection_and_source_preference() {
         let d = toy();
         let base = Scenario::new("official").sources([OutcomeSource::Official]);
-        let r = base.run(&d, &ModelSpec::default());
+        let r = base.run(&d, &MetaAnalysis::new());
         assert_eq!(r.k, 3);
         assert_eq!(r.excluded[0].study, "C");
         let p = Scenario::new("partner, else couple")
             .sources([OutcomeSource::Partner, OutcomeSource::Couple]);
-        let r = p.run(&d, &ModelSpec::default());
+        let r = p.run(&d, &MetaAnalysis::new());
         let src: Vec<String> = r
             .used
             .iter()
             .map(|u| format!("{}:{}", u.study, u.source))
             .collect();
         assert_eq!(src, ["A:partner", "C:partner"]);
-        let r = Scenario::drop_flagged(&base, "flawed").run(&d, &ModelSpec::default());
+        let r = Scenario::drop_flagged(&base, "flawed").run(&d, &MetaAnalysis::new());
         assert_eq!(r.k, 1);
-        let r = Scenario::rcts_only(&base, "design", "RCT").run(&d, &ModelSpec::default());
+        let r = Scenario::rcts_only(&base, "design", "RCT").run(&d, &MetaAnalysis::new());
         assert_eq!(r.used.len(), 1);
         assert_eq!(r.used[0].study, "A");
         let r = Scenario::paired(&base, OutcomeSource::Partner, OutcomeSource::Official)
-            .run(&d, &ModelSpec::default());
+            .run(&d, &MetaAnalysis::new());
         assert_eq!(r.k, 1);
         assert_eq!(r.used[0].yi, -0.1);
         let each = leave_out_each_flagged(&d, &base, "flawed");
         assert_eq!(each.len(), 2);
-        assert_eq!(each[1].run(&d, &ModelSpec::default()).k, 2);
+        assert_eq!(each[1].run(&d, &MetaAnalysis::new()).k, 2);
     }
 
     #[test]
@@ -1944,14 +1935,14 @@ mod tests {
             SensitivityReport::run(&d, &all, &[]),
             Err(MetaError::MixedComparisons { .. })
         ));
-        let r = all.run(&d, &ModelSpec::default());
+        let r = all.run(&d, &MetaAnalysis::new());
         assert!(r.estimate.is_nan());
         assert_eq!(r.error, Some(e.to_string()));
         // ... unless asked for; a study without a comparison group is never pooled
         let mixed = all
             .clone()
             .allow_mixed_comparisons()
-            .run(&d, &ModelSpec::default());
+            .run(&d, &MetaAnalysis::new());
         assert_eq!(mixed.k, 4);
         let e_out = mixed.excluded.iter().find(|x| x.study == "E").unwrap();
         assert_eq!(
@@ -1960,7 +1951,7 @@ mod tests {
         );
         // the filter keeps one comparison
         let vs = all.comparison("programme_vs_no_programme");
-        let r = vs.run(&d, &ModelSpec::default());
+        let r = vs.run(&d, &MetaAnalysis::new());
         let used: Vec<&str> = r.used.iter().map(|u| u.study.as_str()).collect();
         assert_eq!(used, ["A", "D"]);
         assert_eq!(
@@ -2008,7 +1999,7 @@ mod tests {
         );
         let r = Scenario::new("x")
             .missing(MissingRule::ObservedDropouts)
-            .run(&d, &ModelSpec::default());
+            .run(&d, &MetaAnalysis::new());
         assert_eq!(r.k, 2);
         assert!((r.used[0].yi - ((22.0f64 * 35.0) / (48.0 * 15.0)).ln()).abs() < 1e-15);
     }
@@ -2037,8 +2028,9 @@ mod tests {
                 control: 1.0
             }
         );
-        assert_eq!(s.model.unwrap().method, Method::DL);
-        assert_eq!(s.model.unwrap().level, 95.0);
+        let m = s.model.clone().unwrap().check().unwrap();
+        assert_eq!(m.method(), Method::DL);
+        assert_eq!(m.level(), 95.0);
         assert_eq!(s.comparison, None);
         assert!(!s.mix_comparisons);
         let c: Scenario = serde_json::from_str(
@@ -2054,6 +2046,6 @@ mod tests {
         assert!(c.mix_comparisons);
         let d = toy();
         // A and C: RCTs, not flawed, with partner reports
-        assert_eq!(s.run(&d, &ModelSpec::default()).k, 2);
+        assert_eq!(s.run(&d, &MetaAnalysis::new()).k, 2);
     }
 }

@@ -242,7 +242,8 @@ impl SelectionModel {
     ///   likelihood).
     pub fn fit(&self, studies: &Studies) -> Result<SelectionFit> {
         let mut warnings = Vec::new();
-        let given_method = match self.base.analysis().methods.as_slice() {
+        let settings = self.base.analysis().check()?;
+        let given_method = match settings.methods() {
             [m @ (Method::ML | Method::REML)] => *m,
             other => {
                 return Err(MetaError::invalid_option(
@@ -252,7 +253,7 @@ impl SelectionModel {
                 ));
             }
         };
-        if self.base.analysis().tau2.is_some() {
+        if settings.fixed_tau2().is_some() {
             return Err(MetaError::invalid_option(
                 "tau2",
                 "fixed",
@@ -471,8 +472,8 @@ impl SelectionModel {
             None => beta_s,
         };
         let tau2 = theta[p];
-        let alpha = 1.0 - self.base.analysis().level / 100.0;
-        let level_pct = self.base.analysis().level;
+        let alpha = settings.alpha();
+        let level_pct = settings.level();
         let (crit, _) = crit_and_p(TestKind::Z, 0.0, f64::NAN, alpha);
         let names = base.names();
         let vb = vcov.as_ref().map(|c| c.view((0, 0), (p, p)).clone_owned());
@@ -621,7 +622,7 @@ impl SelectionModel {
             convergence_tau2,
             warnings,
             level: level_pct,
-            digits: self.base.analysis().digits,
+            digits: settings.digits(),
             weight,
         })
     }

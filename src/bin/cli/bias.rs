@@ -148,8 +148,10 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
     if let Some(t) = a.tau2 {
         spec = spec.tau2(t);
     }
-    // validate the model options once, so that they fail the command, not each test
+    // check the model options once, and fit the model once, so that a model that cannot be
+    // fitted fails the command, not each test
     spec.clone().confint(false).fit(&studies)?;
+    let spec = spec.check()?;
 
     let mut reg = RegTest::new().model(model).predictor(predictor);
     if let Some(n) = ni {

@@ -13,7 +13,7 @@
 use clap::Args;
 use metan::data::csv::Table;
 use metan::sensitivity::{CumulativeOrder, cumulative, influence, leave_one_out};
-use metan::{MetaAnalysis, MetaError, Method, Studies, TestKind};
+use metan::{CheckedMetaAnalysis, MetaAnalysis, MetaError, Method, Studies, TestKind};
 
 use crate::common::{Format, Input, to_json};
 
@@ -45,8 +45,8 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The studies and the model specification.
-    pub fn load(&self) -> Result<(Studies, MetaAnalysis), MetaError> {
+    /// The studies and the checked model settings.
+    pub fn load(&self) -> Result<(Studies, CheckedMetaAnalysis), MetaError> {
         let methods: Vec<Method> = self
             .method
             .split(',')
@@ -65,7 +65,7 @@ impl ModelArgs {
         if let Some(w) = &self.weights {
             ma = ma.weights(Table::from_path(&self.input.csv)?.numeric_column(w)?);
         }
-        Ok((studies, ma))
+        Ok((studies, ma.check()?))
     }
 }
 

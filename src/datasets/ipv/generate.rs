@@ -370,7 +370,9 @@ pub(crate) fn simulate(a: &Assumptions, seed: u64) -> Result<Vec<SimulatedStudy>
         let comp = ArmPlan {
             n: match design {
                 Design::Rct => clamp_size((f64::from(n_p) * (0.85 + 0.3 * u_ratio)).round(), a),
-                _ => arm_size(a, z_nc),
+                Design::QuasiExperimental | Design::CompleterVsDropout | Design::SingleGroup => {
+                    arm_size(a, z_nc)
+                }
             },
             dropout_rate: if couples { lo + (hi - lo) * u_dc } else { 0.0 },
             lp: base + standard,

@@ -7,7 +7,6 @@ use super::design::format_btt;
 use crate::model::fit::{
     SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
 };
-use crate::model::method::Method;
 
 /// The "Test of Moderators" line(s) for a Wald test.
 /// `mark` appends metafor's footnote symbol (permutation tests).
@@ -56,14 +55,9 @@ impl fmt::Display for MetaRegressionFit {
         let io = self.int_only;
         writeln!(f)?;
         if ee {
-            let name = if !io {
-                "Fixed-Effects with Moderators Model"
-            } else {
-                match self.method {
-                    Method::FE => "Fixed-Effects Model",
-                    Method::CE => "Common-Effects Model",
-                    _ => "Equal-Effects Model",
-                }
+            let name = match (io, self.method.equal_effects_title()) {
+                (true, Some(title)) => title,
+                (false, _) | (true, None) => "Fixed-Effects with Moderators Model",
             };
             writeln!(f, "{name} (k = {})", self.k)?;
         } else {
