@@ -51,3 +51,5 @@ pub use tau2::StopReason;
 // for the publication-bias module
 pub(crate) use inference::crit_and_p;
 pub(crate) use projection::{InterceptOnly, PSums, Projector};
+pub(crate) use regression::design::format_btt;
+pub(crate) use regression::wald;
