@@ -16,6 +16,8 @@
 //! | [`MetaError::UnknownName`] | an unknown method, test, measure or column name | use one of the names listed in the message |
 //! | [`MetaError::Csv`] | a CSV file that cannot be read or parsed | fix the named file, row and column |
 //! | [`MetaError::RankDeficient`] | collinear moderators | drop one of the named columns |
+//! | [`MetaError::TooFewClusters`] | cluster-robust inference with fewer clusters than coefficients + 1 | add clusters or drop moderators |
+//! | [`MetaError::InvalidCluster`] | a cluster whose covariance block is not positive definite, or that makes a model degenerate | fix the named cluster's variances / correlation |
 //! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
 //! | [`MetaError::Numerical`] | a computation that overflowed on finite input (e.g. effects of 1e300 with variances of 1e-300, whose weights times effects are infinite) | rescale the effects and variances (e.g. change units); otherwise report it as a bug |
 
@@ -131,6 +133,28 @@ pub enum MetaError {
         /// Iterations used.
         iterations: usize,
         /// Why it stopped.
+        reason: String,
+    },
+
+    /// An analysis needs more clusters than were given (cluster-robust inference needs at
+    /// least one more cluster than coefficients).
+    #[error("{analysis} needs at least {needed} clusters, got {found}")]
+    TooFewClusters {
+        /// The analysis that was asked for.
+        analysis: String,
+        /// The minimum number of clusters.
+        needed: usize,
+        /// The number given.
+        found: usize,
+    },
+
+    /// A cluster's data make the analysis impossible (e.g. a covariance block that is not
+    /// positive definite).
+    #[error("cluster `{cluster}`: {reason}")]
+    InvalidCluster {
+        /// The cluster's name.
+        cluster: String,
+        /// What is wrong with it.
         reason: String,
     },
 
