@@ -84,6 +84,7 @@ pub use data::Studies;
 pub use error::{MetaError, Result};
 pub use model::{
     Attempt, Coefficient, CommonTau2, Convergence, FitStats, InfoCriteria, MetaAnalysis, MetaFit,
-    MetaRegression, MetaRegressionFit, Method, ModelComparison, PermutationFit, PermutationTest,
-    Prediction, QBetween, StopReason, Subgroup, SubgroupFit, TestKind, anova, subgroup_analysis,
+    MetaRegression, MetaRegressionFit, Method, ModelComparison, MvFit, MvModel, PermutationFit,
+    PermutationTest, Prediction, QBetween, StopReason, Structure, Subgroup, SubgroupFit, TestKind,
+    anova, subgroup_analysis,
 };
