@@ -16,6 +16,8 @@ mod escalc;
 mod fit;
 #[path = "cli/gosh.rs"]
 mod gosh;
+#[path = "cli/mv.rs"]
+mod mv;
 #[path = "cli/permutest.rs"]
 mod permutest;
 #[path = "cli/plot.rs"]
@@ -72,6 +74,9 @@ enum Command {
     /// Publication bias and small-study effects: regression test, rank test, trim-and-fill,
     /// fail-safe N and PET-PEESE (metafor's regtest, ranktest, trimfill, fsn).
     Bias(bias::BiasArgs),
+    /// Multilevel (three-level) and multivariate models for dependent effects: several
+    /// effects per study (metafor's rma.mv, with vcalc's constant sampling correlation).
+    Mv(mv::MvArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
         Command::Gosh(args) => gosh::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Bias(args) => bias::run(&args),
+        Command::Mv(args) => mv::run(&args),
     };
     match result {
         Ok(out) => {
