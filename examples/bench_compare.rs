@@ -11,7 +11,7 @@
 use metan::bias::{RankTest, RegTest, TrimFill};
 use metan::data::csv::{CsvSpec, read_studies};
 use metan::sensitivity::{CumulativeOrder, Gosh, cumulative, influence, leave_one_out};
-use metan::{MetaAnalysis, MetaRegression, Method, PermutationTest, Studies};
+use metan::{LocationScale, MetaAnalysis, MetaRegression, Method, PermutationTest, Studies};
 use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -91,7 +91,14 @@ fn targets(dir: &str) -> Res<()> {
     Ok(())
 }
 
-fn main() -> Res<()> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("bench_compare", body)
+}
+
+fn body() -> Res<()> {
     let dir = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "target/compare".into());
@@ -125,6 +132,18 @@ fn main() -> Res<()> {
     }
 
     let s = read(&dir, 100)?;
+    let ls = LocationScale::new()
+        .location(["x1", "x2"])
+        .scale(["x1", "x2"]);
+    let (sec, reps, f) = time(0.5, || ls.fit(&s));
+    let f = f?;
+    emit(
+        "REML location-scale (mods and scale ~ x1 + x2)",
+        100,
+        (sec, reps),
+        &[f.fit_stats().ll_reml, f.q()],
+    );
+
     let spec = MetaAnalysis::new();
     // the Q-profile CI: a full fit minus one without it
     let (full, reps, f) = time(0.5, || spec.fit(&s));

@@ -14,7 +14,14 @@ use metan::{MetaAnalysis, MetaError};
 
 const DATA: &str = include_str!("../data/landenberger2005.csv");
 
-fn main() -> Result<(), MetaError> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("effect_sizes", || Ok(body()?))
+}
+
+fn body() -> Result<(), MetaError> {
     let table = Table::from_reader(DATA.as_bytes(), "data/landenberger2005.csv")?;
     let labels = table.text_column("study")?;
     let rec_cbt = table.numeric_column("n.cbt.rec")?;

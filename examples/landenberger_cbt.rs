@@ -5,6 +5,13 @@
 #[path = "shared/mod.rs"]
 mod shared;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("landenberger_cbt", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
     shared::real_data()
 }

@@ -1,66 +1,63 @@
 //! Findings 5-6 of the digest on SIMULATED data: no model (Duluth vs CBT) is consistently
-//! better, and integrated models show some promise. `cargo run --release --example models_compared`
+//! better (tested for equivalence, not read from a p-value), and integrated models and
+//! tailoring show some promise. `cargo run --release --example models_compared`
+//!
+//! One comparison (programmes vs no programme or treatment as usual, sound designs); odds
+//! ratios of re-offending, < 1 favours the programme.
 #[path = "shared/mod.rs"]
 mod shared;
 
 use metan::datasets::{ipv, published_results};
-use metan::sensitivity::{
-    MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
-};
+use shared::{findings, fmt_p, or_ci};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sims = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
-    let data = ScenarioData::from_simulated_ipv(&sims);
-    let sound = Predicate::not(Predicate::flag("flawed"));
-    let base = Scenario::new("official records, sound designs")
-        .sources([Src::Official])
-        .missing(MissingRule::ObservedDropouts);
-    let spec = ModelSpec::default();
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("models_compared", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
+    let (_, data) = findings::simulated(ipv::DEFAULT_SEED)?;
+    let comparison = "programmes vs no programme or treatment as usual";
     shared::section(
         5,
         "No model (Duluth vs CBT) is consistently better than another.",
     );
-    let models = [
-        "duluth",
-        "cbt",
-        "integrated_substance_use",
-        "integrated_trauma",
-        "integrated_motivation",
-    ];
-    let rows: Vec<Scenario> = models
-        .iter()
-        .map(|m| {
-            base.clone()
-                .select(Predicate::and([
-                    sound.clone(),
-                    Predicate::equals("model", *m),
-                ]))
-                .named(*m)
-        })
-        .collect();
-    shared::table(&shared::run_all(&data, &rows, &spec));
-    let traditional = base
-        .clone()
-        .select(Predicate::and([
-            sound.clone(),
-            Predicate::or([
-                Predicate::equals("model", "duluth"),
-                Predicate::equals("model", "cbt"),
-            ]),
-        ]))
-        .run(&data, &spec);
-    shared::subgroup_test(&data, &traditional, "model")?;
-    let all = base
-        .clone()
-        .select(Predicate::and([
-            sound,
-            Predicate::not(Predicate::equals("model", "couples_therapy")),
-        ]))
-        .run(&data, &spec);
-    shared::subgroup_test(&data, &all, "model")?;
+    let rows = shared::run_all(&data, &findings::finding5())?;
+    shared::table(comparison, &rows);
+    let d = findings::difference(&data, &rows[2], findings::is_duluth)?;
+    println!(
+        "  Duluth vs CBT: ratio of odds ratios {}, p = {}; 90% CI [{:.2}, {:.2}] against {:.2} to {:.2}: TOST p = {} (SIMULATED data)",
+        or_ci(d.estimate, d.ci95.0, d.ci95.1),
+        fmt_p(d.p),
+        d.ci90.0.exp(),
+        d.ci90.1.exp(),
+        (-d.bound).exp(),
+        d.bound.exp(),
+        fmt_p(d.tost_p)
+    );
+    shared::subgroup_test(&data, &rows[2], "model")?;
+    shared::section(6, "Integrated models and tailoring show some promise.");
+    shared::table(comparison, &shared::run_all(&data, &findings::finding6())?);
     let published = published_results()?;
-    shared::compare(&published, "Babcock", "Duluth vs CBT");
-    shared::compare(&published, "Arias, Arce & Vilariño", "Duluth / CBT");
-    shared::compare(&published, "Stephens-Lewis", "integrated");
+    shared::compare(
+        &published,
+        "Babcock",
+        "Duluth vs CBT",
+        "effect sizes of Duluth and CBT programmes compared (no numbers in the abstract)",
+    );
+    shared::compare(
+        &published,
+        "Arias, Arce & Vilariño",
+        "Duluth / CBT",
+        "counternull effect size delta by model, official reports; > 0 favours the programme",
+    );
+    shared::compare(
+        &published,
+        "Stephens-Lewis",
+        "integrated",
+        "IPV outcomes, integrated IPV + substance-use treatment vs substance-use treatment as usual",
+    );
     Ok(())
 }

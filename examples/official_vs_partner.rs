@@ -1,46 +1,47 @@
 //! Finding 2 of the digest on SIMULATED data: effects shrink when partner (victim) reports
 //! replace official records. `cargo run --release --example official_vs_partner`
+//!
+//! One comparison (programme vs no programme or treatment as usual); odds ratios of
+//! re-offending, < 1 favours the programme.
 #[path = "shared/mod.rs"]
 mod shared;
 
 use metan::datasets::{ipv, published_results};
-use metan::sensitivity::{
-    BackTransform, MissingRule, ModelSpec, OutcomeSource as Src, Predicate, Scenario, ScenarioData,
-    SensitivityReport,
-};
+use metan::sensitivity::{BackTransform, SensitivityReport};
+use shared::findings;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sims = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
-    let data = ScenarioData::from_simulated_ipv(&sims);
-    let sound = Predicate::not(Predicate::flag("flawed"));
-    let base = Scenario::new("official records, sound designs")
-        .sources([Src::Official])
-        .missing(MissingRule::ObservedDropouts)
-        .select(sound);
-    let scenarios = [
-        Scenario::source_only(&base, Src::Partner).named("partner reports, sound designs"),
-        Scenario::paired(&base, Src::Official, Src::Partner),
-        Scenario::paired(&base, Src::Partner, Src::Official),
-    ];
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("official_vs_partner", body)
+}
+
+fn body() -> Result<(), Box<dyn std::error::Error>> {
+    let (_, data) = findings::simulated(ipv::DEFAULT_SEED)?;
+    let scenarios = findings::finding2();
     shared::section(
         2,
         "Effects shrink or vanish when partner reports replace official records.",
     );
-    let mut rows = vec![base.run(&data, &ModelSpec::default())];
-    rows.extend(shared::run_all(&data, &scenarios, &ModelSpec::default()));
-    shared::table(&rows);
+    let rows = shared::run_all(&data, &scenarios)?;
+    shared::table("programmes vs no programme or treatment as usual", &rows);
     let published = published_results()?;
     shared::compare(
         &published,
         "Wilson, Feder & Olaghere",
         "official reports of IPV",
+        "odds ratio of IPV recidivism in official records, programme vs control, experimental studies; < 1 favours the programme",
     );
-    shared::compare(&published, "Wilson, Feder & Olaghere", "victim-reported");
-    shared::compare(&published, "Feder & Wilson (J Exp", "official reports");
-    shared::compare(&published, "Feder & Wilson", "partner/victim");
+    shared::compare(
+        &published,
+        "Wilson, Feder & Olaghere",
+        "victim-reported",
+        "odds ratio of IPV reported by the victim, programme vs control, experimental studies; < 1 favours the programme",
+    );
     // the same scenarios as a SensitivityReport (lists the studies each one used)
-    let report =
-        SensitivityReport::run(&data, &base, &scenarios)?.with_back_transform(BackTransform::Exp);
+    let report = SensitivityReport::run(&data, &scenarios[0], &scenarios[1..])?
+        .with_back_transform(BackTransform::Exp);
     println!("\n{report}");
     shared::forest(&rows[2], "official_paired")?;
     shared::forest(&rows[3], "partner_paired")?;

@@ -103,11 +103,23 @@ fn to_png(
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("readme_plots", body)
+}
+
+fn body() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let db = fontdb()?;
     if args.len() >= 2 {
-        let zoom = args.get(2).map(|z| z.parse()).transpose()?.unwrap_or(1.0);
+        let zoom = run::arg::<f32>(
+            args.get(2).map(String::as_str),
+            "zoom",
+            "a number such as 2",
+        )?
+        .unwrap_or(1.0);
         let svg = std::fs::read_to_string(&args[0])?;
         return to_png(&svg, Path::new(&args[1]), zoom, &db);
     }

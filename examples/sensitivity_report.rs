@@ -94,7 +94,14 @@ fn simulate() -> ScenarioData {
     )
 }
 
-fn main() -> Result<(), metan::MetaError> {
+#[path = "shared/run.rs"]
+mod run;
+
+fn main() -> std::process::ExitCode {
+    run::main("sensitivity_report", || Ok(body()?))
+}
+
+fn body() -> Result<(), metan::MetaError> {
     let data = simulate();
     assert!(data.is_simulated());
 
@@ -131,10 +138,13 @@ fn main() -> Result<(), metan::MetaError> {
     )?;
     let ipv = ScenarioData::from_simulated_ipv(&sims);
     // the base: each evaluation's own analysis (ITT with observed drop-out outcomes, or
-    // completers only where drop-outs were not followed up)
+    // completers only where drop-outs were not followed up), one comparison: programme vs
+    // no programme (the engine refuses to pool it with couples therapy vs a standard
+    // programme or with completers vs drop-outs)
     let base = Scenario::new("official records, as reported")
         .sources([Src::Official])
-        .missing(metan::sensitivity::MissingRule::ObservedDropouts);
+        .missing(metan::sensitivity::MissingRule::ObservedDropouts)
+        .comparison("programme_vs_no_programme");
     let scenarios = vec![
         Scenario::source_only(&base, Src::Partner),
         Scenario::paired(&base, Src::Official, Src::Partner),

@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`MetaError::Empty`] | a data set with no studies | supply at least one study |
 //! | [`MetaError::LengthMismatch`] | columns of different lengths | give every column one value per study |
-//! | [`MetaError::InvalidValue`] | NaN/infinite estimate, variance or SE `<= 0`, bad count, ... | fix the named field of the named study |
+//! | [`MetaError::InvalidValue`] | NaN/infinite estimate, variance or SE `<= 0`, bad count, ...; a study outside the numerical range (below) | fix the named field of the named study; out of range: rescale as the message says (every yi divided by c, every vi by c^2), or correct the data |
 //! | [`MetaError::InvalidOption`] | an option out of range (level outside (0, 100), negative fixed tau^2, ...) | pass a valid value |
 //! | [`MetaError::TooFewStudies`] | an analysis that needs more studies than given (e.g. Knapp-Hartung with k = p) | add studies or choose another analysis |
 //! | [`MetaError::UnknownName`] | an unknown method, test, measure or column name | use one of the names listed in the message |
@@ -19,7 +19,31 @@
 //! | [`MetaError::TooFewClusters`] | cluster-robust inference with fewer clusters than coefficients + 1 | add clusters or drop moderators |
 //! | [`MetaError::InvalidCluster`] | a cluster whose covariance block is not positive definite, or that makes a model degenerate | fix the named cluster's variances / correlation |
 //! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
-//! | [`MetaError::Numerical`] | a computation that overflowed on finite input (e.g. effects of 1e300 with variances of 1e-300, whose weights times effects are infinite) | rescale the effects and variances (e.g. change units); otherwise report it as a bug |
+//! | [`MetaError::MixedComparisons`] | a sensitivity scenario whose studies compare different things (programme vs no programme, couples vs standard programme, completers vs drop-outs, ...) | select one comparison, or allow mixing explicitly |
+//! | [`MetaError::TooFewClusters`] | cluster-robust inference with fewer clusters than coefficients + 1 | add clusters or drop moderators |
+//! | [`MetaError::InvalidCluster`] | a cluster whose covariance block is not positive definite, or that makes a model degenerate | fix the named cluster's variances / correlation |
+//! | [`MetaError::Cancelled`] | a permutation test or GOSH run cancelled (Ctrl-C in `metan`) before its first chunk of work was complete | run it again; cancelled later, the part done is returned, marked partial |
+//! | [`MetaError::Numerical`] | a computation that overflowed on finite input that passed the range check | report it as a bug; meanwhile rescale the effects and variances |
+//!
+//! # Numerical range
+//!
+//! Every fit (and every analysis built on one: regression, subgroups, sensitivity, bias)
+//! checks its studies with [`Studies::check_range`](crate::Studies::check_range) before any
+//! arithmetic. A study is in range when
+//!
+//! | bound | constant | what would overflow or underflow beyond it |
+//! |---|---|---|
+//! | `\|yi\| <= 1e75` | [`MAX_ABS_EFFECT`](crate::data::MAX_ABS_EFFECT) | tau^2 (of the order of the squared spread of the effects) and the squared weights `1/(vi + tau^2)^2` |
+//! | `vi >= 1e-150` | [`MIN_VARIANCE`](crate::data::MIN_VARIANCE) | the squared weights `1/vi^2` |
+//! | `vi <= 1e150` | [`MAX_VARIANCE`](crate::data::MAX_VARIANCE) | `vi^2`, and `1/vi^2` underflows |
+//! | `\|yi\| / vi <= 1e150` | [`MAX_WEIGHTED_EFFECT`](crate::data::MAX_WEIGHTED_EFFECT) | the weighted squares `w yi^2` and `w^2 yi^2` |
+//!
+//! Out of range is a [`MetaError::InvalidValue`] naming the study, the field and the bound,
+//! with the remedy: the power of ten `c` that brings every study into range as
+//! `(yi / c, vi / c^2)` (test statistics, p-values and I^2 do not change; estimates scale
+//! by `c`, tau^2 by `c^2`), or, when none does (an effect more than about 1e150 standard
+//! errors from zero), a request to check the study's values. [`Studies`](crate::Studies)
+//! itself holds any finite values.
 
 use std::fmt;
 
@@ -118,7 +142,11 @@ pub enum MetaError {
 
     /// The moderator matrix is rank deficient.
     #[error(
-        "the model matrix is rank deficient: columns {columns:?} are collinear with the others"
+        "the model matrix is rank deficient: {} collinear with the others",
+        match columns.as_slice() {
+            [one] => format!("column `{one}` is"),
+            more => format!("columns {} are", more.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+        }
     )]
     RankDeficient {
         /// Names of the redundant columns.
@@ -134,6 +162,19 @@ pub enum MetaError {
         iterations: usize,
         /// Why it stopped.
         reason: String,
+    },
+
+    /// A sensitivity scenario would pool effects of different comparisons in one estimate
+    /// (e.g. programme vs no programme with couples therapy vs a standard programme).
+    #[error(
+        "scenario `{scenario}` pools different comparisons ({}): select one comparison, or allow mixing explicitly (mix_comparisons = true)",
+        comparisons.join(", ")
+    )]
+    MixedComparisons {
+        /// The scenario's name.
+        scenario: String,
+        /// The comparisons it would pool (`not recorded` for studies without one).
+        comparisons: Vec<String>,
     },
 
     /// An analysis needs more clusters than were given (cluster-robust inference needs at
@@ -156,6 +197,17 @@ pub enum MetaError {
         cluster: String,
         /// What is wrong with it.
         reason: String,
+    },
+
+    /// A long computation (permutation test, GOSH) was cancelled through its
+    /// [`Monitor`](crate::progress::Monitor) before any of its work was complete. (Cancelled
+    /// later, it returns the part done, marked [`Completion::Stopped`](crate::progress::Completion).)
+    #[error("{analysis} was cancelled before any {unit} was complete: nothing to report")]
+    Cancelled {
+        /// The computation.
+        analysis: String,
+        /// Its unit of work ("permutation", "subset").
+        unit: String,
     },
 
     /// A computation produced a non-finite value.

@@ -5,7 +5,8 @@
 //! random-effects models with every common tau^2 estimator (DL, HE, HS, HSk, SJ, ML, REML,
 //! EB, PM, PMM, GENQ), z / t / Knapp-Hartung tests, prediction intervals, heterogeneity
 //! statistics and their Q-profile confidence intervals; meta-regression, subgroup analyses,
-//! likelihood-ratio tests and permutation tests. Every fit is O(k) (O(k p^2) with p
+//! likelihood-ratio tests and permutation tests; cluster-robust inference (CR1, CR2) and
+//! robumeta's RVE for dependent effects. Every fit is O(k) (O(k p^2) with p
 //! moderator columns): no k x k matrix is ever formed.
 //!
 //! ## Quick start
@@ -56,6 +57,44 @@
 //! assert_eq!(fit.names(), ["intrcpt", "ablat", "allocrandom"]);
 //! let perm = PermutationTest::new().iter(1000).seed(1).run(&model, &studies)?;
 //! assert!(perm.qm_p_value() > 0.0);
+//! # Ok::<(), metan::MetaError>(())
+//! ```
+//!
+//! ## Dependent effects
+//!
+//! Several effects per study: [`Studies::with_clusters`] assigns each effect its study, then
+//! [`MetaFit::robust`] / [`MetaRegressionFit::robust`] give cluster-robust inference (CR2 with
+//! Satterthwaite degrees of freedom and HTZ tests, as clubSandwich; CR1, as metafor's
+//! `robust()`), [`Robu`] fits robumeta's correlated or hierarchical effects models, and
+//! [`data::Aggregate`] reduces each cluster to one effect (metafor's `aggregate()`).
+//!
+//! ```
+//! use metan::data::Aggregate;
+//! use metan::{MetaAnalysis, MetaRegression, Robu, RobustKind, Studies};
+//!
+//! // two outcomes (official records, partner reports) in each of five studies
+//! let s = Studies::from_variances(
+//!     vec![0.20, 0.31, 0.12, 0.25, 0.35, 0.41, 0.05, 0.22, 0.28, 0.30],
+//!     vec![0.02, 0.03, 0.02, 0.04, 0.03, 0.02, 0.05, 0.03, 0.02, 0.03],
+//! )?
+//! .with_attribute("outcome", ["official", "partner"].repeat(5))?
+//! .with_clusters(["a", "a", "b", "b", "c", "c", "d", "d", "e", "e"])?;
+//!
+//! let fit = MetaRegression::new().moderator("outcome").fit(&s)?;
+//! let cr2 = fit.robust(&s, RobustKind::CR2)?;            // clubSandwich's CR2
+//! let partner = &cr2.coefficients()[1];
+//! assert_eq!(partner.name, "outcomepartner");
+//! assert!(partner.df.unwrap() < 4.0);                     // five clusters: few df
+//! let htz = cr2.test_zero(&["outcomepartner"])?;         // HTZ Wald test
+//! assert!((htz.statistic - partner.statistic.powi(2)).abs() < 1e-9);
+//!
+//! let rve = Robu::new().rho(0.8).moderator("outcome").fit(&s)?;   // robumeta
+//! assert!(rve.tau2() >= 0.0);
+//!
+//! let per_study = Aggregate::compound_symmetry(0.6).apply(&s)?;   // one effect per study
+//! assert_eq!(per_study.k(), 5);
+//! let pooled = MetaAnalysis::new().fit(&per_study)?;
+//! assert!(pooled.se() > 0.0);
 //! # Ok::<(), metan::MetaError>(())
 //! ```
 //!
@@ -113,6 +152,7 @@ pub mod error;
 pub mod model;
 mod numeric;
 pub mod plot;
+pub mod progress;
 pub mod sensitivity;
 
 pub use data::Studies;
@@ -120,6 +160,8 @@ pub use error::{MetaError, Result};
 pub use model::{
     Attempt, Coefficient, CommonTau2, Convergence, FitStats, InfoCriteria, MetaAnalysis, MetaFit,
     MetaRegression, MetaRegressionFit, Method, ModelComparison, MvFit, MvModel, PermutationFit,
-    PermutationTest, Prediction, QBetween, StopReason, Structure, Subgroup, SubgroupFit, TestKind,
-    anova, subgroup_analysis,
+    PermutationTest, Prediction, QBetween, Robu, RobuFit, RobuWeights, RobustFit, RobustKind,
+    StopReason, Structure, Subgroup, SubgroupFit, TestKind, WaldKind, WaldTest, anova,
+    subgroup_analysis,
 };
+pub use model::{LocationScale, LocationScaleFit};

@@ -132,12 +132,15 @@ fn reml_non_convergence_does_not_crash() {
 /// Boundary inputs give a typed error or NA, never a silent Inf/NaN reported as valid.
 #[test]
 fn no_silent_inf_or_nan_at_boundaries() {
-    // overflowing weights: 1/v = 1e300, w y = inf
+    // overflowing weights: 1/v = 1e300, w y = inf: caught by the range check before any
+    // arithmetic, naming the study and the field (src/error.rs, "Numerical range")
     let s = Studies::from_variances(vec![1e300, -1e300], vec![1e-300, 1e-300]).unwrap();
-    assert!(matches!(
-        MetaAnalysis::new().method(Method::EE).fit(&s),
-        Err(MetaError::Numerical { .. })
-    ));
+    match MetaAnalysis::new().method(Method::EE).fit(&s) {
+        Err(MetaError::InvalidValue { study, field, .. }) => {
+            assert_eq!((study.index, field.as_str()), (0, "yi"));
+        }
+        other => panic!("expected a range error, got {other:?}"),
+    }
     // NaN and infinite inputs are rejected with the study named
     assert!(matches!(
         Studies::from_variances(vec![f64::NAN], vec![1.0]),

@@ -345,3 +345,39 @@ fn bad_options_fail_cleanly() {
     );
     assert!(j["rank"]["tau"].as_f64().is_some());
 }
+
+/// `hc` (metafor's `hc`, Henmi-Copas) in the JSON and text output, against
+/// `tests/fixtures/hc.json` (`generate_hc.R`; see tests/hc_parity.rs for the tolerances).
+#[test]
+fn henmi_copas_in_json_and_text() {
+    let hc: Value = serde_json::from_str(include_str!("fixtures/hc.json")).unwrap();
+    let mut n = 0;
+    for c in hc["cases"].as_array().unwrap() {
+        if c["method"] != "REML" || c["level"] != 95.0 {
+            continue;
+        }
+        let name = c["dataset"].as_str().unwrap();
+        if fixture()["datasets"][name].is_null() {
+            continue;
+        }
+        let p = csv_of(name);
+        let j = json_of(&metan(&["bias", p.to_str().unwrap(), "--format", "json"]));
+        for field in ["estimate", "se", "ci_lower", "ci_upper", "tau2"] {
+            close(
+                &format!("{name} hc {field}"),
+                &c["tight"][field],
+                &j["hc"][field],
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 25, "{n}");
+    let p = csv_of("bcg");
+    let out = metan(&["bias", p.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let block = hc["printed_bcg"].as_str().unwrap().trim_matches('\n');
+    assert!(
+        text.contains(block),
+        "Henmi-Copas block missing:\n{block}\n---\n{text}"
+    );
+}

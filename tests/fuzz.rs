@@ -9,11 +9,14 @@
 // `!(lo > hi)` is deliberate: a NaN (NA) bound is allowed, a reversed interval is not
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
-use metan::data::csv::{CsvSpec, read_studies_from};
+use metan::data::csv::{CsvSpec, Table, read_studies_from};
+use metan::data::effect_size::scale::{D, Effect, LogOr, Z};
 use metan::data::effect_size::{
-    Correlation, CorrelationMeasure, EffectSizeTable, EffectSizes, EventRate, IncidenceMeasure,
-    IncidenceTable, MeansMeasure, Proportion, ProportionMeasure, RateMeasure, To, TwoByTwo,
-    TwoByTwoMeasure, TwoGroupMeans,
+    Ci, Correlation, CorrelationMeasure, Direction, EffectScale, EffectSizeTable, EffectSizes,
+    EventRate, IncidenceMeasure, IncidenceTable, MeansMeasure, Measure, MixedEffectSizes,
+    MixedStudy, OddsRatioMethod, PartialCorrelation, PartialMeasure, PrePost, PrePostMeasure,
+    Proportion, ProportionMeasure, RateMeasure, Reported, StatisticMeasure, To, TwoByTwo,
+    TwoByTwoMeasure, TwoGroupMeans, TwoGroupStatistic, VarianceType, wald_variance,
 };
 use metan::{MetaAnalysis, MetaError, MetaRegression, Method, Studies, TestKind};
 use proptest::prelude::*;
@@ -190,26 +193,32 @@ proptest! {
     #[test]
     fn fuzz_effect_sizes_two_by_two(
         cells in proptest::collection::vec((raw(), raw(), raw(), raw(), any::<bool>()), 1..6),
-        m in 0usize..5, to in to(), add in add(), drop00 in any::<bool>(),
+        m in 0usize..8, to in to(), add in add(), drop00 in any::<bool>(),
     ) {
         let data: Vec<TwoByTwo> = cells
             .iter()
             .map(|&(a, b, c, d, sizes)| if sizes { TwoByTwo::from_events(a, b, c, d) } else { TwoByTwo::new(a, b, c, d) })
             .collect();
-        let measure = [TwoByTwoMeasure::OR, TwoByTwoMeasure::RR, TwoByTwoMeasure::RD, TwoByTwoMeasure::AS, TwoByTwoMeasure::PETO][m];
+        let measure = [
+            TwoByTwoMeasure::OR, TwoByTwoMeasure::RR, TwoByTwoMeasure::RD, TwoByTwoMeasure::AS,
+            TwoByTwoMeasure::PETO, TwoByTwoMeasure::PBIT, TwoByTwoMeasure::OR2DN, TwoByTwoMeasure::OR2DL,
+        ][m];
         check_table(EffectSizes::two_by_two(&data, measure).to(to).add(add).drop00(drop00).compute())?;
     }
 
     #[test]
     fn fuzz_effect_sizes_means(
         rows in proptest::collection::vec((raw(), raw(), raw(), raw(), raw(), raw()), 1..6),
-        m in 0usize..4, neg in any::<bool>(),
+        m in 0usize..6, neg in any::<bool>(),
     ) {
         let data: Vec<TwoGroupMeans> = rows
             .iter()
             .map(|&(m1, s1, n1, m2, s2, n2)| TwoGroupMeans::new(if neg { -m1 } else { m1 }, s1, n1, m2, s2, n2))
             .collect();
-        let measure = [MeansMeasure::MD, MeansMeasure::SMD, MeansMeasure::SMDH, MeansMeasure::ROM][m];
+        let measure = [
+            MeansMeasure::MD, MeansMeasure::SMD, MeansMeasure::SMDH, MeansMeasure::ROM,
+            MeansMeasure::D2ORN, MeansMeasure::D2ORL,
+        ][m];
         check_table(EffectSizes::means(&data, measure).compute())?;
     }
 
@@ -242,6 +251,242 @@ proptest! {
         check_table(EffectSizes::incidence(&data, IncidenceMeasure::IRR).to(to).add(add).compute())?;
         let rates: Vec<EventRate> = rows.iter().map(|&(x, t, _, _)| EventRate::new(x, t)).collect();
         check_table(EffectSizes::rates(&rates, RateMeasure::IR).to(to).add(add).compute())?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 18: reported statistics, pre-post data, partial correlations, conversions, and the
+// per-row (mixed outcome) reader that `metan escalc` uses
+// ---------------------------------------------------------------------------------------
+
+/// p-values and correlations around and beyond their domains.
+fn unit() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        3 => -1.5f64..1.5,
+        1 => Just(0.0),
+        1 => Just(1.0),
+        1 => Just(-1.0),
+        1 => Just(1e-300),
+        1 => Just(-1e-300),
+        1 => Just(1.0 - 1e-16),
+        1 => Just(f64::NAN),
+    ]
+}
+
+fn direction() -> impl Strategy<Value = Option<Direction>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(Direction::Positive)),
+        Just(Some(Direction::Negative))
+    ]
+}
+
+fn check_effect<S: metan::data::effect_size::scale::Scale>(
+    r: Result<Effect<S>, MetaError>,
+) -> Result<(), TestCaseError> {
+    match r {
+        Ok(e) => prop_assert!(e.yi().is_finite() && e.vi().is_finite() && e.vi() > 0.0),
+        Err(e) => prop_assert!(typed(&e)),
+    }
+    Ok(())
+}
+
+/// A CSV cell of a mixed table: numbers, empty, NA, text.
+fn mixed_cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => raw().prop_map(|x| format!("{x:?}")),
+        2 => unit().prop_map(|x| format!("{x:?}")),
+        3 => Just(String::new()),
+        1 => Just("NA".to_string()),
+        1 => "[ -~]{0,5}",
+    ]
+}
+
+/// A measure name: every known one, in any case, or junk.
+fn measure_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (0usize..Measure::ALL.len()).prop_map(|i| Measure::ALL[i].name().to_string()),
+        1 => (0usize..Measure::ALL.len()).prop_map(|i| Measure::ALL[i].name().to_lowercase()),
+        1 => "[ -~]{0,6}",
+    ]
+}
+
+const MIXED_COLUMNS: [&str; 20] = [
+    "ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "ri", "ni", "tval", "pval",
+    "dval", "mi", "r2i", "estimate", "ci_lb", "ci_ub",
+];
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn fuzz_effect_sizes_statistics(
+        rows in proptest::collection::vec((0usize..3, raw(), unit(), raw(), raw(), direction(), any::<bool>()), 1..6),
+        m in 0usize..3, vt in 0usize..4,
+    ) {
+        let data: Vec<TwoGroupStatistic> = rows
+            .iter()
+            .map(|&(kind, x, p, n1, n2, dir, neg)| {
+                let x = if neg { -x } else { x };
+                let s = match kind {
+                    0 => TwoGroupStatistic::d(x, n1, n2),
+                    1 => TwoGroupStatistic::t(x, n1, n2),
+                    _ => TwoGroupStatistic::p(p, n1, n2),
+                };
+                match dir { Some(d) => s.direction(d), None => s }
+            })
+            .collect();
+        let measure = [StatisticMeasure::SMD, StatisticMeasure::D2ORN, StatisticMeasure::D2ORL][m];
+        let vtype = [VarianceType::LS, VarianceType::UB, VarianceType::LS2, VarianceType::AV][vt];
+        check_table(EffectSizes::statistics(&data, measure).vtype(vtype).compute())?;
+    }
+
+    #[test]
+    fn fuzz_effect_sizes_pre_post(
+        rows in proptest::collection::vec((raw(), raw(), raw(), proptest::option::of(raw()), raw(), unit(), any::<bool>()), 1..6),
+        m in 0usize..5, ls2 in any::<bool>(),
+    ) {
+        let data: Vec<PrePost> = rows
+            .iter()
+            .map(|&(m1, s1, m2, s2, n, r, neg)| {
+                let m1 = if neg { -m1 } else { m1 };
+                match s2 {
+                    Some(s2) => PrePost::new(m1, s1, m2, s2, n, r),
+                    None => PrePost::raw_sd(m1, s1, m2, n, r),
+                }
+            })
+            .collect();
+        let measure = [PrePostMeasure::MC, PrePostMeasure::SMCC, PrePostMeasure::SMCR, PrePostMeasure::SMCRH, PrePostMeasure::ROMC][m];
+        let vtype = if ls2 { VarianceType::LS2 } else { VarianceType::LS };
+        check_table(EffectSizes::pre_post(&data, measure).vtype(vtype).compute())?;
+    }
+
+    #[test]
+    fn fuzz_effect_sizes_partial(
+        rows in proptest::collection::vec((raw(), any::<bool>(), raw(), raw(), proptest::option::of(unit())), 1..6),
+        m in 0usize..3, av in any::<bool>(),
+    ) {
+        let data: Vec<PartialCorrelation> = rows
+            .iter()
+            .map(|&(t, neg, n, k, r2)| {
+                let p = PartialCorrelation::new(if neg { -t } else { t }, n, k);
+                match r2 { Some(r2) => p.r2(r2), None => p }
+            })
+            .collect();
+        let measure = [PartialMeasure::PCOR, PartialMeasure::ZPCOR, PartialMeasure::SPCOR][m];
+        let vtype = if av { VarianceType::AV } else { VarianceType::LS };
+        check_table(EffectSizes::partial_correlations(&data, measure).vtype(vtype).compute())?;
+    }
+
+    #[test]
+    fn fuzz_reported_estimates(
+        est in prop_oneof![raw(), unit(), Just(f64::INFINITY)], neg in any::<bool>(),
+        a in prop_oneof![raw(), unit()], b in prop_oneof![raw(), unit()],
+        level in prop_oneof![Just(95.0), Just(0.9), Just(100.0), Just(0.0), Just(f64::NAN), -5.0f64..150.0],
+        kind in 0usize..7,
+    ) {
+        let est = if neg { -est } else { est };
+        let r = match kind {
+            0 => Reported::Ci(Ci::new(a, b).level(level)),
+            1 => Reported::P(a),
+            2 => Reported::Z(a),
+            3 => Reported::T(if neg { -a } else { a }),
+            4 => Reported::PT { p: a, df: b },
+            5 => Reported::F(a),
+            _ => Reported::Se(a),
+        };
+        match wald_variance(est, r) {
+            Ok(v) => prop_assert!(v.is_finite() && v >= 0.0, "vi = {v}"),
+            Err(e) => prop_assert!(typed(&e)),
+        }
+        check_effect(Effect::<LogOr>::from_reported(est, r))?;
+        check_effect(Effect::<D>::from_reported(est, r))?;
+        check_effect(Effect::<Z>::from_reported(est, r))?;
+        if let Ok(e) = Effect::<D>::new(est, a.abs()) {
+            for m in [OddsRatioMethod::Logistic, OddsRatioMethod::Normal] {
+                let l = e.to_log_or(m);
+                prop_assert!(!l.yi().is_nan() && !l.vi().is_nan());
+            }
+            check_effect(e.to_r(b.abs(), a.abs()))?;
+        }
+    }
+
+    #[test]
+    fn fuzz_names(s in "\\PC{0,12}") {
+        for r in [
+            s.parse::<Measure>().map(|_| ()),
+            s.parse::<EffectScale>().map(|_| ()),
+            s.parse::<Direction>().map(|_| ()),
+            s.parse::<OddsRatioMethod>().map(|_| ()),
+        ] {
+            if let Err(e) = r {
+                prop_assert!(typed(&e));
+            }
+        }
+    }
+
+    /// The per-row reader of `metan escalc` (a CSV with a measure column): the table's
+    /// optional columns, `MixedStudy::from_fields`, then `MixedEffectSizes`, with a target.
+    #[test]
+    fn fuzz_mixed_rows(
+        cols in proptest::sample::subsequence(MIXED_COLUMNS.to_vec(), 0..=MIXED_COLUMNS.len()),
+        rows in proptest::collection::vec((measure_name(), proptest::collection::vec(mixed_cell(), 20), direction()), 1..6),
+        target in prop_oneof![Just(None), Just(Some(EffectScale::D)), Just(Some(EffectScale::LogOddsRatio))],
+        normal in any::<bool>(),
+    ) {
+        let mut text = format!("measure,{}\n", cols.join(","));
+        for (m, cells, _) in &rows {
+            let cells: Vec<String> = cells.iter().take(cols.len()).map(|c| c.replace([',', '"', '\n', '\r'], "")).collect();
+            text += &format!("{},{}\n", m.replace([',', '"', '\n', '\r'], ""), cells.join(","));
+        }
+        let table = match Table::from_reader(text.as_bytes(), "<fuzz>") {
+            Ok(t) => t,
+            Err(e) => { prop_assert!(typed(&e)); return Ok(()); }
+        };
+        let mut parsed = Vec::new();
+        for c in &cols {
+            match table.optional_numeric_column(c) {
+                Ok(v) => parsed.push(v),
+                Err(e) => { prop_assert!(typed(&e)); return Ok(()); }
+            }
+        }
+        let names = match table.text_column("measure") {
+            Ok(n) => n,
+            Err(e) => { prop_assert!(typed(&e)); return Ok(()); }
+        };
+        let mut studies = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let measure = match name.parse::<Measure>() {
+                Ok(m) => m,
+                Err(e) => { prop_assert!(typed(&e)); return Ok(()); }
+            };
+            let field = |f: &str| cols.iter().position(|c| *c == f).and_then(|j| parsed[j][i]);
+            match MixedStudy::from_fields(i, "row", measure, rows[i].2, field) {
+                Ok(s) => studies.push(s),
+                Err(e) => { prop_assert!(typed(&e)); return Ok(()); }
+            }
+        }
+        let mut b = MixedEffectSizes::new(&studies);
+        if let Some(t) = target {
+            b = b.convert_to(t);
+        }
+        if normal {
+            b = b.method(OddsRatioMethod::Normal);
+        }
+        match b.compute() {
+            Ok(t) => {
+                for r in t.rows() {
+                    if let Some(y) = r.yi { prop_assert!(y.is_finite(), "yi = {y}"); }
+                    if let Some(v) = r.vi { prop_assert!(v.is_finite() && v >= 0.0, "vi = {v}"); }
+                    prop_assert_eq!(r.conversions.is_empty(), r.converted_from.is_none());
+                }
+                match t.into_studies() {
+                    Ok(s) => prop_assert!(s.vi().iter().all(|v| v.is_finite() && *v > 0.0)),
+                    Err(e) => prop_assert!(typed(&e)),
+                }
+            }
+            Err(e) => prop_assert!(typed(&e)),
+        }
     }
 }
 

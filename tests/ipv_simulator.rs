@@ -1,20 +1,25 @@
-//! The IPV simulator (simulated data): reproducibility, labelling, count consistency, the
-//! digest's structure, and the direction of each finding under the default assumptions.
+//! The IPV simulator (simulated data): reproducibility of the shipped files, labelling, count
+//! consistency, the digest's structure (designs and comparisons allocated as cited), and the
+//! generating model's calibration. Whether the digest's findings show in the simulated data
+//! is tested in `tests/digest_findings.rs`, across 200 seeds.
 //!
 //! Pooled estimates here are computed in the test from the simulated counts: log odds
 //! ratios with 0.5 added to every cell, and metan's REML (or equal-effects) fit.
 //!
-//! Set `METAN_UPDATE_IPV=1` to rewrite `data/ipv_simulated.csv` from the generator (the same
-//! as `cargo run --example simulate_ipv -- data/ipv_simulated.csv`).
+//! Set `METAN_UPDATE_IPV=1` to rewrite `data/ipv_simulated.csv` and
+//! `data/ipv_simulated_long.csv` from the generator (the same as `cargo run --example
+//! simulate_ipv -- data/ipv_simulated.csv data/ipv_simulated_long.csv`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::datasets::ipv::{
     self, Assumptions, Comparison, Design, Handling, IncomeGroup, Integration, ProgrammeModel,
     Region, SimulatedStudy, Source, TwoByTwo,
 };
+use metan::sensitivity::ScenarioData;
 use metan::{MetaAnalysis, Method, Studies};
 
 const SHIPPED: &str = include_str!("../data/ipv_simulated.csv");
+const SHIPPED_LONG: &str = include_str!("../data/ipv_simulated_long.csv");
 
 fn default_studies() -> Vec<SimulatedStudy> {
     ipv::simulate(&Assumptions::default(), ipv::DEFAULT_SEED).unwrap()
@@ -30,10 +35,8 @@ fn log_or(t: &TwoByTwo) -> (f64, f64) {
 }
 
 struct Pooled {
-    k: usize,
     est: f64,
     se: f64,
-    ci: (f64, f64),
 }
 
 fn pool_with<'a>(
@@ -54,37 +57,72 @@ fn pool_with<'a>(
         .fit(&Studies::from_variances(yi, vi).unwrap())
         .unwrap();
     Pooled {
-        k,
         est: fit.estimate(),
         se: fit.se(),
-        ci: fit.ci(),
     }
-}
-
-fn pool<'a>(
-    studies: impl IntoIterator<Item = &'a SimulatedStudy>,
-    source: Source,
-    handling: Handling,
-) -> Pooled {
-    pool_with(Method::REML, studies, source, handling)
 }
 
 // ---------------------------------------------------------------- reproducibility
 
 #[test]
-fn shipped_csv_is_reproduced_byte_for_byte() {
-    let text = ipv::to_csv(&default_studies());
+fn shipped_csv_files_are_reproduced_byte_for_byte() {
+    let studies = default_studies();
+    let text = ipv::to_csv(&studies);
+    let long = ipv::to_long_csv(&studies);
     if std::env::var("METAN_UPDATE_IPV").is_ok_and(|v| v == "1") {
-        std::fs::write(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/data/ipv_simulated.csv"),
-            &text,
-        )
-        .unwrap();
+        let dir = env!("CARGO_MANIFEST_DIR");
+        std::fs::write(format!("{dir}/data/ipv_simulated.csv"), &text).unwrap();
+        std::fs::write(format!("{dir}/data/ipv_simulated_long.csv"), &long).unwrap();
         return;
     }
     assert_eq!(text, SHIPPED, "rerun with METAN_UPDATE_IPV=1 if intended");
+    assert_eq!(
+        long, SHIPPED_LONG,
+        "rerun with METAN_UPDATE_IPV=1 if intended"
+    );
     assert_eq!(ipv::shipped_csv(), SHIPPED);
-    assert_eq!(ipv::DEFAULT_SEED, 20_191_001);
+    assert_eq!(ipv::shipped_long_csv(), SHIPPED_LONG);
+    assert_eq!(ipv::DEFAULT_SEED, 20_191_003);
+    println!(
+        "shipped files: {} + {} bytes reproduced exactly",
+        SHIPPED.len(),
+        SHIPPED_LONG.len()
+    );
+}
+
+/// The long file read by the scenario engine (as `metan scenarios` reads it) is the same
+/// data as `ScenarioData::from_simulated_ipv`: every study, outcome (counts to the last
+/// drop-out) and attribute, bit for bit.
+#[test]
+fn long_csv_reads_back_as_the_scenario_data() {
+    for seed in [ipv::DEFAULT_SEED, 1, 2, 3, 4, 5] {
+        let studies = ipv::simulate(&Assumptions::default(), seed).unwrap();
+        let direct = ScenarioData::from_simulated_ipv(&studies);
+        let text = ipv::to_long_csv(&studies);
+        let read = ScenarioData::from_csv_reader(text.as_bytes(), "long.csv").unwrap();
+        assert!(read.is_simulated());
+        assert_eq!(read.studies().len(), studies.len());
+        assert_eq!(read.studies(), direct.studies(), "seed {seed}");
+    }
+    // studies without a comparison group are rows without a comparison arm, never outcomes
+    let read = ScenarioData::from_csv_reader(SHIPPED_LONG.as_bytes(), "long.csv").unwrap();
+    let studies = default_studies();
+    let mut compared = 0;
+    for (st, sd) in studies.iter().zip(read.studies()) {
+        assert_eq!(st.label, sd.label());
+        assert_eq!(
+            sd.comparison_type().unwrap().name(),
+            st.comparison_type.name()
+        );
+        if st.comparison_type == Comparison::NoComparisonGroup {
+            assert!(sd.outcomes().is_empty());
+        } else if st.comparison.is_some() {
+            let measured = Source::ALL.iter().filter(|&&x| st.measured(x)).count();
+            assert_eq!(sd.outcomes().len(), measured);
+            compared += measured;
+        }
+    }
+    assert!(compared > 40);
 }
 
 #[test]
@@ -127,7 +165,34 @@ fn seed_and_each_assumption_change_the_numbers() {
             quasi_experimental_bias: 0.0,
             ..d()
         },
-        Assumptions { p_rct: 0.4, ..d() },
+        Assumptions {
+            rct_share: 0.5,
+            ..d()
+        },
+        Assumptions {
+            completer_only_share: 0.3,
+            ..d()
+        },
+        Assumptions {
+            tailored_share: 0.5,
+            ..d()
+        },
+        Assumptions {
+            effect_tailored: 0.0,
+            ..d()
+        },
+        Assumptions {
+            source_coupling: 0.0,
+            ..d()
+        },
+        Assumptions {
+            partner_score_mean: 5.0,
+            ..d()
+        },
+        Assumptions {
+            studies_single_group: 2,
+            ..d()
+        },
         Assumptions {
             p_partner_other: 0.9,
             ..d()
@@ -176,11 +241,25 @@ fn invalid_assumptions_are_rejected_by_name() {
         ),
         (
             Assumptions {
-                p_rct: 0.6,
-                p_quasi_experimental: 0.6,
+                rct_share: 0.6,
+                completer_only_share: 0.6,
                 ..d()
             },
-            "Assumptions.p_quasi_experimental",
+            "Assumptions.completer_only_share",
+        ),
+        (
+            Assumptions {
+                tailored_share: -0.1,
+                ..d()
+            },
+            "Assumptions.tailored_share",
+        ),
+        (
+            Assumptions {
+                partner_score_sd: 0.0,
+                ..d()
+            },
+            "Assumptions.partner_score_sd",
         ),
         (Assumptions { tau: -0.1, ..d() }, "Assumptions.tau"),
         (
@@ -232,6 +311,8 @@ fn invalid_assumptions_are_rejected_by_name() {
         studies_trauma: 0,
         studies_motivation: 0,
         studies_couples: 0,
+        studies_completers_vs_dropouts: 0,
+        studies_single_group: 0,
         studies_latin_america: 0,
         ..d()
     };
@@ -246,7 +327,7 @@ fn invalid_assumptions_are_rejected_by_name() {
 #[test]
 fn every_record_and_row_says_simulated() {
     let studies = default_studies();
-    assert_eq!(studies.len(), 50);
+    assert_eq!(studies.len(), 55);
     for (i, s) in studies.iter().enumerate() {
         assert!(s.simulated);
         assert_eq!(s.id as usize, i + 1);
@@ -255,15 +336,40 @@ fn every_record_and_row_says_simulated() {
     let mut lines = SHIPPED.lines();
     assert!(lines.next().unwrap().starts_with("simulated,label,"));
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 50);
+    assert_eq!(rows.len(), 55);
     for r in rows {
         assert!(r.starts_with("true,Sim-IPV-"), "{r}");
         assert!(r.contains(" (simulated),"), "{r}");
+    }
+    // the long file: one row per study and measured source (at least one per study)
+    let mut lines = SHIPPED_LONG.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("simulated,study,source,comparison,")
+    );
+    let rows: Vec<&str> = lines.collect();
+    let measured: usize = studies
+        .iter()
+        .map(|s| Source::ALL.iter().filter(|&&x| s.measured(x)).count())
+        .sum();
+    assert!(rows.len() >= studies.len() && rows.len() <= measured);
+    for r in &rows {
+        assert!(r.starts_with("true,Sim-IPV-"), "{r}");
+        assert!(r.contains(" (simulated),"), "{r}");
+    }
+    for s in &studies {
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with(&format!("true,{},", s.label)))
+        );
     }
 }
 
 #[test]
 fn counts_are_consistent() {
+    let mut compared = 0usize;
     for seed in [ipv::DEFAULT_SEED, 1, 2, 3] {
         for s in ipv::simulate(&Assumptions::default(), seed).unwrap() {
             let arms: Vec<_> = std::iter::once(&s.programme)
@@ -280,26 +386,50 @@ fn counts_are_consistent() {
                         }
                     }
                 }
+                // the partner-reported score: every man of the arm, where partners reported
+                match &arm.partner_score {
+                    Some(c) => {
+                        assert!(s.measured(Source::Partner) && s.comparison.is_some());
+                        assert_eq!(c.n, arm.n);
+                        assert!(c.mean.is_finite() && c.sd > 0.0, "{}", s.label);
+                    }
+                    None => assert!(!s.measured(Source::Partner) || s.comparison.is_none()),
+                }
             }
             assert!(Source::ALL.iter().any(|&src| s.measured(src)));
-            match &s.comparison {
-                None => {
+            match s.comparison_type {
+                Comparison::CompletersVsDropouts => {
                     assert_eq!(s.design, Design::CompleterVsDropout);
-                    assert_eq!(s.comparison_condition, Comparison::ProgrammeDropouts);
+                    assert!(s.comparison.is_none());
                 }
-                Some(c) => {
-                    assert_ne!(s.design, Design::CompleterVsDropout);
+                Comparison::NoComparisonGroup => {
+                    assert_eq!(s.design, Design::SingleGroup);
+                    assert!(s.comparison.is_none());
                     for src in Source::ALL {
-                        assert_eq!(c.outcome(src).is_some(), s.measured(src));
+                        for h in [Handling::AsReported, Handling::AvailableCase] {
+                            assert_eq!(s.two_by_two(src, h), None);
+                        }
                     }
-                    if s.model == ProgrammeModel::CouplesTherapy {
-                        assert_eq!(s.comparison_condition, Comparison::StandardProgramme);
-                    } else {
-                        assert_eq!(s.comparison_condition, Comparison::NoProgramme);
-                        assert_eq!((c.dropouts, c.dropout_rate), (0, 0.0));
-                    }
+                }
+                Comparison::CouplesVsStandardProgramme => {
+                    assert_eq!(s.model, ProgrammeModel::CouplesTherapy);
+                    assert!(matches!(s.design, Design::Rct | Design::QuasiExperimental));
+                }
+                Comparison::ProgrammeVsNoProgramme => {
+                    assert_ne!(s.model, ProgrammeModel::CouplesTherapy);
+                    assert!(matches!(s.design, Design::Rct | Design::QuasiExperimental));
+                    let c = s.comparison.as_ref().unwrap();
+                    assert_eq!((c.dropouts, c.dropout_rate), (0, 0.0));
                 }
             }
+            if let Some(c) = &s.comparison {
+                for src in Source::ALL {
+                    assert_eq!(c.outcome(src).is_some(), s.measured(src));
+                }
+                compared += 1;
+            }
+            // only programme-vs-no-programme evaluations are tailored
+            assert!(!s.tailored || s.comparison_type == Comparison::ProgrammeVsNoProgramme);
             // completer-only reporting hides exactly the programme drop-outs' outcomes
             assert!(!s.completer_only || s.design == Design::QuasiExperimental);
             for src in Source::ALL {
@@ -321,6 +451,7 @@ fn counts_are_consistent() {
                     };
                     match (&s.comparison, h) {
                         (None, _) => {
+                            assert_eq!(s.comparison_type, Comparison::CompletersVsDropouts);
                             assert_eq!(t.ai + t.bi, s.programme.completers());
                             assert_eq!(t.ci + t.di, s.programme.dropouts);
                         }
@@ -345,108 +476,143 @@ fn counts_are_consistent() {
             }
         }
     }
+    println!("{compared} simulated studies with a comparison arm checked");
 }
 
 // ---------------------------------------------------------------- the digest's structure
 
+/// The comparisons and designs are allocated exactly as the assumptions cite them, on every
+/// seed: 20 traditional and 10 alternative programme-vs-no-programme evaluations (Eckhardt et
+/// al. 2013) of which a third RCTs (Wilson, Feder & Olaghere 2021) and 3 of 20 flawed
+/// (Eckhardt et al. 2013); 6 couples-therapy evaluations (Karakurt et al. 2016); 4
+/// completer-vs-drop-out, 8 + 7 single-group evaluations (Karakurt et al. 2019; Esquivel
+/// Santoveña & da Silva 2016).
 #[test]
 fn structure_follows_the_digest() {
     let a = Assumptions::default();
-    let studies = default_studies();
-    let count = |m: ProgrammeModel| {
-        studies
+    for seed in [ipv::DEFAULT_SEED, 1, 2, 3, 4] {
+        let studies = ipv::simulate(&a, seed).unwrap();
+        let with = |c: Comparison| studies.iter().filter(move |s| s.comparison_type == c);
+        let programme = || with(Comparison::ProgrammeVsNoProgramme);
+        let count = |m: ProgrammeModel| programme().filter(|s| s.model == m).count();
+        assert_eq!(count(ProgrammeModel::Duluth), 10);
+        assert_eq!(count(ProgrammeModel::Cbt), 10);
+        assert_eq!(
+            count(ProgrammeModel::Integrated(Integration::SubstanceUse)),
+            4
+        );
+        assert_eq!(count(ProgrammeModel::Integrated(Integration::Trauma)), 2);
+        assert_eq!(
+            count(ProgrammeModel::Integrated(Integration::Motivation)),
+            4
+        );
+        let designs = |traditional: bool| {
+            let g: Vec<_> = programme()
+                .filter(|s| s.model.is_traditional() == traditional)
+                .collect();
+            (
+                g.iter().filter(|s| s.design == Design::Rct).count(),
+                g.iter().filter(|s| s.completer_only).count(),
+                g.iter().filter(|s| s.is_flawed()).count(),
+                g.len(),
+            )
+        };
+        // round(20 / 3) = 7 RCTs and round(0.15 * 20) = 3 flawed of the 20 traditional;
+        // round(10 / 3) = 3 and round(1.5) = 2 of the 10 alternative
+        assert_eq!(designs(true), (7, 3, 3, 20));
+        assert_eq!(designs(false), (3, 2, 2, 10));
+        // a quarter tailored: round(7.5) = 8 of 30
+        assert_eq!(programme().filter(|s| s.tailored).count(), 8);
+        // Karakurt et al. 2016: six couples-therapy studies, round(6 / 3) = 2 RCTs, none flawed
+        let couples: Vec<_> = with(Comparison::CouplesVsStandardProgramme).collect();
+        assert_eq!(couples.len(), 6);
+        assert_eq!(
+            couples.iter().filter(|s| s.design == Design::Rct).count(),
+            2
+        );
+        assert!(couples.iter().all(|s| !s.is_flawed()));
+        assert_eq!(with(Comparison::CompletersVsDropouts).count(), 4);
+        // Esquivel Santoveña & da Silva 2016: seven Latin American provider studies, none with
+        // a comparison group; Karakurt et al. 2019: eight pre-post evaluations
+        let none: Vec<_> = with(Comparison::NoComparisonGroup).collect();
+        let lac = none
             .iter()
-            .filter(|s| s.model == m && s.region != Region::LatinAmericaCaribbean)
-            .count()
+            .filter(|s| s.region == Region::LatinAmericaCaribbean)
+            .count();
+        assert_eq!((none.len(), lac), (15, 7));
+        assert!(none.iter().all(|s| s.model.is_traditional()));
+        assert!(
+            studies
+                .iter()
+                .filter(|s| s.region == Region::LatinAmericaCaribbean)
+                .all(|s| s.comparison_type == Comparison::NoComparisonGroup)
+        );
+        // official records are the most used source
+        let used = |src| studies.iter().filter(|s| s.measured(src)).count();
+        assert!(used(Source::Official) > used(Source::Partner));
+        assert!(used(Source::Official) > used(Source::SelfReport));
+        // drop-out rates stay in the digest's ranges for their country
+        for s in &studies {
+            let c = a
+                .high_income_countries
+                .iter()
+                .chain(&a.latin_america_countries)
+                .find(|c| c.name == s.country)
+                .unwrap();
+            assert_eq!((c.region, c.income), (s.region, s.income));
+            let (lo, hi) = c.dropout_range;
+            let d = s.programme.dropout_rate;
+            if matches!(s.model, ProgrammeModel::Integrated(Integration::Motivation)) {
+                assert!(d <= hi);
+            } else {
+                assert!((lo..=hi).contains(&d), "{} {d}", s.label);
+            }
+            if s.country == "Spain" && !matches!(s.model, ProgrammeModel::Integrated(_)) {
+                assert!((0.40..=0.90).contains(&d));
+            }
+        }
+    }
+    // the designs are placed at random: another seed, another order
+    let order = |seed| {
+        ipv::simulate(&a, seed)
+            .unwrap()
+            .iter()
+            .map(|s| s.design)
+            .collect::<Vec<_>>()
     };
-    assert_eq!(count(ProgrammeModel::Duluth), 14);
-    assert_eq!(count(ProgrammeModel::Cbt), 14);
-    assert_eq!(
-        count(ProgrammeModel::Integrated(Integration::SubstanceUse)),
-        4
-    );
-    assert_eq!(count(ProgrammeModel::Integrated(Integration::Trauma)), 2);
-    assert_eq!(
-        count(ProgrammeModel::Integrated(Integration::Motivation)),
-        3
-    );
-    // Karakurt et al. 2016: six couples-therapy studies
-    assert_eq!(count(ProgrammeModel::CouplesTherapy), 6);
-    // Esquivel Santoveña & da Silva 2016: seven Latin American provider studies, none with a
-    // comparison group
-    let lac: Vec<_> = studies
-        .iter()
-        .filter(|s| s.region == Region::LatinAmericaCaribbean)
-        .collect();
-    assert_eq!(lac.len(), 7);
-    assert!(lac.iter().all(|s| s.design == Design::CompleterVsDropout));
-    assert!(lac.iter().all(|s| s.model.is_traditional()));
-    // every design occurs; official records are the most used source
-    for d in [
-        Design::Rct,
-        Design::QuasiExperimental,
-        Design::CompleterVsDropout,
-    ] {
-        assert!(studies.iter().any(|s| s.design == d));
-    }
-    let used = |src| studies.iter().filter(|s| s.measured(src)).count();
-    assert!(used(Source::Official) > used(Source::Partner));
-    assert!(used(Source::Official) > used(Source::SelfReport));
-    // drop-out rates stay in the digest's ranges for their country
-    for s in &studies {
-        let c = a
-            .high_income_countries
-            .iter()
-            .chain(&a.latin_america_countries)
-            .find(|c| c.name == s.country)
-            .unwrap();
-        assert_eq!((c.region, c.income), (s.region, s.income));
-        let (lo, hi) = c.dropout_range;
-        let d = s.programme.dropout_rate;
-        if matches!(s.model, ProgrammeModel::Integrated(Integration::Motivation)) {
-            assert!(d <= hi);
-        } else {
-            assert!((lo..=hi).contains(&d), "{} {d}", s.label);
-        }
-        if s.country == "Spain" && !matches!(s.model, ProgrammeModel::Integrated(_)) {
-            assert!((0.40..=0.90).contains(&d));
-        }
-    }
-    // recidivism from near 0% to near 90% (Esquivel Santoveña & da Silva 2016: 0.8% to 65%,
-    // some up to 90%)
+    assert_ne!(order(1), order(2));
+    // re-offending among participants from under 5% to over 65% (Esquivel Santoveña & da
+    // Silva 2016: "between 0.8% and 65%")
+    let studies = default_studies();
     let rates: Vec<f64> = studies
         .iter()
-        .flat_map(|s| std::iter::once(&s.programme).chain(s.comparison.as_ref()))
-        .flat_map(|arm| {
-            Source::ALL.into_iter().filter_map(move |src| {
-                let o = arm.outcome(src)?;
-                (arm.completers() >= 20)
-                    .then(|| f64::from(o.completer_events) / f64::from(arm.completers()))
-            })
+        .filter(|s| s.programme.n >= 20)
+        .flat_map(|s| {
+            Source::ALL
+                .into_iter()
+                .filter_map(|src| s.programme_rate(src))
         })
         .collect();
     assert!(rates.iter().any(|&r| r < 0.05));
-    assert!(rates.iter().any(|&r| r > 0.75));
+    assert!(rates.iter().any(|&r| r > 0.65));
 }
 
 // ---------------------------------------------------------------- the generating model
 
-/// With huge trials and no heterogeneity, pooled intention-to-treat odds ratios recover the
-/// calibration targets: partner 0.99 and official 0.79 (Wilson, Feder & Olaghere 2021), a
-/// further x0.75 in quasi-experiments, and e^-lambda in completer-vs-drop-out comparisons.
-#[test]
-fn large_studies_recover_the_calibration_targets() {
-    let big = |p_rct: f64, p_qe: f64| Assumptions {
+fn big(rct: f64) -> Assumptions {
+    Assumptions {
         studies_duluth: 10,
         studies_cbt: 10,
         studies_substance_use: 0,
         studies_trauma: 0,
         studies_motivation: 0,
         studies_couples: 0,
+        studies_completers_vs_dropouts: 0,
+        studies_single_group: 0,
         studies_latin_america: 0,
-        p_rct,
-        p_quasi_experimental: p_qe,
-        p_completer_only: 0.0,
+        rct_share: rct,
+        completer_only_share: 0.0,
+        tailored_share: 0.0,
         p_official: 1.0,
         p_partner_rct: 1.0,
         p_partner_other: 1.0,
@@ -455,7 +621,14 @@ fn large_studies_recover_the_calibration_targets() {
         arm_size_sdlog: 0.0,
         arm_size_range: (3000, 3000),
         ..Assumptions::default()
-    };
+    }
+}
+
+/// With huge trials and no heterogeneity, pooled intention-to-treat odds ratios recover the
+/// calibration targets: partner 0.99 and official 0.79 (Wilson, Feder & Olaghere 2021), a
+/// further x0.85 in quasi-experiments, and e^-lambda in completer-vs-drop-out comparisons.
+#[test]
+fn large_studies_recover_the_calibration_targets() {
     let a = Assumptions::default();
     let within = |p: &Pooled, target: f64| {
         // 3.29 standard errors: two-sided 0.001
@@ -466,7 +639,7 @@ fn large_studies_recover_the_calibration_targets() {
             p.se
         );
     };
-    let rct = ipv::simulate(&big(1.0, 0.0), 7).unwrap();
+    let rct = ipv::simulate(&big(1.0), 7).unwrap();
     assert!(rct.iter().all(|s| s.design == Design::Rct));
     let h = Handling::ObservedDropouts;
     within(
@@ -479,12 +652,23 @@ fn large_studies_recover_the_calibration_targets() {
     );
     assert!((a.effect_duluth - 0.99_f64.ln()).abs() < 1e-15);
     assert!((a.effect_duluth + a.official_bias - 0.79_f64.ln()).abs() < 1e-15);
-    let qe = ipv::simulate(&big(0.0, 1.0), 7).unwrap();
+    let qe = ipv::simulate(&big(0.0), 7).unwrap();
+    assert!(qe.iter().all(|s| s.design == Design::QuasiExperimental));
     within(
         &pool_with(Method::EE, &qe, Source::Official, h),
         a.effect_duluth + a.official_bias + a.quasi_experimental_bias,
     );
-    let cvd = ipv::simulate(&big(0.0, 0.0), 7).unwrap();
+    let cvd = ipv::simulate(
+        &Assumptions {
+            studies_duluth: 0,
+            studies_cbt: 0,
+            studies_completers_vs_dropouts: 20,
+            ..big(1.0)
+        },
+        7,
+    )
+    .unwrap();
+    assert!(cvd.iter().all(|s| s.design == Design::CompleterVsDropout));
     within(
         &pool_with(Method::EE, &cvd, Source::Official, h),
         -a.dropout_log_or,
@@ -493,85 +677,90 @@ fn large_studies_recover_the_calibration_targets() {
         &pool_with(Method::EE, &cvd, Source::Partner, h),
         -a.dropout_log_or,
     );
+    // tailoring adds its effect
+    let tailored = ipv::simulate(
+        &Assumptions {
+            tailored_share: 1.0,
+            ..big(1.0)
+        },
+        7,
+    )
+    .unwrap();
+    assert!(tailored.iter().all(|s| s.tailored));
+    within(
+        &pool_with(Method::EE, &tailored, Source::Partner, h),
+        a.effect_duluth + a.effect_tailored,
+    );
 }
 
-// ---------------------------------------------------------------- the digest's findings
-
-/// Studies with a proper comparison, excluding couples therapy (compared with a programme).
-fn comparable(studies: &[SimulatedStudy]) -> impl Iterator<Item = &SimulatedStudy> {
-    studies
-        .iter()
-        .filter(|s| !s.is_flawed() && s.model != ProgrammeModel::CouplesTherapy)
-}
-
-/// Finding 2: partner reports are closer to no effect than official records (Wilson, Feder &
-/// Olaghere 2021: 0.99 vs 0.79); in RCTs the partner-report CI includes 1.
+/// The partner-reported score: with huge trials, the pooled standardised mean difference is
+/// the study's true log OR of actual violence over pi / sqrt(3) (Hasselblad & Hedges 1995),
+/// around 0 with the defaults (victim-report OR 0.99, Wilson, Feder & Olaghere 2021); the
+/// comparison arm scores 2.0 with SD 1.
 #[test]
-fn partner_reports_are_closer_to_null_than_official_records() {
-    let studies = default_studies();
-    let h = Handling::AsReported;
-    let off = pool(comparable(&studies), Source::Official, h);
-    let par = pool(comparable(&studies), Source::Partner, h);
-    assert!(off.est < 0.0);
-    assert!(par.est.abs() < off.est.abs(), "{} vs {}", par.est, off.est);
-    let rct = || studies.iter().filter(|s| s.design == Design::Rct);
-    let rct_par = pool(rct(), Source::Partner, h);
-    assert!(rct_par.ci.0 < 0.0 && 0.0 < rct_par.ci.1);
-    let rct_off = pool(rct(), Source::Official, h);
-    assert!(rct_par.est > rct_off.est);
+fn partner_score_follows_the_true_effect() {
+    let pi_sqrt3 = std::f64::consts::PI / 3f64.sqrt();
+    let studies = ipv::simulate(&big(1.0), 11).unwrap();
+    let mut n = 0.0;
+    let mut d_sum = 0.0;
+    for s in &studies {
+        let p = s.programme.partner_score.unwrap();
+        let c = s.comparison.as_ref().unwrap().partner_score.unwrap();
+        assert!((c.mean - 2.0).abs() < 4.0 / f64::from(c.n).sqrt());
+        assert!((c.sd - 1.0).abs() < 4.0 / f64::from(2 * c.n).sqrt());
+        let pooled_sd = ((p.sd * p.sd + c.sd * c.sd) / 2.0).sqrt();
+        d_sum += (p.mean - c.mean) / pooled_sd;
+        n += 1.0;
+        // each study's standardised difference is its true effect (tau = 0 here)
+        let se = (2.0 / f64::from(c.n)).sqrt();
+        assert!(((p.mean - c.mean) / pooled_sd - s.true_log_or / pi_sqrt3).abs() < 4.0 * se);
+    }
+    let mean_d = d_sum / n;
+    let target = Assumptions::default().effect_duluth / pi_sqrt3;
+    assert!(
+        (mean_d - target).abs() < 4.0 * (2.0 / 3000.0 / n).sqrt(),
+        "{mean_d} vs {target}"
+    );
+    println!("pooled d {mean_d:.4} vs target {target:.4} over {n} simulated trials");
 }
 
-/// Finding 1 and 3: RCT-only and flawed-dropped estimates are closer to the null than all
-/// designs together (Eckhardt et al. 2013; Vigurs et al. 2015; Cheng et al. 2021).
+/// Coupling the sources: with `source_coupling = 1` a man recorded by a source with a lower
+/// rate (official records) is also recorded by one with a higher rate (his partner), so the
+/// official count never exceeds the partner count in any group; with 0 it sometimes does.
 #[test]
-fn stronger_designs_are_closer_to_null() {
-    let studies = default_studies();
-    let h = Handling::AsReported;
-    let not_couples = || {
-        studies
-            .iter()
-            .filter(|s| s.model != ProgrammeModel::CouplesTherapy)
+fn coupled_sources_describe_the_same_men() {
+    let count_exceeding = |coupling: f64| {
+        let a = Assumptions {
+            source_coupling: coupling,
+            p_official: 1.0,
+            p_partner_rct: 1.0,
+            p_partner_other: 1.0,
+            ..Assumptions::default()
+        };
+        let mut exceed = 0;
+        for seed in 1..=5 {
+            for s in ipv::simulate(&a, seed).unwrap() {
+                for arm in std::iter::once(&s.programme).chain(s.comparison.as_ref()) {
+                    let (o, p) = (arm.official.unwrap(), arm.partner.unwrap());
+                    exceed += usize::from(o.completer_events > p.completer_events);
+                    if let (Some(x), Some(y)) = (o.dropout_events, p.dropout_events) {
+                        exceed += usize::from(x > y);
+                    }
+                }
+            }
+        }
+        exceed
     };
-    let all = pool(not_couples(), Source::Official, h);
-    let rct = pool(
-        not_couples().filter(|s| s.design == Design::Rct),
-        Source::Official,
-        h,
-    );
-    let sound = pool(
-        not_couples().filter(|s| !s.is_flawed()),
-        Source::Official,
-        h,
-    );
-    assert!(all.k > sound.k && sound.k > rct.k);
-    assert!(all.ci.1 < 0.0, "all designs: significant benefit");
-    assert!(rct.est.abs() < all.est.abs());
-    assert!(sound.est.abs() < all.est.abs());
-    // the flawed studies alone look best of all
-    let flawed = pool(not_couples().filter(|s| s.is_flawed()), Source::Official, h);
-    assert!(flawed.est < sound.est);
+    assert_eq!(count_exceeding(1.0), 0);
+    assert!(count_exceeding(0.0) > 0);
 }
 
-/// Finding 4: completer (available-case) analyses look better than intention to treat, and
-/// counting drop-outs as failures looks worse (drop-out predicts re-offending: Murphy & Ting
-/// 2010).
+/// Drop-outs re-offend more than completers, in every source that reaches them (drop-out
+/// predicts re-offending: Murphy & Ting 2010); Duluth and CBT have the same true effect
+/// (Babcock et al. 2004).
 #[test]
-fn completer_analyses_look_better_than_intention_to_treat() {
+fn dropouts_reoffend_more_and_models_are_alike() {
     let studies = default_studies();
-    let with_comparison = || studies.iter().filter(|s| s.comparison.is_some());
-    let ac = pool(with_comparison(), Source::Official, Handling::AvailableCase);
-    let itt = pool(
-        with_comparison(),
-        Source::Official,
-        Handling::ObservedDropouts,
-    );
-    let worst = pool(
-        with_comparison(),
-        Source::Official,
-        Handling::DropoutsAsFailures,
-    );
-    assert!(ac.est < itt.est && itt.est < worst.est);
-    // drop-outs re-offend more than completers, in every source that reaches them
     for src in Source::ALL {
         let (mut e, mut c, mut f, mut d) = (0u32, 0u32, 0u32, 0u32);
         for s in &studies {
@@ -586,53 +775,25 @@ fn completer_analyses_look_better_than_intention_to_treat() {
         }
         assert!(f64::from(f) / f64::from(d) > f64::from(e) / f64::from(c));
     }
-}
-
-/// Finding 5: no difference between Duluth and CBT (Babcock et al. 2004; Arias et al. 2013).
-#[test]
-fn duluth_and_cbt_do_not_differ() {
-    let studies = default_studies();
+    let a = Assumptions::default();
+    assert_eq!(a.effect_duluth, a.effect_cbt);
+    // pooled over the huge trials, Duluth and CBT agree within sampling error
+    let rct = ipv::simulate(&big(1.0), 3).unwrap();
     let group = |m: ProgrammeModel| {
-        pool(
-            comparable(&studies).filter(move |s| s.model == m),
-            Source::Official,
-            Handling::AsReported,
+        pool_with(
+            Method::EE,
+            rct.iter().filter(move |s| s.model == m),
+            Source::Partner,
+            Handling::ObservedDropouts,
         )
     };
-    let du = group(ProgrammeModel::Duluth);
-    let cbt = group(ProgrammeModel::Cbt);
+    let (du, cbt) = (group(ProgrammeModel::Duluth), group(ProgrammeModel::Cbt));
     let z = (du.est - cbt.est) / (du.se * du.se + cbt.se * cbt.se).sqrt();
-    assert!(z.abs() < 1.959_963_984_540_054, "z = {z}");
+    assert!(z.abs() < 3.29, "z = {z}");
 }
 
-/// Findings 6 and 7: integrated programmes look better than traditional ones, and couples
-/// therapy shows a clear benefit over standard programmes (Karakurt et al. 2019; 2016).
-#[test]
-fn integrated_and_couples_therapy_look_better() {
-    let studies = default_studies();
-    let h = Handling::AsReported;
-    let trad = pool(
-        comparable(&studies).filter(|s| s.model.is_traditional()),
-        Source::Official,
-        h,
-    );
-    let integ = pool(
-        comparable(&studies).filter(|s| s.model.is_integrated()),
-        Source::Official,
-        h,
-    );
-    assert!(integ.est < trad.est);
-    let couples: Vec<_> = studies
-        .iter()
-        .filter(|s| s.model == ProgrammeModel::CouplesTherapy && !s.is_flawed())
-        .collect();
-    let cp = pool(couples.iter().copied(), Source::Official, h);
-    assert!(cp.ci.1 < 0.0, "couples: significant benefit");
-    assert!(cp.est < integ.est);
-}
-
-/// Finding 8: outside high-income countries there are only provider studies without a
-/// comparison group (Esquivel Santoveña & da Silva 2016).
+/// Outside high-income countries there are only provider studies without a comparison group
+/// (Esquivel Santoveña & da Silva 2016).
 #[test]
 fn evidence_outside_high_income_countries_is_thin() {
     let studies = default_studies();
@@ -641,11 +802,9 @@ fn evidence_outside_high_income_countries_is_thin() {
         .filter(|s| s.income != IncomeGroup::High)
         .collect();
     assert_eq!(outside.len(), 6); // Chile is high-income
-    assert!(
-        outside
-            .iter()
-            .all(|s| s.design == Design::CompleterVsDropout && s.comparison.is_none())
-    );
+    assert!(outside.iter().all(|s| s.design == Design::SingleGroup
+        && s.comparison_type == Comparison::NoComparisonGroup
+        && s.comparison.is_none()));
     assert!(
         outside
             .iter()
@@ -655,7 +814,7 @@ fn evidence_outside_high_income_countries_is_thin() {
         .iter()
         .filter(|s| s.income == IncomeGroup::High)
         .count();
-    assert_eq!(high, 44);
+    assert_eq!(high, 49);
 }
 
 // ---------------------------------------------------------------- invariants, any seed

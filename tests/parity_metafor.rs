@@ -224,8 +224,9 @@ fn every_estimator_every_test_every_dataset() {
                 let theirs = num(&f[field]);
                 let mine = ours(&fit, field);
                 // metafor's GENQ interval needs the CompQuadForm package, which the fixture
-                // machine lacks (Debian ships no r-cran-compquadform): no reference here. The
-                // interval is checked by exact identities in src/model/genq_ci.rs instead.
+                // machine lacks (Debian ships no r-cran-compquadform): no reference in
+                // core.json. tests/genq_parity.rs checks the interval on these data sets
+                // against metafor's algorithm with an R reference distribution (genq.json).
                 if method == "GENQ" && field.contains("_ci_") && theirs.is_none() {
                     continue;
                 }

@@ -7,14 +7,22 @@ use std::error::Error;
 use std::fs;
 use std::path::Path;
 
+pub mod findings;
+
 use metan::data::effect_size::{EffectSizes, TwoByTwo, TwoByTwoMeasure};
 use metan::datasets::{PublishedResult, landenberger2005};
 use metan::plot::{ForestData, ForestPlot, Transform};
-use metan::sensitivity::{ModelSpec, Scenario, ScenarioData, ScenarioResult};
-use metan::{MetaAnalysis, MetaRegression, Studies, subgroup_analysis};
+use metan::sensitivity::{Scenario, ScenarioData, ScenarioResult};
+use metan::{MetaAnalysis, MetaError, MetaRegression, Studies, subgroup_analysis};
 
 /// Where the examples write their forest plots.
 pub const OUT_DIR: &str = "target/digest";
+
+/// Width of the wrapped text (published comparators, notes).
+const WIDTH: usize = 100;
+
+/// The direction convention of every table, simulated and real (stated once, at the top).
+pub const DIRECTION: &str = "Direction, in every table below (simulated and real): the odds ratio of re-offending, the first group against the second; OR < 1 favours the first group (the programme). Published comparators name their own measure and its direction.";
 
 pub fn section(n: usize, finding: &str) {
     println!();
@@ -22,16 +30,40 @@ pub fn section(n: usize, finding: &str) {
     println!("{}", "-".repeat(finding.len().min(100) + 11));
 }
 
-pub fn digest_says(text: &str) {
-    println!("  digest: {text}");
+/// Prints `text` wrapped at word boundaries to [`WIDTH`] columns after the label `first`
+/// (e.g. `"  note:"`); continuation lines are indented to where the text starts. Nothing is
+/// cut.
+pub fn wrapped(first: &str, text: &str) {
+    let n = first.chars().count();
+    let indent = if first.trim().is_empty() { n } else { n + 1 };
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > WIDTH {
+            println!("{line}");
+            line = " ".repeat(indent);
+        }
+        if !line.is_empty() && !line.ends_with(' ') {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    println!("{line}");
 }
 
+pub fn digest_says(text: &str) {
+    wrapped("  digest:", text);
+}
+
+/// Runs scenarios with the examples' one model; a scenario that would pool different
+/// comparisons is an error.
 pub fn run_all(
     data: &ScenarioData,
     scenarios: &[Scenario],
-    spec: &ModelSpec,
-) -> Vec<ScenarioResult> {
-    scenarios.iter().map(|s| s.run(data, spec)).collect()
+) -> Result<Vec<ScenarioResult>, MetaError> {
+    findings::run(data, scenarios)
 }
 
 pub fn fmt_p(p: f64) -> String {
@@ -42,27 +74,40 @@ pub fn fmt_p(p: f64) -> String {
     }
 }
 
-/// A scenario table on the odds-ratio scale; every one of them is simulated data.
-pub fn table(rows: &[ScenarioResult]) {
+/// `OR [lower, upper]` from a log odds ratio and its CI.
+pub fn or_ci(est: f64, lo: f64, hi: f64) -> String {
+    format!("{:.2} [{:.2}, {:.2}]", est.exp(), lo.exp(), hi.exp())
+}
+
+/// A scenario table on the odds-ratio scale, titled with the one comparison it pools; every
+/// one of them is simulated data. Names are printed whole.
+pub fn table(comparison: &str, rows: &[ScenarioResult]) {
+    let w = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .chain(std::iter::once(25))
+        .max()
+        .unwrap_or(25);
+    println!("  SIMULATED data. Comparison: {comparison}.");
     println!(
-        "  {:<72} {:>3}  {:>22}  {:>7}  {:>7}  {:>6}",
+        "  {:<w$} {:>3}  {:>20}  {:>7}  {:>7}  {:>6}",
         "scenario (SIMULATED data)", "k", "OR [95% CI]", "p", "tau^2", "I^2"
     );
     for r in rows {
-        let name: String = r.name.chars().take(72).collect();
         if let Some(e) = &r.error {
-            println!("  {name:<72} {:>3}  {e}", r.k);
+            let why = if r.k == 0 {
+                "no study in this selection"
+            } else {
+                e.as_str()
+            };
+            println!("  {:<w$} {:>3}  {why}", r.name, r.k);
             continue;
         }
         println!(
-            "  {name:<72} {:>3}  {:>22}  {:>7}  {:>7.4}  {:>5.1}%",
+            "  {:<w$} {:>3}  {:>20}  {:>7}  {:>7.4}  {:>5.1}%",
+            r.name,
             r.k,
-            format!(
-                "{:.2} [{:.2}, {:.2}]",
-                r.estimate.exp(),
-                r.ci_lower.exp(),
-                r.ci_upper.exp()
-            ),
+            or_ci(r.estimate, r.ci_lower, r.ci_upper),
             fmt_p(r.p_value),
             r.tau2,
             r.i2
@@ -70,8 +115,10 @@ pub fn table(rows: &[ScenarioResult]) {
     }
 }
 
-/// Prints a published result (real) with its source.
-pub fn compare(published: &[PublishedResult], review: &str, outcome: &str) {
+/// Prints a published result (real) with its source, whole: what it measures (`reads`, in
+/// words, with its direction), the number with its CI where one was printed, and the note
+/// (the review's own words and the caveats) in any case, wrapped, never cut.
+pub fn compare(published: &[PublishedResult], review: &str, outcome: &str, reads: &str) {
     let hit = published.iter().find(|p| {
         p.review.starts_with(review) && p.outcome.as_deref().unwrap_or("").contains(outcome)
     });
@@ -79,25 +126,27 @@ pub fn compare(published: &[PublishedResult], review: &str, outcome: &str) {
         println!("  published: ({review}, {outcome}: not in data/published-results.csv)");
         return;
     };
-    let what = match (&p.measure, &p.value_text) {
-        (Some(m), Some(v)) => format!(
-            "{m} {v}{}",
-            p.ci_text
-                .as_deref()
-                .map(|c| format!(" (95% CI {c})"))
-                .unwrap_or_default()
-        ),
-        _ => p.note.clone().unwrap_or_default(),
-    };
-    let short: String = what.chars().take(150).collect();
+    let what = p
+        .outcome
+        .as_deref()
+        .map(|o| format!(" [{o}]"))
+        .unwrap_or_default();
+    wrapped("  published:", &format!("{} {}{what}", p.review, p.year));
+    wrapped("    measures:", reads);
+    if let (Some(m), Some(v)) = (&p.measure, &p.value_text) {
+        let ci = p
+            .ci_text
+            .as_deref()
+            .map(|c| format!(" (95% CI {c})"))
+            .unwrap_or_default();
+        let k = p.k.as_deref().map(|k| format!(", {k}")).unwrap_or_default();
+        wrapped("    result:  ", &format!("{m} {v}{ci}{k}"));
+    }
+    if let Some(n) = &p.note {
+        wrapped("    note:    ", n);
+    }
     let src = p.source_url.split(" ; ").next().unwrap_or("");
-    println!(
-        "  published: {} {} [{}]: {short}",
-        p.review,
-        p.year,
-        p.outcome.as_deref().unwrap_or("")
-    );
-    println!("             source: {src}");
+    println!("    source:   {src}");
 }
 
 /// The scenario's studies as `Studies`, labelled as simulated.
@@ -126,7 +175,7 @@ pub fn subgroup_test(
         })
         .collect();
     let studies = scenario_studies(r)?.with_attribute(attr, levels)?;
-    let sg = subgroup_analysis(&studies, attr, &MetaAnalysis::new())?;
+    let sg = subgroup_analysis(&studies, attr, &findings::model().analysis())?;
     let q = sg.separate();
     println!(
         "  test of subgroup differences ({attr}, separate tau^2): Q = {:.2}, df = {}, p = {} (SIMULATED data)",
@@ -136,7 +185,7 @@ pub fn subgroup_test(
     );
     if let Some(c) = sg.common() {
         println!(
-            "  test of subgroup differences ({attr}, common tau^2):   QM = {:.2}, df = {}, p = {}",
+            "  test of subgroup differences ({attr}, common tau^2):   QM = {:.2}, df = {}, p = {} (SIMULATED data)",
             c.qm(),
             c.qm_df().0,
             fmt_p(c.qm_p_value())
@@ -177,17 +226,21 @@ pub fn real_data() -> Result<(), Box<dyn Error>> {
         "(58 studies, as distributed in the R package metadat). These are real studies, not simulated."
     );
     println!(
-        "Effect: odds ratio of NOT re-offending, CBT vs control (metafor's escalc 'OR'); OR > 1 favours CBT."
+        "Effect: odds ratio of re-offending, CBT vs control (metafor's escalc 'OR' with re-offending as the"
     );
+    println!(
+        "event): the direction of the simulated tables, OR < 1 favours CBT. (metadat's own example counts"
+    );
+    println!("NOT re-offending as the event, which inverts every odds ratio and its CI.)");
     let rows = landenberger2005()?;
     let tables: Vec<TwoByTwo> = rows
         .iter()
         .map(|r| {
             TwoByTwo::new(
-                f64::from(r.n_cbt_non),
                 f64::from(r.n_cbt_rec),
-                f64::from(r.n_ctrl_non),
+                f64::from(r.n_cbt_non),
                 f64::from(r.n_ctrl_rec),
+                f64::from(r.n_ctrl_non),
             )
         })
         .collect();

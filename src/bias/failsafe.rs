@@ -162,6 +162,7 @@ impl FailSafeN {
     /// M. S. (2005). The file-drawer problem revisited: A general weighted method for
     /// calculating fail-safe numbers in meta-analysis. *Evolution*, 59, 464-468.
     pub fn run(&self, studies: &Studies) -> Result<FailSafeFit> {
+        studies.check_range()?;
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(MetaError::invalid_option(
                 "alpha",

@@ -9,7 +9,9 @@
 //!   L0, R0 and Q0 estimators, the filled studies and the refitted model;
 //! * [`FailSafeN`] -> [`FailSafeFit`]: Rosenthal's, Orwin's and Rosenberg's fail-safe N
 //!   (`fsn`);
-//! * [`PetPeese`] -> [`PetPeeseFit`]: PET, PEESE and the conditional estimator.
+//! * [`PetPeese`] -> [`PetPeeseFit`]: PET, PEESE and the conditional estimator;
+//! * [`HenmiCopas`] -> [`HenmiCopasFit`]: the equal-effects estimate with Henmi and Copas'
+//!   interval, robust to publication bias (metafor's `hc`).
 //!
 //! The tests that depend on the model (the regression test and trim-and-fill) take the
 //! [`MetaAnalysis`] specification: they use its estimator as metafor's functions do when
@@ -40,6 +42,7 @@
 
 mod egger;
 mod failsafe;
+mod henmi_copas;
 mod lm;
 mod pet_peese;
 mod rank;
@@ -48,6 +51,7 @@ mod trimfill;
 
 pub use egger::{Predictor, RegModel, RegTest, RegTestFit};
 pub use failsafe::{FailSafeFit, FailSafeN, Orwin, Rosenberg, Rosenthal};
+pub use henmi_copas::{HenmiCopas, HenmiCopasFit};
 pub use lm::WeightedLm;
 pub use pet_peese::{PetPeese, PetPeeseChoice, PetPeeseFit};
 pub use rank::{EXACT_MAX_K, RankTest, RankTestFit, kendall_cdf};

@@ -104,6 +104,7 @@ impl PetPeese {
     /// Stanley, T. D. (2017). Limitations of PET-PEESE and other meta-analysis methods.
     /// *Social Psychological and Personality Science*, 8, 581-591.
     pub fn run(&self, studies: &Studies) -> Result<PetPeeseFit> {
+        studies.check_range()?;
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(MetaError::invalid_option(
                 "alpha",

@@ -102,6 +102,7 @@ impl RankTest {
     /// *Rank correlation methods* (4th ed.). Griffin. Knight, W. R. (1966). A computer
     /// method for calculating Kendall's tau with ungrouped data. *JASA*, 61, 436-439.
     pub fn run(&self, studies: &Studies) -> Result<RankTestFit> {
+        studies.check_range()?;
         let k = studies.k();
         if k < 2 {
             return Err(MetaError::TooFewStudies {

@@ -26,6 +26,8 @@ mod plot;
 mod pool;
 #[path = "cli/raw.rs"]
 mod raw;
+#[path = "cli/robu.rs"]
+mod robu;
 #[path = "cli/scenarios.rs"]
 mod scenarios;
 #[path = "cli/subgroup.rs"]
@@ -77,10 +79,49 @@ enum Command {
     /// Multilevel (three-level) and multivariate models for dependent effects: several
     /// effects per study (metafor's rma.mv, with vcalc's constant sampling correlation).
     Mv(mv::MvArgs),
+    /// Robust variance estimation for dependent effects (robumeta's robu): correlated or
+    /// hierarchical effects weights, small-sample corrected t tests.
+    Robu(robu::RobuArgs),
+}
+
+/// A command-line error of clap on one line: its message without the usage block, the
+/// tip kept, and where to find help (clap's own layout spans several lines).
+fn usage_error(e: &clap::Error) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "metan: error: no command given (see metan --help for the commands)".into();
+    }
+    let text = e.render().to_string();
+    let mut parts: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            continue;
+        }
+        if let Some(tip) = line.strip_prefix("tip:") {
+            parts.push(format!("; tip:{tip}"));
+        } else if !line.is_empty() {
+            let sep = if parts.is_empty() { "" } else { " " };
+            parts.push(format!("{sep}{}", line.trim_start_matches("error:").trim()));
+        }
+    }
+    format!(
+        "metan: error: {} (see metan --help, or metan COMMAND --help)",
+        parts.concat()
+    )
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: clap's text on stdout, exit 0
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{}", usage_error(&e));
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Command::Fit(args) => fit::run(&args),
         Command::Escalc(args) => escalc::run(&args),
@@ -98,11 +139,18 @@ fn main() -> ExitCode {
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Bias(args) => bias::run(&args),
         Command::Mv(args) => mv::run(&args),
+        Command::Robu(args) => robu::run(&args),
     };
     match result {
         Ok(out) => {
             print!("{out}");
-            ExitCode::SUCCESS
+            match common::partial_note() {
+                Some(note) => {
+                    eprintln!("metan: interrupted: {note}");
+                    ExitCode::from(130)
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("metan: error: {e}");

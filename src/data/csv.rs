@@ -409,6 +409,30 @@ impl Table {
             .collect()
     }
 
+    /// A column of finite numbers where empty and `NA` cells are `None` (a column of
+    /// optional values, such as the columns of the measures a row does not use); `None`
+    /// for every row when the table has no such column.
+    ///
+    /// # Errors
+    /// [`MetaError::Csv`] naming the line and column for text or a non-finite number.
+    pub fn optional_numeric_column(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        let Some(i) = self.headers.iter().position(|h| h == name) else {
+            return Ok(vec![None; self.rows.len()]);
+        };
+        self.rows
+            .iter()
+            .zip(&self.lines)
+            .map(|(r, &line)| {
+                let t = r[i].trim();
+                if t.is_empty() || t == "NA" {
+                    Ok(None)
+                } else {
+                    parse_number(t, &self.name, line, name).map(Some)
+                }
+            })
+            .collect()
+    }
+
     /// True when every cell of the column parses as a finite number.
     pub fn is_numeric(&self, name: &str) -> bool {
         self.numeric_column(name).is_ok()

@@ -42,6 +42,20 @@ pub struct Studies {
     covariance: Option<CovarianceBlocks>,
 }
 
+/// Largest `|yi|` an analysis accepts: `tau^2` is of the order of the squared spread of the
+/// effects, and the squared weights `1/(vi + tau^2)^2` of the likelihood's derivatives
+/// underflow beyond it. See [`Studies::check_range`].
+pub const MAX_ABS_EFFECT: f64 = 1e75;
+/// Smallest sampling variance an analysis accepts: the squared weights `1/vi^2` stay below
+/// 1e300. See [`Studies::check_range`].
+pub const MIN_VARIANCE: f64 = 1e-150;
+/// Largest sampling variance an analysis accepts: `vi^2` stays below 1e300 and `1/vi^2`
+/// above 1e-300. See [`Studies::check_range`].
+pub const MAX_VARIANCE: f64 = 1e150;
+/// Largest `|yi| / vi` (the weighted effect `w yi` at `tau^2 = 0`) an analysis accepts:
+/// `w^2 yi^2` stays below 1e300. See [`Studies::check_range`].
+pub const MAX_WEIGHTED_EFFECT: f64 = 1e150;
+
 /// The default label of the study at zero-based `index`.
 pub(crate) fn default_label(index: usize) -> String {
     format!("Study {}", index + 1)
@@ -141,6 +155,114 @@ impl Studies {
             observations: None,
             covariance: None,
         }
+    }
+
+    /// Checks that every study lies in the range where metan's double-precision
+    /// computations neither overflow nor underflow; every fit calls it when it validates its
+    /// input (the Studies themselves may hold any finite values, e.g. for plotting).
+    ///
+    /// # Formula
+    /// Study `i` is in range when `|yi| <= 1e75` ([`MAX_ABS_EFFECT`]),
+    /// `1e-150 <= vi <= 1e150` ([`MIN_VARIANCE`], [`MAX_VARIANCE`]) and
+    /// `|yi| / vi <= 1e150` ([`MAX_WEIGHTED_EFFECT`]). Then the squares, weights, squared
+    /// weights and weighted squares that the estimators sum (`yi^2`, `tau^2 ~ (yi - yj)^2`,
+    /// `1/vi^2`, `w yi^2`, `w^2 yi^2`) stay between 1e-300 and 1e300, so sums over up to
+    /// 10^8 studies are finite. Rescaling the data (`yi c`, `vi c^2`) changes no test
+    /// statistic, p-value or I^2, and scales the estimates by `c` and tau^2 by `c^2`.
+    ///
+    /// # Errors
+    /// [`MetaError::InvalidValue`] naming the first study out of range, the field (`yi` or
+    /// `vi`), the bound it breaks and the remedy (rescale, with a suggested factor).
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::{MetaAnalysis, MetaError, Studies};
+    /// // effects of 1e100 with standard errors of 1e100: in the wrong units
+    /// let s = Studies::from_variances(vec![1e100, 2e100, -1e100], vec![1e200, 3e200, 1e200])?;
+    /// let e = MetaAnalysis::new().fit(&s).unwrap_err();
+    /// assert!(matches!(e, MetaError::InvalidValue { ref field, .. } if field == "yi"));
+    /// assert!(e.to_string().contains("divide every yi by c = 1e100 and every vi by c^2"));
+    /// let ok = Studies::from_variances(vec![1.0, 2.0, -1.0], vec![1.0, 3.0, 1.0])?;
+    /// assert!(ok.check_range().is_ok());
+    /// // effects of 1e308 with variances of 0.1 lie 3e308 standard errors from zero
+    /// let e = Studies::from_variances(vec![1e308, 2e307], vec![0.1, 0.2])?.check_range();
+    /// assert!(e.unwrap_err().to_string().contains("no common rescaling"));
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn check_range(&self) -> Result<()> {
+        let Some((i, field, value, bound)) = self.yi.iter().zip(&self.vi).enumerate().find_map(
+            |(i, (&y, &v))| {
+                if y.abs() > MAX_ABS_EFFECT {
+                    Some((i, "yi", y, format!("|yi| <= {MAX_ABS_EFFECT:e}: tau^2 and the squared weights of such effects overflow double precision")))
+                } else if v < MIN_VARIANCE {
+                    Some((i, "vi", v, format!("vi >= {MIN_VARIANCE:e}: the squared weights 1/vi^2 overflow double precision")))
+                } else if v > MAX_VARIANCE {
+                    Some((i, "vi", v, format!("vi <= {MAX_VARIANCE:e}: vi^2 overflows and 1/vi^2 underflows double precision")))
+                } else if y.abs() / v > MAX_WEIGHTED_EFFECT {
+                    Some((i, "yi", y, format!("|yi|/vi <= {MAX_WEIGHTED_EFFECT:e}, here {:.3e}: the weighted squares w*yi^2 and w^2*yi^2 overflow double precision", y.abs() / v)))
+                } else {
+                    None
+                }
+            },
+        ) else {
+            return Ok(());
+        };
+        let remedy = match self.rescaling() {
+            Some(c) if c < 1.0 => format!(
+                "rescale: multiply every yi by c = {:e} and every vi by c^2 (change units); \
+                 test statistics, p-values and I^2 do not change",
+                1.0 / c
+            ),
+            Some(c) => format!(
+                "rescale: divide every yi by c = {c:e} and every vi by c^2 (change units); \
+                 test statistics, p-values and I^2 do not change"
+            ),
+            None => {
+                let z = self.yi[i].abs() / self.vi[i].sqrt();
+                let z = if z.is_finite() {
+                    format!("{z:.3e}")
+                } else {
+                    format!("more than {:.1e}", f64::MAX)
+                };
+                format!(
+                    "no common rescaling (every yi divided by c, every vi by c^2) brings every \
+                     study into range: this study's effect lies {z} standard errors from zero; \
+                     check its yi and vi (units, or a standard error given as a variance)"
+                )
+            }
+        };
+        Err(MetaError::invalid_value(
+            i,
+            self.label(i),
+            field,
+            format!("{value:e}"),
+            format!("outside the numerical range ({bound}); {remedy}"),
+        ))
+    }
+
+    /// A power of ten `c` that brings every study into range as `(yi / c, vi / c^2)`: the
+    /// one nearest the median standard error (so that the rescaled variances are near 1),
+    /// or `None` when no power of ten near it works.
+    fn rescaling(&self) -> Option<f64> {
+        let mut v = self.vi.clone();
+        v.sort_by(f64::total_cmp);
+        let mid = v.get(v.len() / 2).copied()?;
+        let e0 = (mid.log10() / 2.0).round();
+        let fits = |c: f64| {
+            self.yi.iter().zip(&self.vi).all(|(&y, &v)| {
+                let (y, v) = (y / c, v / c / c);
+                y.is_finite()
+                    && y.abs() <= MAX_ABS_EFFECT
+                    && (MIN_VARIANCE..=MAX_VARIANCE).contains(&v)
+                    && y.abs() / v <= MAX_WEIGHTED_EFFECT
+            })
+        };
+        // the median's power first, then outwards
+        (0..=300)
+            .flat_map(|d| [e0 - f64::from(d), e0 + f64::from(d)])
+            .map(|e| 10f64.powf(e))
+            .filter(|c| c.is_finite() && *c > 0.0)
+            .find(|&c| fits(c))
     }
 
     /// Sets the study labels (one per study).
@@ -522,6 +644,56 @@ mod tests {
         );
         let e = Studies::from_standard_errors(vec![0.1, f64::NAN], vec![0.1, 0.1]).unwrap_err();
         assert!(matches!(e, MetaError::InvalidValue { ref field, .. } if field == "yi"));
+    }
+
+    #[test]
+    fn range_check_names_study_field_bound_and_remedy() {
+        let field_of = |y: Vec<f64>, v: Vec<f64>| match Studies::from_variances(y, v)
+            .unwrap()
+            .with_labels(vec!["a", "b"])
+            .unwrap()
+            .check_range()
+        {
+            Err(MetaError::InvalidValue {
+                study,
+                field,
+                value,
+                reason,
+            }) => (study.label, field, value, reason),
+            other => panic!("expected a range error, got {other:?}"),
+        };
+        // |yi| beyond 1e75, rescalable: the suggested c is the power of ten of the median SE
+        let (label, field, value, reason) = field_of(vec![1e100, 2e100], vec![1e200, 3e200]);
+        assert_eq!(
+            (label.as_str(), field.as_str(), value.as_str()),
+            ("a", "yi", "1e100")
+        );
+        assert!(reason.contains("|yi| <= 1e75"), "{reason}");
+        assert!(reason.contains("divide every yi by c = 1e100"), "{reason}");
+        // vi below 1e-150: multiply
+        let (label, field, _, reason) = field_of(vec![1e-80, 2e-80], vec![1e-4, 1e-160]);
+        assert_eq!((label.as_str(), field.as_str()), ("b", "vi"));
+        assert!(reason.contains("vi >= 1e-150"), "{reason}");
+        // vi above 1e150
+        let (_, field, _, reason) = field_of(vec![0.1, 0.2], vec![1e151, 1.0]);
+        assert_eq!(field, "vi");
+        assert!(reason.contains("vi <= 1e150"), "{reason}");
+        // |yi|/vi beyond 1e150, and rescaling helps (c = 1/10)
+        let (_, field, _, reason) = field_of(vec![1e70, 0.0], vec![1e-80, 1.0]);
+        assert_eq!(field, "yi");
+        assert!(
+            reason.contains("|yi|/vi <= 1e150, here 1.000e150"),
+            "{reason}"
+        );
+        assert!(reason.contains("multiply every yi by c = 1e1 "), "{reason}");
+        // ... and no rescaling helps: z = 1e75/1e-40 = 1e115
+        let (_, field, _, reason) = field_of(vec![1e75, 0.0], vec![1e-80, 1.0]);
+        assert_eq!(field, "yi");
+        assert!(reason.contains("no common rescaling"), "{reason}");
+        assert!(reason.contains("1.000e115 standard errors"), "{reason}");
+        // at the bounds: in range
+        let s = Studies::from_variances(vec![1e75, -1e75], vec![1e150, 1e-75]).unwrap();
+        assert!(s.check_range().is_ok());
     }
 
     #[test]

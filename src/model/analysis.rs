@@ -177,6 +177,7 @@ impl MetaAnalysis {
 
     pub(crate) fn validate(&self, studies: &Studies) -> Result<f64> {
         let alpha = self.alpha()?;
+        studies.check_range()?;
         if self.methods.is_empty() {
             return Err(MetaError::invalid_option(
                 "method",
@@ -334,7 +335,8 @@ impl MetaAnalysis {
                 Err(MetaError::NotConverged {
                     method: a.map(|a| a.method.to_string()).unwrap_or_default(),
                     iterations: a.map(|a| a.iterations).unwrap_or(0),
-                    reason: format!("{:?}", a.map(|a| a.reason)),
+                    reason: a
+                        .map_or_else(|| "no estimator was tried".into(), |a| a.reason.to_string()),
                 })
             }
         }

@@ -6,6 +6,8 @@
 //! * `heterogeneity` — Q, I^2, H^2 and the Q-profile interval;
 //! * `fit` — [`MetaFit`] and its metafor-style `Display`;
 //! * `regression` — [`MetaRegression`] / [`MetaRegressionFit`]: mixed-effects meta-regression;
+//! * `location_scale` — [`LocationScale`] / [`LocationScaleFit`]: location-scale models, with
+//!   moderators of `ln tau^2`;
 //! * `subgroup` — [`subgroup_analysis`]: pooled estimates per subgroup and tests of differences;
 //! * `anova` — [`anova`]: likelihood-ratio tests of nested models;
 //! * `permutest` — [`PermutationTest`]: exact and random permutation tests;
@@ -20,6 +22,7 @@ mod fit;
 mod genq_ci;
 mod heterogeneity;
 pub(crate) mod inference;
+mod location_scale;
 mod method;
 mod mh;
 mod mv;
@@ -35,6 +38,10 @@ mod tau2;
 pub use analysis::MetaAnalysis;
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
+pub use location_scale::{
+    LocationScale, LocationScaleFit, ScaleCoefficient, ScaleConvergence, ScaleLevel, ScaleLrt,
+    ScalePrediction, ScaleStop,
+};
 pub use method::{Method, TestKind};
 pub use mh::{MantelHaenszel, MhFit, MhMeasure};
 pub use mv::{
@@ -43,6 +50,7 @@ pub use mv::{
 pub use permutest::{PermutationFit, PermutationTest};
 pub use peto::{Peto, PetoFit};
 pub use regression::{Coefficient, MetaRegression, MetaRegressionFit, Prediction};
+pub use robust::{Robu, RobuFit, RobuWeights, RobustFit, RobustKind, WaldKind, WaldTest};
 pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysis};
 pub use tau2::StopReason;
 

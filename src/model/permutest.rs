@@ -12,6 +12,12 @@
 //! p-values on any machine, sequentially or in parallel (rayon, the default `parallel`
 //! feature).
 //!
+//! Memory does not grow with the number of permutations: they are run in chunks of 1024
+//! whose counts of permuted statistics at least as extreme as the observed ones are summed
+//! in order, so 10^9 permutations need as little memory as 10^3. A long run reports
+//! progress and can be cancelled ([`PermutationTest::run_with`]); a cancelled run returns
+//! the p-values over the permutations done, marked partial ([`PermutationFit::completion`]).
+//!
 //! # References
 //! * Higgins, J. P. T., & Thompson, S. G. (2004). Controlling the risk of spurious findings
 //!   from meta-regression. *Statistics in Medicine*, 23, 1663-1682.
@@ -31,11 +37,28 @@ use super::regression::print::{write_coef_table, write_qm};
 use super::regression::{MetaRegression, MetaRegressionFit, core_fit};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::progress::{Completion, Monitor, run_chunks};
 
 /// Largest number of permutations an exact test may enumerate.
 const MAX_EXACT: u128 = 100_000_000;
 /// Redraws of a random permutation whose fit fails, before it counts as failed.
 const MAX_REDRAWS: usize = 100;
+/// Permutations per chunk of work (the unit of parallelism and of cancellation).
+const CHUNK: usize = 1024;
+/// Chunks per batch between progress reports (about 6.5 * 10^4 permutations).
+const BATCH: usize = 64;
+
+/// Counts of one chunk of permutations.
+struct Counts {
+    /// Permuted |z_j| >= |z_j observed| - tol, per coefficient.
+    hits: Vec<u64>,
+    /// Permuted QM >= QM observed - tol.
+    qm_hits: u64,
+    /// Permutations whose fit succeeded.
+    ok: u64,
+    /// Permutations whose fit failed.
+    failed: u64,
+}
 
 /// Specification of a permutation test (a builder).
 ///
@@ -131,6 +154,24 @@ impl PermutationTest {
     /// The errors of [`MetaRegression::fit`]; [`MetaError::InvalidOption`] for `iter < 2` or
     /// an exact test needing more than 10^8 permutations.
     pub fn run(&self, model: &MetaRegression, studies: &Studies) -> Result<PermutationFit> {
+        self.run_with(model, studies, Monitor::new())
+    }
+
+    /// [`PermutationTest::run`] with progress reports and cancellation: `monitor`'s
+    /// callback gets the permutations done about every 6.5 * 10^4, and once its flag is set
+    /// the run stops at the next chunk of 1024 permutations. The result then holds the
+    /// p-values over the first N permutations done (the same N permutations a complete run
+    /// starts with), marked [`Completion::Stopped`].
+    ///
+    /// # Errors
+    /// Those of [`PermutationTest::run`], and [`MetaError::Cancelled`] when the flag is set
+    /// before the first chunk is complete.
+    pub fn run_with(
+        &self,
+        model: &MetaRegression,
+        studies: &Studies,
+        mut monitor: Monitor<'_>,
+    ) -> Result<PermutationFit> {
         if self.iter < 2 {
             return Err(MetaError::invalid_option(
                 "iter",
@@ -183,14 +224,27 @@ impl PermutationTest {
             match exact_count {
                 Some(c) if c <= MAX_EXACT => c as usize,
                 _ => {
-                    return Err(MetaError::invalid_option(
-                        "exact",
-                        true,
-                        format!(
-                            "an exact test needs {} permutations (at most {MAX_EXACT} are enumerated)",
-                            exact_count.map_or("more than 2^127".into(), |c| c.to_string())
-                        ),
-                    ));
+                    let needed = exact_count.map_or("more than 2^127".into(), |c| c.to_string());
+                    return Err(if self.exact {
+                        MetaError::invalid_option(
+                            "exact",
+                            true,
+                            format!(
+                                "an exact test needs {needed} permutations (at most {MAX_EXACT} are enumerated)"
+                            ),
+                        )
+                    } else {
+                        // not asked for: iter >= the number of distinct permutations
+                        MetaError::invalid_option(
+                            "iter",
+                            self.iter,
+                            format!(
+                                "the data have {needed} distinct permutations, not more than iter, \
+                                 so the test would be exact, but at most {MAX_EXACT} are \
+                                 enumerated: ask for fewer iterations (a random test)"
+                            ),
+                        )
+                    });
                 }
             }
         } else {
@@ -252,34 +306,84 @@ impl PermutationTest {
                 None
             }
         };
-        #[cfg(feature = "parallel")]
-        let stats: Vec<Stat> = {
-            use rayon::prelude::*;
-            (0..n_perm).into_par_iter().map(one).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let stats: Vec<Stat> = (0..n_perm).map(one).collect();
-
         let tol = f64::EPSILON.sqrt();
-        let ok: Vec<&(Vec<f64>, f64)> = stats.iter().flatten().collect();
-        let n_ok = ok.len() as f64;
-        let p_values: Vec<f64> = (0..p)
-            .map(|j| {
-                let z = observed.0[j].abs();
-                let hits = ok.iter().filter(|s| s.0[j].abs() >= z - tol).count();
-                (hits as f64 / n_ok).min(1.0)
-            })
+        let count = |c: usize| -> Counts {
+            let mut n = Counts {
+                hits: vec![0; p],
+                qm_hits: 0,
+                ok: 0,
+                failed: 0,
+            };
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n_perm) {
+                match one(i) {
+                    Some((z, qm)) => {
+                        n.ok += 1;
+                        for ((h, zp), zo) in n.hits.iter_mut().zip(&z).zip(&observed.0) {
+                            if zp.abs() >= zo.abs() - tol {
+                                *h += 1;
+                            }
+                        }
+                        if qm >= observed.1 - tol {
+                            n.qm_hits += 1;
+                        }
+                    }
+                    None => n.failed += 1,
+                }
+            }
+            n
+        };
+        let mut sum = Counts {
+            hits: vec![0; p],
+            qm_hits: 0,
+            ok: 0,
+            failed: 0,
+        };
+        let chunks = run_chunks(
+            n_perm.div_ceil(CHUNK),
+            BATCH,
+            &mut monitor,
+            |c| (c * CHUNK).min(n_perm) as u64,
+            count,
+            |_, n| {
+                for (a, b) in sum.hits.iter_mut().zip(&n.hits) {
+                    *a += b;
+                }
+                sum.qm_hits += n.qm_hits;
+                sum.ok += n.ok;
+                sum.failed += n.failed;
+                Ok(())
+            },
+        )?;
+        let done = (chunks * CHUNK).min(n_perm);
+        if done == 0 {
+            return Err(MetaError::Cancelled {
+                analysis: "the permutation test".into(),
+                unit: "permutation".into(),
+            });
+        }
+        let n_ok = sum.ok as f64;
+        let p_values: Vec<f64> = sum
+            .hits
+            .iter()
+            .map(|&h| (h as f64 / n_ok).min(1.0))
             .collect();
-        let hits = ok.iter().filter(|s| s.1 >= observed.1 - tol).count();
-        let qm_p_value = (hits as f64 / n_ok).min(1.0);
+        let qm_p_value = (sum.qm_hits as f64 / n_ok).min(1.0);
         Ok(PermutationFit {
             p_values,
             qm_p_value,
             exact,
             exact_count: exact_count.map(|c| c as f64),
-            permutations: n_perm,
-            failed: stats.len() - ok.len(),
+            permutations: done,
+            failed: sum.failed as usize,
             seed: self.seed,
+            completion: if done == n_perm {
+                Completion::Complete
+            } else {
+                Completion::Stopped {
+                    done: done as u64,
+                    total: n_perm as u64,
+                }
+            },
             fit,
         })
     }
@@ -341,6 +445,7 @@ pub struct PermutationFit {
     permutations: usize,
     failed: usize,
     seed: u64,
+    completion: Completion,
 }
 
 impl PermutationFit {
@@ -364,9 +469,15 @@ impl PermutationFit {
     pub fn exact_count(&self) -> Option<f64> {
         self.exact_count
     }
-    /// The number of permutations used (including the observed data).
+    /// The number of permutations used (including the observed data); fewer than asked
+    /// for when the run was stopped ([`PermutationFit::completion`]).
     pub fn permutations(&self) -> usize {
         self.permutations
+    }
+    /// Whether every permutation was run, or the run was stopped after the first `done`
+    /// (the p-values are then over those: partial).
+    pub fn completion(&self) -> Completion {
+        self.completion
     }
     /// Permutations whose fit failed and were left out.
     pub fn failed(&self) -> usize {
@@ -384,12 +495,25 @@ impl fmt::Display for PermutationFit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.fit.digits();
         let fit = &self.fit;
-        writeln!(
-            f,
-            "Running {} iterations for an {} permutation test.",
-            self.permutations,
-            if self.exact { "exact" } else { "approximate" }
-        )?;
+        let kind = if self.exact { "exact" } else { "approximate" };
+        match self.completion {
+            Completion::Complete => writeln!(
+                f,
+                "Running {} iterations for an {kind} permutation test.",
+                self.permutations
+            )?,
+            Completion::Stopped { done, total } => {
+                writeln!(
+                    f,
+                    "Running {total} iterations for an {kind} permutation test."
+                )?;
+                writeln!(
+                    f,
+                    "STOPPED after {done} of {total} permutations (interrupted): the permutation \
+                     p-values below are over the {done} done and are PARTIAL."
+                )?;
+            }
+        }
         writeln!(f)?;
         if !fit.intercept_only() {
             write_qm(

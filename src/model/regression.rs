@@ -276,7 +276,13 @@ impl MetaRegression {
                 if b.is_empty() || b.iter().any(|&j| j == 0 || j > p) {
                     return Err(MetaError::invalid_option(
                         "btt",
-                        format!("{:?}", self.btt.as_deref().unwrap_or(&[])),
+                        self.btt
+                            .as_deref()
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|j| j.to_string())
+                            .collect::<Vec<_>>()
+                            .join(","),
                         format!("coefficients are numbered 1..={p} (1-based, as in metafor)"),
                     ));
                 }

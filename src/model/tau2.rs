@@ -53,6 +53,21 @@ pub enum StopReason {
     NonFinite,
 }
 
+impl std::fmt::Display for StopReason {
+    /// A sentence fragment for messages: "the iteration limit was reached", ...
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StopReason::ClosedForm => "closed-form estimator, nothing to iterate",
+            StopReason::Fixed => "tau^2 was fixed by the user",
+            StopReason::Tolerance => "the change in tau^2 fell below the tolerance",
+            StopReason::Boundary => "the estimate lies on the boundary tau^2 = 0",
+            StopReason::RootFound => "a root of the estimating equation was found",
+            StopReason::MaxIterations => "the iteration limit was reached",
+            StopReason::NonFinite => "the computation produced a non-finite value",
+        })
+    }
+}
+
 /// One tau^2 estimate with its bookkeeping.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Tau2Estimate {

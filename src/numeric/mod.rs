@@ -4,6 +4,9 @@ mod beta;
 pub(crate) mod dense;
 #[allow(dead_code)] // the F distribution serves meta-regression (omnibus tests)
 pub(crate) mod dist;
+pub(crate) mod integrate;
 pub(crate) mod logsum;
+pub(crate) mod quadform;
 pub(crate) mod root;
+pub(crate) mod symeig;
 pub(crate) mod wls;

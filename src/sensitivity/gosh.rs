@@ -4,10 +4,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
 use super::engine::{self, Direct, Params};
-use super::prepare;
+use super::{Prepared, prepare};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::{MetaAnalysis, Method};
+use crate::progress::{Completion, Monitor, run_chunks};
 
 /// Largest k for which all `2^k - 1` subsets are fitted by default.
 const EXHAUSTIVE_MAX_K: usize = 20;
@@ -15,6 +16,9 @@ const EXHAUSTIVE_MAX_K: usize = 20;
 const DEFAULT_SAMPLE: usize = 1_000_000;
 /// Subsets per parallel work unit.
 const CHUNK: usize = 4096;
+/// Chunks per batch of [`Gosh::write_csv`] between progress reports (about 6.5 * 10^4
+/// subsets; the batch's CSV text is what memory holds).
+const BATCH: usize = 16;
 
 /// GOSH ("graphical display of study heterogeneity") specification: a builder.
 ///
@@ -24,6 +28,11 @@ const CHUNK: usize = 4096;
 /// probability 1/2, empty subsets are redrawn (the distribution metafor samples from).
 /// Subset `s` is drawn from its own ChaCha8 stream (`seed`, stream `s`), so the result does
 /// not depend on the number of threads.
+///
+/// [`Gosh::run`] keeps every fitted subset in memory (about 48 bytes each, plus their
+/// membership bits when sampled) and refuses, before any work, a request that would need
+/// more than [`Gosh::MAX_STORED_BYTES`]; [`Gosh::write_csv`] streams the subsets as CSV
+/// text in constant memory, with progress reports and cancellation.
 ///
 /// # Examples
 /// ```
@@ -94,7 +103,21 @@ pub struct GoshResult {
     out: Vec<Out>,
 }
 
+/// What a GOSH run will do: the full fit, the number of subsets and how they are chosen.
+struct Plan {
+    prep: Prepared,
+    exhaustive: bool,
+    n: usize,
+    words: usize,
+    fast: bool,
+}
+
 impl Gosh {
+    /// The most memory [`Gosh::run`] may use for the fitted subsets: 1 GiB (about 2 * 10^7
+    /// subsets). Larger requests are an error before any work; [`Gosh::write_csv`] streams
+    /// any number of subsets.
+    pub const MAX_STORED_BYTES: usize = 1 << 30;
+
     /// All subsets up to k = 20, 10^6 random subsets beyond; seed 0.
     pub fn new() -> Self {
         Gosh::default()
@@ -125,41 +148,23 @@ impl Gosh {
     /// Those of [`MetaAnalysis::fit`], [`MetaError::TooFewStudies`] for k < 2 and
     /// [`MetaError::InvalidOption`] for `max_subsets = 0`.
     pub fn run(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<GoshResult> {
-        let prep = prepare(spec, studies, 2, "GOSH")?;
-        let k = studies.k();
-        if self.max_subsets == Some(0) {
+        let plan = self.plan(spec, studies)?;
+        let (n, words, exhaustive) = (plan.n, plan.words, plan.exhaustive);
+        let bytes = n as f64 * (std::mem::size_of::<Out>() + 8 * words) as f64;
+        if bytes > Self::MAX_STORED_BYTES as f64 {
             return Err(MetaError::invalid_option(
                 "max_subsets",
-                0,
-                "must be at least 1",
+                n,
+                format!(
+                    "keeping {n} fitted subsets in memory needs {:.1} GB, more than the {} GiB \
+                     a GoshResult may hold: stream them with Gosh::write_csv (as metan gosh \
+                     --output does), or ask for fewer",
+                    bytes / 1e9,
+                    Self::MAX_STORED_BYTES >> 30
+                ),
             ));
         }
-        let total = if k < 64 { Some((1u64 << k) - 1) } else { None };
-        let exhaustive = match (self.max_subsets, total) {
-            (None, Some(_)) => k <= EXHAUSTIVE_MAX_K,
-            (Some(m), Some(t)) => t <= m as u64,
-            (_, None) => false,
-        };
-        let n = match (exhaustive, total) {
-            (true, Some(t)) => t as usize,
-            _ => self.max_subsets.unwrap_or(DEFAULT_SAMPLE),
-        };
-        let words = if exhaustive { 0 } else { k.div_ceil(64) };
-        let p = &prep.params;
-        let fast = matches!(p.method, Method::EE | Method::FE | Method::CE | Method::DL)
-            && !p.user_weights
-            && p.fixed.is_none();
-        let ctx = Ctx {
-            y: studies.yi(),
-            v: studies.vi(),
-            wv: studies.vi().iter().map(|v| 1.0 / v).collect(),
-            a: spec.spec_weights(),
-            p,
-            dl: p.method == Method::DL,
-            fast,
-            k,
-            seed: self.seed,
-        };
+        let ctx = self.ctx(&plan, spec, studies);
         let mut out = vec![Out::default(); n];
         let mut members = vec![0u64; n * words];
         let chunk_words = CHUNK * words;
@@ -211,13 +216,202 @@ impl Gosh {
         }
         Ok(GoshResult {
             labels: studies.labels().to_vec(),
-            method: prep.fit.method(),
+            method: plan.prep.fit.method(),
             exhaustive,
             seed: self.seed,
             words,
             members,
             out,
         })
+    }
+
+    /// The subsets of [`Gosh::run`] as CSV text, streamed: `out` receives the header line,
+    /// then the rows in subset order, a batch at a time (the text of
+    /// [`GoshResult::to_csv`], byte for byte), so memory does not grow with the number of
+    /// subsets. `monitor` gets the subsets done about every 6.5 * 10^4; once its flag is
+    /// set the run stops at the next chunk of 4096 subsets, having written the first N rows,
+    /// and the summary says so ([`Completion::Stopped`]).
+    ///
+    /// # Errors
+    /// Those of [`Gosh::run`] (except the memory cap), the first error `out` returns (the
+    /// run stops there), and [`MetaError::Cancelled`] when the flag is set before the
+    /// first chunk is complete.
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::{MetaAnalysis, Method, Studies};
+    /// use metan::progress::Monitor;
+    /// use metan::sensitivity::Gosh;
+    /// let s = Studies::from_variances(vec![0.1, 0.5, 0.3, 0.9], vec![0.01, 0.02, 0.015, 0.03])?;
+    /// let spec = MetaAnalysis::new().method(Method::DL);
+    /// let mut text = String::new();
+    /// let summary = Gosh::new().write_csv(&spec, &s, Monitor::new(), |t: &str| {
+    ///     text.push_str(t);
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(summary.len(), 15);
+    /// assert_eq!(text, Gosh::new().run(&spec, &s)?.to_csv());
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn write_csv(
+        &self,
+        spec: &MetaAnalysis,
+        studies: &Studies,
+        mut monitor: Monitor<'_>,
+        mut out: impl FnMut(&str) -> Result<()>,
+    ) -> Result<GoshSummary> {
+        let plan = self.plan(spec, studies)?;
+        let (n, words, exhaustive) = (plan.n, plan.words, plan.exhaustive);
+        let ctx = self.ctx(&plan, spec, studies);
+        let labels = studies.labels();
+        out(&csv_header(labels))?;
+        let k = studies.k();
+        let work = |c: usize| -> (String, f64, f64) {
+            let mut scratch = Scratch::default();
+            let mut bits = vec![0u64; words.max(1)];
+            let range = c * CHUNK..((c + 1) * CHUNK).min(n);
+            let mut text = String::with_capacity(range.len() * (60 + 2 * k));
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for s in range {
+                if exhaustive {
+                    bits[0] = s as u64 + 1;
+                } else {
+                    ctx.draw(s as u64, &mut bits);
+                }
+                let o = ctx.fit(&bits, &mut scratch);
+                lo = lo.min(o.estimate);
+                hi = hi.max(o.estimate);
+                csv_row(&mut text, &o, k, |j| bits[j / 64] >> (j % 64) & 1 == 1);
+            }
+            (text, lo, hi)
+        };
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let chunks = run_chunks(
+            n.div_ceil(CHUNK),
+            BATCH,
+            &mut monitor,
+            |c| (c * CHUNK).min(n) as u64,
+            work,
+            |_, (text, l, h)| {
+                lo = lo.min(l);
+                hi = hi.max(h);
+                out(&text)
+            },
+        )?;
+        let done = (chunks * CHUNK).min(n);
+        if done == 0 {
+            return Err(MetaError::Cancelled {
+                analysis: "GOSH".into(),
+                unit: "subset".into(),
+            });
+        }
+        Ok(GoshSummary {
+            subsets: done,
+            method: plan.prep.fit.method(),
+            exhaustive,
+            seed: self.seed,
+            estimates: (lo <= hi).then_some((lo, hi)),
+            completion: if done == n {
+                Completion::Complete
+            } else {
+                Completion::Stopped {
+                    done: done as u64,
+                    total: n as u64,
+                }
+            },
+        })
+    }
+
+    fn plan(&self, spec: &MetaAnalysis, studies: &Studies) -> Result<Plan> {
+        let prep = prepare(spec, studies, 2, "GOSH")?;
+        let k = studies.k();
+        if self.max_subsets == Some(0) {
+            return Err(MetaError::invalid_option(
+                "max_subsets",
+                0,
+                "must be at least 1",
+            ));
+        }
+        let total = if k < 64 { Some((1u64 << k) - 1) } else { None };
+        let exhaustive = match (self.max_subsets, total) {
+            (None, Some(_)) => k <= EXHAUSTIVE_MAX_K,
+            (Some(m), Some(t)) => t <= m as u64,
+            (_, None) => false,
+        };
+        let n = match (exhaustive, total) {
+            (true, Some(t)) => t as usize,
+            _ => self.max_subsets.unwrap_or(DEFAULT_SAMPLE),
+        };
+        let words = if exhaustive { 0 } else { k.div_ceil(64) };
+        let p = &prep.params;
+        let fast = matches!(p.method, Method::EE | Method::FE | Method::CE | Method::DL)
+            && !p.user_weights
+            && p.fixed.is_none();
+        Ok(Plan {
+            prep,
+            exhaustive,
+            n,
+            words,
+            fast,
+        })
+    }
+
+    fn ctx<'a>(&self, plan: &'a Plan, spec: &'a MetaAnalysis, studies: &'a Studies) -> Ctx<'a> {
+        let p = &plan.prep.params;
+        Ctx {
+            y: studies.yi(),
+            v: studies.vi(),
+            wv: studies.vi().iter().map(|v| 1.0 / v).collect(),
+            a: spec.spec_weights(),
+            p,
+            dl: p.method == Method::DL,
+            fast: plan.fast,
+            k: studies.k(),
+            seed: self.seed,
+        }
+    }
+}
+
+/// What [`Gosh::write_csv`] did (the subsets themselves went to the output).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct GoshSummary {
+    subsets: usize,
+    method: Method,
+    exhaustive: bool,
+    seed: u64,
+    estimates: Option<(f64, f64)>,
+    completion: Completion,
+}
+
+impl GoshSummary {
+    /// Number of subsets written.
+    pub fn len(&self) -> usize {
+        self.subsets
+    }
+    /// True when no subset was written (never the case for a successful run).
+    pub fn is_empty(&self) -> bool {
+        self.subsets == 0
+    }
+    /// The estimator used.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+    /// True when every non-empty subset was fitted (or, when stopped, would have been).
+    pub fn is_exhaustive(&self) -> bool {
+        self.exhaustive
+    }
+    /// The seed of the random subsets.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// The smallest and largest pooled estimate written (`None` if any was NaN throughout).
+    pub fn estimate_range(&self) -> Option<(f64, f64)> {
+        self.estimates
+    }
+    /// Whether every subset was written, or the run stopped after the first `done`.
+    pub fn completion(&self) -> Completion {
+        self.completion
     }
 }
 
@@ -413,27 +607,39 @@ impl GoshResult {
     /// CSV text: `k,estimate,tau2,i2,h2,q` and one 0/1 membership column per study (named
     /// by its label), one row per subset.
     pub fn to_csv(&self) -> String {
-        let mut s = String::with_capacity(self.len() * (60 + 2 * self.labels.len()));
-        s.push_str("k,estimate,tau2,i2,h2,q");
-        for l in &self.labels {
-            s.push(',');
-            s.push_str(&csv_field(l));
-        }
-        s.push('\n');
+        let k = self.labels.len();
+        let mut s = String::with_capacity(self.len() * (60 + 2 * k));
+        s.push_str(&csv_header(&self.labels));
         for (i, o) in self.out.iter().enumerate() {
-            use std::fmt::Write;
-            let _ = write!(
-                s,
-                "{},{:?},{:?},{:?},{:?},{:?}",
-                o.k, o.estimate, o.tau2, o.i2, o.h2, o.q
-            );
-            for j in 0..self.labels.len() {
-                s.push_str(if self.contains(i, j) { ",1" } else { ",0" });
-            }
-            s.push('\n');
+            csv_row(&mut s, o, k, |j| self.contains(i, j));
         }
         s
     }
+}
+
+/// `k,estimate,tau2,i2,h2,q` and one column per study label, with the line break.
+fn csv_header(labels: &[String]) -> String {
+    let mut s = String::from("k,estimate,tau2,i2,h2,q");
+    for l in labels {
+        s.push(',');
+        s.push_str(&csv_field(l));
+    }
+    s.push('\n');
+    s
+}
+
+/// One CSV row: the fit (shortest round-trip decimals) and the 0/1 memberships.
+fn csv_row(s: &mut String, o: &Out, k: usize, member: impl Fn(usize) -> bool) {
+    use std::fmt::Write;
+    let _ = write!(
+        s,
+        "{},{:?},{:?},{:?},{:?},{:?}",
+        o.k, o.estimate, o.tau2, o.i2, o.h2, o.q
+    );
+    for j in 0..k {
+        s.push_str(if member(j) { ",1" } else { ",0" });
+    }
+    s.push('\n');
 }
 
 fn csv_field(s: &str) -> String {

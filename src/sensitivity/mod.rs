@@ -73,15 +73,15 @@ pub use cumulative::{CumulativeOrder, cumulative};
 pub use dependent::{
     ClusterInfluence, ClusterRefit, RhoRow, RhoSweep, leave_one_cluster_out, rho_sweep,
 };
-pub use gosh::{Gosh, GoshResult, GoshSubset};
+pub use gosh::{Gosh, GoshResult, GoshSubset, GoshSummary};
 pub use influence::{Influence, InfluenceCutoffs, InfluenceRow, influence};
 pub use leave_one_out::{RefitRow, Refits, leave_one_out};
 #[cfg(feature = "serde")]
 pub use scenarios::ScenarioSpec;
 pub use scenarios::{
-    AttrValue, BackTransform, ExcludedStudy, ModelSpec, Outcome, OutcomeSource, Predicate,
-    Scenario, ScenarioData, ScenarioResult, ScenarioStudy, SensitivityReport, UsedStudy,
-    leave_out_each_flagged,
+    AttrValue, BackTransform, COMPARISON_ATTR, ComparisonType, ExcludedStudy, ModelSpec, Outcome,
+    OutcomeSource, Predicate, Scenario, ScenarioData, ScenarioResult, ScenarioStudy,
+    SensitivityReport, UsedStudy, leave_out_each_flagged,
 };
 
 use crate::data::Studies;

@@ -11,6 +11,13 @@
 //! * A [`Scenario`] is a selection of studies ([`Predicate`]), an outcome-source preference
 //!   order (e.g. partner, else couple, else leave the study out), a rule for drop-outs
 //!   ([`super::MissingRule`], binary outcomes only) and an optional model ([`ModelSpec`]).
+//! * **One comparison per pooled estimate.** A study may record what its effect compares in
+//!   the attribute `comparison` ([`ComparisonType`]: e.g. `programme_vs_no_programme`,
+//!   `couples_vs_standard_programme`, `completers_vs_dropouts`, `no_comparison_group`). A
+//!   scenario can keep one comparison ([`Scenario::comparison`]); a scenario whose studies
+//!   compare different things is the error [`MetaError::MixedComparisons`] unless it allows
+//!   it explicitly ([`Scenario::allow_mixed_comparisons`]); studies without a comparison group
+//!   are counted (in every report) and never pooled as an effect.
 //! * A [`SensitivityReport`] runs a list of scenarios against a base scenario: k, estimate,
 //!   CI, p, tau^2, I^2 and the change from the base, as a `Display` table or JSON, with the
 //!   studies (and outcome source) each scenario used and why the others were left out.
@@ -37,6 +44,7 @@
 //! [base]                           # the base case
 //! name = "official records"
 //! sources = ["official"]           # preference order; [] = each study's first outcome
+//! comparison = "programme_vs_no_programme"   # one comparison (the `comparison` attribute)
 //!
 //! [[scenario]]
 //! name = "partner reports, else couple reports"
@@ -51,6 +59,7 @@
 //! ] }
 //! missing = { rule = "imor", treatment = 2.0, control = 1.0 }   # binary outcomes only
 //! model = { method = "DL", test = "knha" }
+//! # mix_comparisons = true        # only to pool different comparisons on purpose
 //!
 //! [[scenario]]                     # built-in scenarios
 //! builtin = "drop_flagged"         # also: rcts_only, source_only, paired,
@@ -138,6 +147,87 @@ impl FromStr for OutcomeSource {
     type Err = MetaError;
     fn from_str(s: &str) -> Result<Self> {
         Ok(OutcomeSource::from(s.to_string()))
+    }
+}
+
+/// The name of the study attribute that records what a study's effect compares (see
+/// [`ComparisonType`]).
+pub const COMPARISON_ATTR: &str = "comparison";
+
+/// What a study's effect compares: one comparison per pooled estimate.
+///
+/// Recorded in the study attribute [`COMPARISON_ATTR`] (`comparison`, e.g. a CSV column).
+/// Effects of different comparisons estimate different things (a programme against no
+/// programme, one programme against another, completers against drop-outs), so a
+/// [`Scenario`] that would pool them is the error [`MetaError::MixedComparisons`] unless it
+/// allows it ([`Scenario::allow_mixed_comparisons`]). Studies with
+/// [`ComparisonType::NoComparisonGroup`] have no effect to pool: every scenario leaves them
+/// out, and every [`SensitivityReport`] counts them.
+///
+/// Names are compared ignoring case and surrounding spaces.
+///
+/// # Examples
+/// ```
+/// use metan::sensitivity::ComparisonType;
+/// assert_eq!(ComparisonType::from("No_Comparison_Group".to_string()), ComparisonType::NoComparisonGroup);
+/// assert_eq!(ComparisonType::from("completers_vs_dropouts".to_string()).name(), "completers_vs_dropouts");
+/// let c = ComparisonType::from(" Programme_vs_No_Programme ".to_string());
+/// assert_eq!(c, ComparisonType::Between("programme_vs_no_programme".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(into = "String", from = "String"))]
+pub enum ComparisonType {
+    /// Two groups compared, named by the user (lower case): e.g.
+    /// `programme_vs_no_programme` (an intervention against no intervention, a waiting list
+    /// or treatment as usual) or `couples_vs_standard_programme` (head to head).
+    Between(String),
+    /// `completers_vs_dropouts`: the completers of an intervention against its own
+    /// drop-outs. No comparison group in the proper sense: the contrast shows what drop-out
+    /// selects, not what the intervention does.
+    CompletersVsDropouts,
+    /// `no_comparison_group`: a single group (a recidivism rate, a pre-post change). Such
+    /// studies are counted and described, never pooled as an effect.
+    NoComparisonGroup,
+}
+
+impl ComparisonType {
+    /// The name: `completers_vs_dropouts`, `no_comparison_group`, or the user's.
+    pub fn name(&self) -> &str {
+        match self {
+            ComparisonType::Between(s) => s,
+            ComparisonType::CompletersVsDropouts => "completers_vs_dropouts",
+            ComparisonType::NoComparisonGroup => "no_comparison_group",
+        }
+    }
+}
+
+impl fmt::Display for ComparisonType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<String> for ComparisonType {
+    fn from(s: String) -> Self {
+        let t = s.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "completers_vs_dropouts" => ComparisonType::CompletersVsDropouts,
+            "no_comparison_group" => ComparisonType::NoComparisonGroup,
+            _ => ComparisonType::Between(t),
+        }
+    }
+}
+
+impl From<&str> for ComparisonType {
+    fn from(s: &str) -> Self {
+        ComparisonType::from(s.to_string())
+    }
+}
+
+impl From<ComparisonType> for String {
+    fn from(c: ComparisonType) -> String {
+        c.name().to_string()
     }
 }
 
@@ -306,6 +396,23 @@ impl ScenarioStudy {
     pub fn attribute(&self, name: &str) -> Option<&AttrValue> {
         self.attributes.get(name)
     }
+    /// Records what the study's effect compares (the attribute [`COMPARISON_ATTR`]).
+    pub fn comparison(self, c: ComparisonType) -> Self {
+        self.attr(COMPARISON_ATTR, c.name())
+    }
+    /// What the study's effect compares, if recorded (the attribute [`COMPARISON_ATTR`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::sensitivity::{ComparisonType, ScenarioStudy};
+    /// let s = ScenarioStudy::new("A").comparison(ComparisonType::NoComparisonGroup);
+    /// assert_eq!(s.comparison_type(), Some(ComparisonType::NoComparisonGroup));
+    /// assert_eq!(ScenarioStudy::new("B").comparison_type(), None);
+    /// ```
+    pub fn comparison_type(&self) -> Option<ComparisonType> {
+        self.attribute(COMPARISON_ATTR)
+            .map(|v| ComparisonType::from(v.to_string()))
+    }
 }
 
 /// Studies with several outcomes and attributes, and where they come from.
@@ -368,10 +475,15 @@ impl ScenarioData {
     /// Reads long-format CSV: one row per study and outcome source.
     ///
     /// Columns: `study` (label) and `source` (required); the outcome as `yi` and `vi`, or as
-    /// counts `t_events, t_non_events, t_dropouts, c_events, c_non_events, c_dropouts`; every
-    /// other column is a study attribute (flags `true`/`false`, numbers, or text; an empty
-    /// cell is "not recorded"; a study's rows must not disagree). A column `simulated` with
-    /// any true value marks the whole data set as simulated.
+    /// counts `t_events, t_non_events, t_dropouts, c_events, c_non_events, c_dropouts`
+    /// (optionally `t_dropout_events` and `c_dropout_events`: the drop-outs known to have had
+    /// the event, used by [`MissingRule::ObservedDropouts`]; empty or `NA` when not followed
+    /// up); every other column is a study attribute (flags `true`/`false`, numbers, or text;
+    /// an empty cell is "not recorded"; a study's rows must not disagree). A column
+    /// `simulated` with any true value marks the whole data set as simulated. A row whose
+    /// `comparison` is `no_comparison_group`, or whose outcome cells are all empty or `NA`,
+    /// records the study without an outcome: it is counted, never pooled (see
+    /// [`ComparisonType`]).
     ///
     /// # Errors
     /// [`MetaError::Csv`] naming the line and column of a bad or missing value.
@@ -420,9 +532,12 @@ impl ScenarioData {
         ];
         let count_c: Vec<Option<usize>> = count_names.iter().map(|n| col(n)).collect();
         let has_counts = count_c.iter().all(Option::is_some);
+        let dropout_event_c = [col("t_dropout_events"), col("c_dropout_events")];
+        let comparison_c = col(COMPARISON_ATTR);
         let used: Vec<usize> = [Some(study_c), Some(source_c), effect_c.0, effect_c.1]
             .into_iter()
             .chain(count_c.iter().copied())
+            .chain(dropout_event_c)
             .flatten()
             .collect();
         let sim_c = col("simulated");
@@ -450,7 +565,22 @@ impl ScenarioData {
                 return Err(err(Some(line), Some("study"), "empty study label".into()));
             }
             let source = OutcomeSource::from(get(source_c).to_string());
+            let uncontrolled = comparison_c.is_some_and(|c| {
+                ComparisonType::from(get(c).to_string()) == ComparisonType::NoComparisonGroup
+            });
+            let blank = |c: &Option<usize>| {
+                c.is_none_or(|c| {
+                    let v = get(c);
+                    v.is_empty() || v.eq_ignore_ascii_case("na")
+                })
+            };
+            let no_outcome = [effect_c.0, effect_c.1]
+                .iter()
+                .chain(&count_c)
+                .chain(&dropout_event_c)
+                .all(blank);
             let outcome = match (effect_c, has_counts) {
+                _ if uncontrolled || no_outcome => None,
                 ((Some(yc), Some(vc)), _) if num(yc)?.is_some() => {
                     let yi = num(yc)?.unwrap_or(f64::NAN);
                     let vi = num(vc)?
@@ -462,7 +592,7 @@ impl ScenarioData {
                             format!("need finite yi and vi > 0, got yi = {yi}, vi = {vi}"),
                         ));
                     }
-                    Outcome::Effect { yi, vi }
+                    Some(Outcome::Effect { yi, vi })
                 }
                 (_, true) => {
                     let mut x = [0.0; 6];
@@ -472,12 +602,18 @@ impl ScenarioData {
                             err(Some(line), Some(count_names[i]), "missing count".into())
                         })?;
                     }
-                    let counts = BinaryCounts::new(
+                    let mut arms = [
                         super::ArmCounts::new(x[0], x[1], x[2]),
                         super::ArmCounts::new(x[3], x[4], x[5]),
-                    );
+                    ];
+                    for (arm, c) in arms.iter_mut().zip(dropout_event_c) {
+                        if let Some(e) = c.map(num).transpose()?.flatten() {
+                            *arm = arm.with_dropout_events(e);
+                        }
+                    }
+                    let counts = BinaryCounts::new(arms[0], arms[1]);
                     counts.check().map_err(|m| err(Some(line), None, m))?;
-                    Outcome::Binary(counts)
+                    Some(Outcome::Binary(counts))
                 }
                 _ => {
                     return Err(err(
@@ -498,14 +634,16 @@ impl ScenarioData {
                 }
             };
             let st = &mut studies[idx];
-            if st.outcome_from(&source).is_some() {
-                return Err(err(
-                    Some(line),
-                    Some("source"),
-                    format!("study {label:?} has two rows for source {source}"),
-                ));
+            if let Some(outcome) = outcome {
+                if st.outcome_from(&source).is_some() {
+                    return Err(err(
+                        Some(line),
+                        Some("source"),
+                        format!("study {label:?} has two rows for source {source}"),
+                    ));
+                }
+                st.outcomes.push((source, outcome));
             }
-            st.outcomes.push((source, outcome));
             for (c, h) in headers.iter().enumerate() {
                 if used.contains(&c) || get(c).is_empty() {
                     continue;
@@ -538,17 +676,21 @@ impl ScenarioData {
 
 impl ScenarioData {
     /// The project's **SIMULATED** IPV programme evaluations ([`crate::datasets::ipv`]) as
-    /// scenario data, labelled simulated.
+    /// scenario data, labelled simulated: the same data as reading
+    /// [`to_long_csv`](crate::datasets::ipv::to_long_csv) of the studies with
+    /// [`ScenarioData::from_csv_reader`] (which `metan scenarios` does with
+    /// `data/ipv_simulated_long.csv`).
     ///
-    /// Each measured outcome source (official, partner, self-report) becomes an outcome:
-    /// binary counts with drop-outs (completers with / without re-offending, drop-outs, and
-    /// the drop-outs' re-offending where the evaluation followed them up:
-    /// [`MissingRule::ObservedDropouts`] is the analysis each evaluation reports) for
-    /// studies with a comparison arm, so that every [`MissingRule`] applies; for
-    /// completer-vs-drop-out designs (no comparison group) the log odds ratio of completers
-    /// vs drop-outs, the comparison those studies report. Attributes: `design`, `flawed`,
-    /// `completer_only`, `model`, `comparison`, `region`, `income`, `country`, `year`,
-    /// `follow_up_months`, `dropout_rate` (programme arm) and `simulated`.
+    /// Each measured outcome source (official, partner, self-report) becomes an outcome of
+    /// binary counts with drop-outs: programme vs comparison arm (completers with / without
+    /// re-offending, drop-outs, and the drop-outs' re-offending where the evaluation followed
+    /// them up: [`MissingRule::ObservedDropouts`] is the analysis each evaluation reports),
+    /// or, for completer-vs-drop-out designs, completers vs drop-outs. Studies without a
+    /// comparison group have attributes only: they are counted, never pooled. Attributes:
+    /// `comparison` (one of [`Comparison::name`](crate::datasets::ipv::Comparison::name), see
+    /// [`ComparisonType`]), `id`, `model`, `design`, `flawed`, `completer_only`, `tailored`,
+    /// `region`, `income`, `country`, `year`, `follow_up_months`, `dropout_rate` (programme
+    /// arm) and `simulated`.
     ///
     /// # Examples
     /// ```
@@ -557,19 +699,25 @@ impl ScenarioData {
     /// let sims = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
     /// let data = ScenarioData::from_simulated_ipv(&sims);
     /// assert!(data.is_simulated());
-    /// let base = Scenario::new("official records").sources([OutcomeSource::Official]);
+    /// let base = Scenario::new("official records")
+    ///     .sources([OutcomeSource::Official])
+    ///     .comparison("programme_vs_no_programme");
     /// let partner = Scenario::source_only(&base, OutcomeSource::Partner);
     /// let report = SensitivityReport::run(&data, &base, &[partner])?;
     /// assert!(report.to_string().contains("SIMULATED"));
+    /// // every comparison at once is an error
+    /// assert!(SensitivityReport::run(&data, &Scenario::new("all"), &[]).is_err());
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn from_simulated_ipv(studies: &[crate::datasets::ipv::SimulatedStudy]) -> Self {
-        use crate::datasets::ipv::{Arm, ArmOutcome, Handling, Source};
-        let counts = |arm: &Arm, o: &ArmOutcome| {
-            let e = f64::from(o.completer_events);
-            let c =
-                super::ArmCounts::new(e, f64::from(arm.completers()) - e, f64::from(arm.dropouts));
-            match o.dropout_events {
+        use crate::datasets::ipv::{LongArm, Source, long_arms};
+        let counts = |a: LongArm| {
+            let c = super::ArmCounts::new(
+                f64::from(a.events),
+                f64::from(a.non_events),
+                f64::from(a.dropouts),
+            );
+            match a.dropout_events {
                 Some(f) => c.with_dropout_events(f64::from(f)),
                 None => c,
             }
@@ -578,49 +726,27 @@ impl ScenarioData {
             .iter()
             .map(|st| {
                 let mut s = ScenarioStudy::new(st.label.clone())
+                    .attr("comparison", st.comparison_type.name())
+                    .attr("id", f64::from(st.id))
+                    .attr("model", st.model.name())
                     .attr("design", st.design.name())
                     .attr("flawed", st.is_flawed())
                     .attr("completer_only", st.completer_only)
-                    .attr("model", st.model.name())
-                    .attr("comparison", st.comparison_condition.name())
+                    .attr("tailored", st.tailored)
                     .attr("region", st.region.name())
                     .attr("income", st.income.name())
                     .attr("country", st.country.clone())
                     .attr("year", f64::from(st.year))
                     .attr("follow_up_months", f64::from(st.follow_up_months))
-                    .attr(
-                        "dropout_rate",
-                        f64::from(st.programme.dropouts) / f64::from(st.programme.n),
-                    )
+                    .attr("dropout_rate", st.programme_dropout_proportion())
                     .attr("simulated", true);
                 for (src, os) in [
                     (Source::Official, OutcomeSource::Official),
                     (Source::Partner, OutcomeSource::Partner),
                     (Source::SelfReport, OutcomeSource::SelfReport),
                 ] {
-                    let Some(po) = st.programme.outcome(src) else {
-                        continue;
-                    };
-                    match &st.comparison {
-                        Some(c) => {
-                            if let Some(co) = c.outcome(src) {
-                                let b = BinaryCounts::new(counts(&st.programme, po), counts(c, co));
-                                s = s.binary(os, b);
-                            }
-                        }
-                        None => {
-                            if let Some(t) = st.two_by_two(src, Handling::AvailableCase) {
-                                let (a, b, c, d) = (
-                                    f64::from(t.ai),
-                                    f64::from(t.bi),
-                                    f64::from(t.ci),
-                                    f64::from(t.di),
-                                );
-                                if let Ok((yi, vi)) = super::attrition::log_or_cells(a, b, c, d) {
-                                    s = s.effect(os, yi, vi);
-                                }
-                            }
-                        }
+                    if let Some((t, Some(c))) = long_arms(st, src) {
+                        s = s.binary(os, BinaryCounts::new(counts(t), counts(c)));
                     }
                 }
                 s
@@ -863,6 +989,13 @@ pub struct Scenario {
     /// The model (default: the report's).
     #[cfg_attr(feature = "serde", serde(default))]
     pub model: Option<ModelSpec>,
+    /// Only the studies of this comparison (attribute [`COMPARISON_ATTR`]); `None`: any.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub comparison: Option<ComparisonType>,
+    /// Pool studies of different comparisons on purpose. Off by default: a scenario that
+    /// would pool them is the error [`MetaError::MixedComparisons`].
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub mix_comparisons: bool,
 }
 
 impl Scenario {
@@ -875,6 +1008,8 @@ impl Scenario {
             sources: Vec::new(),
             missing: MissingRule::AvailableCase,
             model: None,
+            comparison: None,
+            mix_comparisons: false,
         }
     }
     /// Sets the selection.
@@ -905,6 +1040,17 @@ impl Scenario {
     /// Sets the description.
     pub fn describe(mut self, d: impl Into<String>) -> Self {
         self.description = d.into();
+        self
+    }
+    /// Keeps only the studies of comparison `c` (attribute [`COMPARISON_ATTR`]).
+    pub fn comparison(mut self, c: impl Into<ComparisonType>) -> Self {
+        self.comparison = Some(c.into());
+        self
+    }
+    /// Allows the scenario to pool studies of different comparisons (see
+    /// [`MetaError::MixedComparisons`]): only for a deliberate, labelled analysis.
+    pub fn allow_mixed_comparisons(mut self) -> Self {
+        self.mix_comparisons = true;
         self
     }
 
@@ -942,10 +1088,19 @@ impl Scenario {
         s
     }
 
-    /// The studies this scenario uses and the effect it takes from each.
-    fn assemble(&self, data: &ScenarioData) -> (Vec<UsedStudy>, Vec<ExcludedStudy>) {
+    /// The studies this scenario uses and the effect it takes from each, the studies it
+    /// leaves out, and the comparisons of the studies used (`None`: not recorded).
+    fn assemble(
+        &self,
+        data: &ScenarioData,
+    ) -> (
+        Vec<UsedStudy>,
+        Vec<ExcludedStudy>,
+        Vec<Option<ComparisonType>>,
+    ) {
         let mut used = Vec::new();
         let mut excluded = Vec::new();
+        let mut comparisons = Vec::new();
         for st in &data.studies {
             let mut leave = |reason: String| {
                 excluded.push(ExcludedStudy {
@@ -955,6 +1110,22 @@ impl Scenario {
             };
             if !self.select.matches(st) {
                 leave("not selected".into());
+                continue;
+            }
+            let comparison = st.comparison_type();
+            if let Some(want) = &self.comparison {
+                if comparison.as_ref() != Some(want) {
+                    leave(format!(
+                        "not selected: comparison {}",
+                        comparison
+                            .as_ref()
+                            .map_or("not recorded", ComparisonType::name)
+                    ));
+                    continue;
+                }
+            }
+            if comparison == Some(ComparisonType::NoComparisonGroup) {
+                leave("no comparison group: counted, never pooled as an effect".into());
                 continue;
             }
             let found = if self.sources.is_empty() {
@@ -980,19 +1151,68 @@ impl Scenario {
                         source,
                         yi,
                         vi,
-                    })
+                    });
+                    comparisons.push(comparison);
                 }
                 Ok((yi, vi)) => leave(format!("unusable effect (yi = {yi}, vi = {vi})")),
                 Err(e) => leave(e),
             }
         }
-        (used, excluded)
+        (used, excluded, comparisons)
     }
 
-    /// Runs the scenario (with `default_model` unless the scenario sets its own).
+    /// The error for studies of different comparisons, unless mixing is allowed.
+    fn mixed(&self, comparisons: &[Option<ComparisonType>]) -> Result<()> {
+        let distinct: std::collections::BTreeSet<&Option<ComparisonType>> =
+            comparisons.iter().collect();
+        if distinct.len() <= 1 || self.mix_comparisons {
+            return Ok(());
+        }
+        Err(MetaError::MixedComparisons {
+            scenario: self.name.clone(),
+            comparisons: distinct
+                .into_iter()
+                .map(|c| {
+                    c.as_ref()
+                        .map_or("not recorded", ComparisonType::name)
+                        .to_string()
+                })
+                .collect(),
+        })
+    }
+
+    /// Checks the scenario against the data: the studies it would pool must share one
+    /// comparison (attribute [`COMPARISON_ATTR`]; a study without it counts as "not
+    /// recorded"), unless mixing is allowed ([`Scenario::allow_mixed_comparisons`]).
+    ///
+    /// # Errors
+    /// [`MetaError::MixedComparisons`] naming the scenario and the comparisons.
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::MetaError;
+    /// use metan::sensitivity::{OutcomeSource as Src, Scenario, ScenarioData, ScenarioStudy};
+    /// let data = ScenarioData::simulated(vec![
+    ///     ScenarioStudy::new("A").effect(Src::Official, -0.3, 0.04).comparison("programme_vs_no_programme".into()),
+    ///     ScenarioStudy::new("B").effect(Src::Official, -0.9, 0.05).comparison("couples_vs_standard_programme".into()),
+    ///     ScenarioStudy::new("C").effect(Src::Official, -0.1, 0.04).comparison("programme_vs_no_programme".into()),
+    /// ], "toy");
+    /// let all = Scenario::new("all studies");
+    /// assert!(matches!(all.check(&data), Err(MetaError::MixedComparisons { .. })));
+    /// assert!(all.clone().allow_mixed_comparisons().check(&data).is_ok());
+    /// assert!(all.comparison("programme_vs_no_programme").check(&data).is_ok());
+    /// ```
+    pub fn check(&self, data: &ScenarioData) -> Result<()> {
+        let (_, _, comparisons) = self.assemble(data);
+        self.mixed(&comparisons)
+    }
+
+    /// Runs the scenario (with `default_model` unless the scenario sets its own). A scenario
+    /// that fails [`Scenario::check`] is not fitted: its `error` says why.
     pub fn run(&self, data: &ScenarioData, default_model: &ModelSpec) -> ScenarioResult {
         let model = self.model.unwrap_or(*default_model);
-        let (used, excluded) = self.assemble(data);
+        let (used, excluded, comparisons) = self.assemble(data);
+        let mixed = self.mixed(&comparisons);
         let mut r = ScenarioResult {
             name: self.name.clone(),
             description: self.description.clone(),
@@ -1012,12 +1232,15 @@ impl Scenario {
             excluded,
             error: None,
         };
-        let fit = Studies::from_variances(
-            r.used.iter().map(|u| u.yi).collect::<Vec<_>>(),
-            r.used.iter().map(|u| u.vi).collect::<Vec<_>>(),
-        )
-        .and_then(|s| s.with_labels(r.used.iter().map(|u| u.study.clone())))
-        .and_then(|s| model.analysis().fit(&s));
+        let fit = mixed
+            .and_then(|()| {
+                Studies::from_variances(
+                    r.used.iter().map(|u| u.yi).collect::<Vec<_>>(),
+                    r.used.iter().map(|u| u.vi).collect::<Vec<_>>(),
+                )
+            })
+            .and_then(|s| s.with_labels(r.used.iter().map(|u| u.study.clone())))
+            .and_then(|s| model.analysis().fit(&s));
         match fit {
             Ok(f) => {
                 r.estimate = f.estimate();
@@ -1158,14 +1381,17 @@ pub struct SensitivityReport {
     back_transform: BackTransform,
     base: ScenarioResult,
     scenarios: Vec<ScenarioResult>,
+    no_comparison_group: Vec<String>,
 }
 
 impl SensitivityReport {
     /// Runs `base` and `scenarios` on `data` with the default model (REML, z, 95%).
     ///
     /// # Errors
-    /// [`MetaError::Empty`] when the data have no studies. A scenario that cannot be fitted
-    /// (e.g. no study left) is reported with its `error`, not as an error.
+    /// [`MetaError::Empty`] when the data have no studies; [`MetaError::MixedComparisons`]
+    /// when a scenario (or the base) would pool different comparisons (see
+    /// [`Scenario::check`]). A scenario that cannot be fitted (e.g. no study left) is
+    /// reported with its `error`, not as an error.
     ///
     /// # Examples
     /// ```
@@ -1201,6 +1427,9 @@ impl SensitivityReport {
         if data.studies.is_empty() {
             return Err(MetaError::Empty);
         }
+        for s in std::iter::once(base).chain(scenarios) {
+            s.check(data)?;
+        }
         let mut b = base.run(data, &model);
         b.change = 0.0;
         let rs = scenarios
@@ -1218,6 +1447,12 @@ impl SensitivityReport {
             back_transform: BackTransform::None,
             base: b,
             scenarios: rs,
+            no_comparison_group: data
+                .studies
+                .iter()
+                .filter(|s| s.comparison_type() == Some(ComparisonType::NoComparisonGroup))
+                .map(|s| s.label.clone())
+                .collect(),
         })
     }
 
@@ -1241,6 +1476,11 @@ impl SensitivityReport {
     /// True when the data are simulated.
     pub fn is_simulated(&self) -> bool {
         self.simulated
+    }
+    /// The studies of the data without a comparison group
+    /// ([`ComparisonType::NoComparisonGroup`]): counted, never pooled.
+    pub fn no_comparison_group(&self) -> &[String] {
+        &self.no_comparison_group
     }
 }
 
@@ -1334,6 +1574,14 @@ impl fmt::Display for SensitivityReport {
             if let Some(e) = &r.error {
                 writeln!(f, "    not fitted: {e}")?;
             }
+        }
+        if !self.no_comparison_group.is_empty() {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "Studies without a comparison group (counted, never pooled as an effect): {}",
+                self.no_comparison_group.len()
+            )?;
         }
         writeln!(f)?;
         writeln!(f, "({})", self.data_label)
@@ -1652,6 +1900,119 @@ mod tests {
         );
     }
 
+    fn comparisons() -> ScenarioData {
+        let s = |l: &str, y: f64, c: ComparisonType| {
+            ScenarioStudy::new(l)
+                .effect(OutcomeSource::Official, y, 0.04)
+                .comparison(c)
+        };
+        let vs = || ComparisonType::from("programme_vs_no_programme");
+        ScenarioData::simulated(
+            vec![
+                s("A", -0.2, vs()),
+                s(
+                    "B",
+                    -0.9,
+                    ComparisonType::from("couples_vs_standard_programme"),
+                ),
+                s("C", -1.4, ComparisonType::CompletersVsDropouts),
+                s("D", -0.1, vs()),
+                s("E", -2.0, ComparisonType::NoComparisonGroup),
+            ],
+            "toy",
+        )
+    }
+
+    #[test]
+    fn one_comparison_per_pooled_estimate() {
+        let d = comparisons();
+        let all = Scenario::new("all");
+        // mixing is a typed error naming the scenario and the comparisons ...
+        let e = all.check(&d).unwrap_err();
+        assert_eq!(
+            e,
+            MetaError::MixedComparisons {
+                scenario: "all".into(),
+                comparisons: vec![
+                    "couples_vs_standard_programme".into(),
+                    "programme_vs_no_programme".into(),
+                    "completers_vs_dropouts".into(),
+                ],
+            }
+        );
+        assert!(matches!(
+            SensitivityReport::run(&d, &all, &[]),
+            Err(MetaError::MixedComparisons { .. })
+        ));
+        let r = all.run(&d, &ModelSpec::default());
+        assert!(r.estimate.is_nan());
+        assert_eq!(r.error, Some(e.to_string()));
+        // ... unless asked for; a study without a comparison group is never pooled
+        let mixed = all
+            .clone()
+            .allow_mixed_comparisons()
+            .run(&d, &ModelSpec::default());
+        assert_eq!(mixed.k, 4);
+        let e_out = mixed.excluded.iter().find(|x| x.study == "E").unwrap();
+        assert_eq!(
+            e_out.reason,
+            "no comparison group: counted, never pooled as an effect"
+        );
+        // the filter keeps one comparison
+        let vs = all.comparison("programme_vs_no_programme");
+        let r = vs.run(&d, &ModelSpec::default());
+        let used: Vec<&str> = r.used.iter().map(|u| u.study.as_str()).collect();
+        assert_eq!(used, ["A", "D"]);
+        assert_eq!(
+            r.excluded[0].reason,
+            "not selected: comparison couples_vs_standard_programme"
+        );
+        let rep = SensitivityReport::run(&d, &vs, &[Scenario::drop_flagged(&vs, "x")]).unwrap();
+        assert_eq!(rep.no_comparison_group(), ["E"]);
+        assert!(rep.to_string().contains(
+            "Studies without a comparison group (counted, never pooled as an effect): 1"
+        ));
+        // studies without the attribute mixed with studies that have it: an error too
+        let plus = ScenarioData::simulated(
+            vec![
+                d.studies()[0].clone(),
+                ScenarioStudy::new("F").effect(OutcomeSource::Official, 0.0, 0.04),
+            ],
+            "toy",
+        );
+        let e = Scenario::new("x").check(&plus).unwrap_err();
+        assert!(e.to_string().contains("not recorded"), "{e}");
+        // data without the attribute at all: nothing to check
+        assert!(Scenario::new("x").check(&toy()).is_ok());
+    }
+
+    #[test]
+    fn csv_reads_dropout_events_and_uncontrolled_studies() {
+        let text = "study,source,comparison,t_events,t_non_events,t_dropouts,t_dropout_events,\
+                    c_events,c_non_events,c_dropouts,c_dropout_events,yi,vi\n\
+                    A,official,programme_vs_no_programme,10,40,20,12,15,35,0,NA,,\n\
+                    B,official,no_comparison_group,10,40,20,,NA,NA,NA,NA,,\n\
+                    B,partner,no_comparison_group,12,38,20,,NA,NA,NA,NA,,\n\
+                    C,official,programme_vs_no_programme,,,,,,,,,-0.2,0.05\n";
+        let d = ScenarioData::from_csv_reader(text.as_bytes(), "t.csv").unwrap();
+        assert_eq!(d.studies().len(), 3);
+        let Outcome::Binary(c) = d.studies()[0].outcomes()[0].1 else {
+            panic!("counts expected")
+        };
+        assert_eq!(c.treatment.dropout_events, Some(12.0));
+        assert_eq!(c.control.dropout_events, None);
+        assert!(d.studies()[1].outcomes().is_empty());
+        assert_eq!(
+            d.studies()[1].comparison_type(),
+            Some(ComparisonType::NoComparisonGroup)
+        );
+        let r = Scenario::new("x")
+            .missing(MissingRule::ObservedDropouts)
+            .run(&d, &ModelSpec::default());
+        assert_eq!(r.k, 2);
+        assert!((r.used[0].yi - ((22.0f64 * 35.0) / (48.0 * 15.0)).ln()).abs() < 1e-15);
+    }
+
     #[cfg(feature = "serde")]
     #[test]
     fn predicates_and_scenarios_deserialize() {
@@ -1678,6 +2039,19 @@ mod tests {
         );
         assert_eq!(s.model.unwrap().method, Method::DL);
         assert_eq!(s.model.unwrap().level, 95.0);
+        assert_eq!(s.comparison, None);
+        assert!(!s.mix_comparisons);
+        let c: Scenario = serde_json::from_str(
+            r#"{"name": "y", "comparison": "Couples_vs_Standard_Programme", "mix_comparisons": true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.comparison,
+            Some(ComparisonType::Between(
+                "couples_vs_standard_programme".into()
+            ))
+        );
+        assert!(c.mix_comparisons);
         let d = toy();
         // A and C: RCTs, not flawed, with partner reports
         assert_eq!(s.run(&d, &ModelSpec::default()).k, 2);

@@ -1,10 +1,10 @@
 //! `metan bias`: publication bias and small-study effects (metafor's `regtest`, `ranktest`,
-//! `trimfill`, `fsn`, and PET-PEESE) in one report.
+//! `trimfill`, `fsn`, `hc`, and PET-PEESE) in one report.
 
 use clap::{ArgAction, Args};
 use metan::bias::{
-    Estimator, FailSafeN, PetPeese, Predictor, RankTest, RegModel, RegTest, Side, TrimFill,
-    WeightedLm,
+    Estimator, FailSafeN, HenmiCopas, PetPeese, Predictor, RankTest, RegModel, RegTest, Side,
+    TrimFill, WeightedLm,
 };
 use metan::data::csv::Table;
 use metan::data::effect_size::Measure;
@@ -171,6 +171,7 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
         .alpha(a.pet_alpha)
         .level(a.level)
         .run(&studies);
+    let hc = HenmiCopas::new().run(&spec, &studies);
 
     let ok = [
         egger.is_ok(),
@@ -178,15 +179,17 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
         trimfill.is_ok(),
         failsafe.is_ok(),
         pet_peese.is_ok(),
+        hc.is_ok(),
     ];
     if !ok.contains(&true) {
         // nothing could be computed: the first error is the answer
-        return Err(match (egger, rank, trimfill, failsafe, pet_peese) {
+        return Err(match (egger, rank, trimfill, failsafe, pet_peese, hc) {
             (Err(e), ..) => e,
             (_, Err(e), ..) => e,
             (_, _, Err(e), ..) => e,
-            (_, _, _, Err(e), _) => e,
-            (_, _, _, _, Err(e)) => e,
+            (_, _, _, Err(e), ..) => e,
+            (_, _, _, _, Err(e), _) => e,
+            (_, _, _, _, _, Err(e)) => e,
             _ => unreachable_error(),
         });
     }
@@ -214,6 +217,15 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
             );
             block("Fail-safe N", failsafe.as_ref().map(ToString::to_string));
             block("PET-PEESE", pet_peese.as_ref().map(ToString::to_string));
+            block(
+                "Henmi-Copas",
+                hc.as_ref().map(|h| {
+                    format!(
+                        "\nHenmi-Copas estimate and {}% interval (robust to publication bias):\n{h}",
+                        h.level()
+                    )
+                }),
+            );
             Ok(out)
         }
         Format::Json => {
@@ -277,6 +289,16 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
                     })
                 }),
             );
+            let hc_v = part(
+                "hc",
+                hc.map(|h| {
+                    let (lo, hi) = h.ci();
+                    json!({
+                        "estimate": h.estimate(), "se": h.se(), "ci_lower": lo, "ci_upper": hi,
+                        "tau2": h.tau2(), "t0": h.t0(), "converged": h.converged(),
+                    })
+                }),
+            );
             let mut obj = json!({
                 "k": studies.k(),
                 "egger": egger_v,
@@ -284,6 +306,7 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
                 "trimfill": tf_v,
                 "failsafe": fsn_v,
                 "pet_peese": pp_v,
+                "hc": hc_v,
             });
             if !errors.is_empty() {
                 if let Value::Object(m) = &mut obj {

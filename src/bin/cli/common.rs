@@ -138,3 +138,90 @@ pub fn parse_btt(s: &str) -> Result<Vec<usize>, metan::MetaError> {
         })
         .collect()
 }
+
+/// Set by Ctrl-C (SIGINT) once [`catch_interrupt`] was called.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Why the printed result is partial, set by a command that was stopped.
+static PARTIAL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes Ctrl-C (SIGINT) set the returned flag instead of ending the process, for the long
+/// runs (permutation tests, GOSH), which then stop at their next chunk of work and report
+/// what they did as partial. Another Ctrl-C more than a second later ends the process at
+/// once (exit 130); one within the second is the same request delivered twice (e.g. by
+/// `timeout`, which signals the command and its process group).
+pub fn catch_interrupt() -> &'static std::sync::atomic::AtomicBool {
+    #[cfg(feature = "ctrlc")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        static FIRST: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        ONCE.call_once(|| {
+            // without a handler, Ctrl-C ends the process as usual
+            let _ = ctrlc::set_handler(|| {
+                let first = *FIRST.get_or_init(std::time::Instant::now);
+                if INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst)
+                    && first.elapsed() > std::time::Duration::from_secs(1)
+                {
+                    std::process::exit(130);
+                }
+            });
+        });
+    }
+    &INTERRUPTED
+}
+
+/// Records that the result is partial (`note` says what was done); `main` then prints the
+/// note on stderr and exits with 130, the code of an interrupted command.
+pub fn mark_partial(note: String) {
+    let _ = PARTIAL.set(note);
+}
+
+/// The note of [`mark_partial`], if any.
+pub fn partial_note() -> Option<&'static str> {
+    PARTIAL.get().map(String::as_str)
+}
+
+/// A progress line on stderr, rewritten in place at most 5 times a second, when stderr is a
+/// terminal; nothing otherwise (logs and pipes stay clean).
+pub struct ProgressLine {
+    label: &'static str,
+    unit: &'static str,
+    active: bool,
+    shown: bool,
+    last: std::time::Instant,
+}
+
+impl ProgressLine {
+    /// A line `label: done of total unit (pct%)`.
+    pub fn new(label: &'static str, unit: &'static str) -> Self {
+        use std::io::IsTerminal;
+        ProgressLine {
+            label,
+            unit,
+            active: std::io::stderr().is_terminal(),
+            shown: false,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Shows `p` (throttled).
+    pub fn update(&mut self, p: metan::progress::Progress) {
+        if !self.active || self.last.elapsed() < std::time::Duration::from_millis(200) {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        self.shown = true;
+        let pct = 100.0 * p.done as f64 / (p.total.max(1)) as f64;
+        eprint!(
+            "\r{}: {} of {} {} ({pct:.1}%; Ctrl-C stops and reports the part done)",
+            self.label, p.done, p.total, self.unit
+        );
+    }
+
+    /// Clears the line.
+    pub fn finish(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+}

@@ -3,10 +3,13 @@
 use clap::Args;
 use metan::data::csv::Table;
 use metan::data::effect_size::Measure;
-use metan::{MetaAnalysis, MetaError, MetaRegression, Method, TestKind};
+use metan::{
+    LocationScale, MetaAnalysis, MetaError, MetaRegression, Method, RobustFit, RobustKind, TestKind,
+};
 
 use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
 use crate::raw::{Corrections, RawColumns, effect_sizes};
+use crate::robu::with_clusters;
 
 /// Arguments of `metan fit`.
 #[derive(Args, Debug)]
@@ -46,6 +49,11 @@ pub struct FitArgs {
     /// Fit the meta-regression without an intercept.
     #[arg(long)]
     pub no_intercept: bool,
+    /// Scale moderator columns (comma-separated or repeated): a location-scale model,
+    /// ln tau^2_i = alpha_0 + z_i' alpha (metafor's `scale = ~ ...`; ML or REML). A column
+    /// that is not numeric is categorical.
+    #[arg(long, value_name = "COL[,COL...]")]
+    pub scale: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -53,6 +61,13 @@ pub struct FitArgs {
     /// instead of reading `yi`/`vi`; the fit then reports the back-transformed estimate
     #[arg(long)]
     pub measure: Option<String>,
+    /// Cluster column (the study each effect comes from), for --robust.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Cluster-robust inference: CR2 (clubSandwich, Satterthwaite df) or CR1 (metafor's
+    /// robust()); needs --cluster.
+    #[arg(long, value_name = "CR2|CR1")]
+    pub robust: Option<String>,
     #[command(flatten)]
     pub columns: RawColumns,
     #[command(flatten)]
@@ -64,11 +79,74 @@ pub fn parse_methods(s: &str) -> Result<Vec<Method>, MetaError> {
     s.split(',').map(str::parse).collect()
 }
 
+/// The robust estimator and cluster column, when asked for (both or neither).
+fn robust_request(a: &FitArgs) -> Result<Option<(RobustKind, &str)>, MetaError> {
+    match (&a.robust, &a.cluster) {
+        (Some(k), Some(c)) => Ok(Some((k.parse()?, c.as_str()))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(MetaError::InvalidOption {
+            option: "robust".into(),
+            value: "given".into(),
+            reason: "cluster-robust inference needs --cluster COL".into(),
+        }),
+        (None, Some(_)) => Err(MetaError::InvalidOption {
+            option: "cluster".into(),
+            value: "given".into(),
+            reason: "--cluster is used with --robust CR2|CR1".into(),
+        }),
+    }
+}
+
+/// The fit's text or JSON, followed by (text) or with a `robust` member (JSON) of the
+/// cluster-robust results.
+fn output<T: serde::Serialize + std::fmt::Display>(
+    format: Format,
+    fit: &T,
+    robust: Option<&RobustFit>,
+    extra: Option<(&str, serde_json::Value)>,
+) -> Result<String, MetaError> {
+    match format {
+        Format::Text => Ok(match robust {
+            Some(r) => format!("{fit}Cluster-robust inference ({}):\n\n{r}", r.kind()),
+            None => fit.to_string(),
+        }),
+        Format::Json => {
+            let err = |e: serde_json::Error| MetaError::Numerical {
+                context: format!("JSON serialization: {e}"),
+            };
+            let mut v = serde_json::to_value(fit).map_err(err)?;
+            if let serde_json::Value::Object(m) = &mut v {
+                if let Some((k, x)) = extra {
+                    m.insert(k.into(), x);
+                }
+                if let Some(r) = robust {
+                    m.insert("robust".into(), serde_json::to_value(r).map_err(err)?);
+                }
+            }
+            to_json(&v)
+        }
+    }
+}
+
 /// Runs `metan fit` and returns what to print.
 pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let methods = parse_methods(&a.method)?;
+    let robust = robust_request(a)?;
     let test: TestKind = a.test.parse()?;
     let mods = split_list(&a.mods);
+    let scale = split_list(&a.scale);
+    if !scale.is_empty() {
+        if robust.is_some() {
+            return Err(MetaError::InvalidOption {
+                option: "robust".into(),
+                value: "given".into(),
+                reason:
+                    "cluster-robust inference is not available for location-scale models (--scale)"
+                        .into(),
+            });
+        }
+        return run_location_scale(a, test, &mods, &scale);
+    }
     if !mods.is_empty() || a.no_intercept {
         if a.measure.is_some() {
             return Err(MetaError::InvalidOption {
@@ -78,7 +156,7 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
                     .into(),
             });
         }
-        return run_regression(a, methods, test, &mods);
+        return run_regression(a, methods, test, &mods, robust);
     }
     if !a.reference.is_empty() || a.btt.is_some() {
         return Err(MetaError::InvalidOption {
@@ -129,27 +207,24 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     for w in fit.warnings() {
         eprintln!("metan: warning: {w}");
     }
-    match a.format {
-        Format::Text => Ok(fit.to_string()),
-        Format::Json => match fit.back_transformed() {
-            // with a measure: the fit plus its back-transformed estimate and intervals
-            Some(bt) => {
-                let mut v = serde_json::to_value(&fit).map_err(|e| MetaError::Numerical {
-                    context: format!("JSON serialization: {e}"),
-                })?;
-                if let serde_json::Value::Object(m) = &mut v {
-                    m.insert(
-                        "back_transformed".into(),
-                        serde_json::to_value(bt).map_err(|e| MetaError::Numerical {
-                            context: format!("JSON serialization: {e}"),
-                        })?,
-                    );
-                }
-                to_json(&v)
-            }
-            None => to_json(&fit),
-        },
-    }
+    let rf = match robust {
+        Some((kind, col)) => {
+            let s = with_clusters(&a.input, studies, col, kept.as_deref())?;
+            Some(fit.robust(&s, kind)?)
+        }
+        None => None,
+    };
+    // with a measure: the fit plus its back-transformed estimate and intervals
+    let bt = match fit.back_transformed() {
+        Some(bt) => Some((
+            "back_transformed",
+            serde_json::to_value(bt).map_err(|e| MetaError::Numerical {
+                context: format!("JSON serialization: {e}"),
+            })?,
+        )),
+        None => None,
+    };
+    output(a.format, &fit, rf.as_ref(), bt)
 }
 
 /// `metan fit --mods ...`: a mixed-effects meta-regression.
@@ -158,6 +233,7 @@ fn run_regression(
     methods: Vec<Method>,
     test: TestKind,
     mods: &[String],
+    robust: Option<(RobustKind, &str)>,
 ) -> Result<String, MetaError> {
     if a.weights.is_some() {
         return Err(MetaError::InvalidOption {
@@ -185,6 +261,85 @@ fn run_regression(
         mr = mr.tau2(t);
     }
     let fit = mr.fit(&studies)?;
+    for w in fit.warnings() {
+        eprintln!("metan: warning: {w}");
+    }
+    let rf = match robust {
+        Some((kind, col)) => {
+            let s = with_clusters(&a.input, studies, col, None)?;
+            Some(fit.robust(&s, kind)?)
+        }
+        None => None,
+    };
+    output(a.format, &fit, rf.as_ref(), None)
+}
+
+/// `metan fit --scale ...`: a location-scale model.
+fn run_location_scale(
+    a: &FitArgs,
+    test: TestKind,
+    mods: &[String],
+    scale: &[String],
+) -> Result<String, MetaError> {
+    let unsupported = |option: &str, reason: &str| MetaError::InvalidOption {
+        option: option.into(),
+        value: "given".into(),
+        reason: reason.into(),
+    };
+    if a.measure.is_some() {
+        return Err(unsupported(
+            "measure",
+            "compute the effect sizes with `metan escalc` first, then fit with --scale",
+        ));
+    }
+    if a.weights.is_some() {
+        return Err(unsupported(
+            "weights",
+            "user weights are not supported for location-scale models",
+        ));
+    }
+    if a.tau2.is_some() {
+        return Err(unsupported(
+            "tau2",
+            "tau^2 is modelled by --scale in a location-scale model",
+        ));
+    }
+    if a.btt.is_some() {
+        return Err(unsupported(
+            "btt",
+            "location-scale models test all location (and all scale) moderators",
+        ));
+    }
+    let method: Method = a.method.parse()?;
+    let mut cols: Vec<String> = mods.to_vec();
+    cols.extend(scale.iter().filter(|c| !mods.contains(c)).cloned());
+    let studies = load_studies(&a.input, &cols, &[])?;
+    let mut ls = LocationScale::new()
+        .method(method)
+        .test(test)
+        .level(a.level)
+        .digits(a.digits)
+        .location(mods.iter().cloned())
+        .scale(scale.iter().cloned())
+        .intercept(!a.no_intercept);
+    for r in &a.reference {
+        let (c, l) = parse_reference(r)?;
+        if !mods.contains(&c) && !scale.contains(&c) {
+            return Err(MetaError::InvalidOption {
+                option: "reference".into(),
+                value: r.clone(),
+                reason: "only a categorical moderator of --mods or --scale has a reference level"
+                    .into(),
+            });
+        }
+        if mods.contains(&c) {
+            ls = ls.location_reference(c.clone(), l.clone());
+        }
+        if scale.contains(&c) {
+            ls = ls.scale_reference(c, l);
+        }
+    }
+    let fit = ls.fit(&studies)?;
     for w in fit.warnings() {
         eprintln!("metan: warning: {w}");
     }

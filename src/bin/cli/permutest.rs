@@ -1,9 +1,13 @@
 //! `metan permutest`.
 
 use clap::Args;
+use metan::progress::{Completion, Monitor};
 use metan::{MetaError, MetaRegression, PermutationTest, TestKind};
 
-use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
+use crate::common::{
+    Format, Input, ProgressLine, catch_interrupt, load_studies, mark_partial, parse_btt,
+    parse_reference, split_list, to_json,
+};
 use crate::fit::parse_methods;
 
 /// Arguments of `metan permutest`.
@@ -70,11 +74,23 @@ pub fn run(a: &PermutestArgs) -> Result<String, MetaError> {
     if let Some(b) = &a.btt {
         mr = mr.btt(parse_btt(b)?);
     }
+    let mut line = ProgressLine::new("permutest", "permutations");
+    let mut show = |p| line.update(p);
+    let monitor = Monitor::new()
+        .cancel_on(catch_interrupt())
+        .on_progress(&mut show);
     let res = PermutationTest::new()
         .iter(a.iter)
         .seed(a.seed)
         .exact(a.exact)
-        .run(&mr, &studies)?;
+        .run_with(&mr, &studies, monitor);
+    line.finish();
+    let res = res?;
+    if let Completion::Stopped { done, total } = res.completion() {
+        mark_partial(format!(
+            "stopped after {done} of {total} permutations; the p-values printed are over the {done} done (partial)"
+        ));
+    }
     match a.format {
         Format::Text => Ok(res.to_string()),
         Format::Json => to_json(&res),

@@ -1,12 +1,15 @@
 //! Raw-data columns and continuity corrections shared by `metan escalc`, `metan fit
 //! --measure`, `metan mh` and `metan peto`.
 
+use std::collections::HashMap;
+
 use clap::{ArgAction, Args};
 use metan::MetaError;
 use metan::data::csv::Table;
 use metan::data::effect_size::{
-    Correlation, EffectSizeTable, EffectSizes, EventRate, IncidenceTable, Measure, Proportion, To,
-    TwoByTwo, TwoGroupMeans, VarianceType,
+    Correlation, Direction, EffectScale, EffectSizeTable, EffectSizes, EventRate, IncidenceTable,
+    Measure, MixedEffectSizes, MixedStudy, MixedTable, OddsRatioMethod, Proportion, To, TwoByTwo,
+    TwoGroupMeans, VarianceType,
 };
 
 /// Columns of 2x2 tables (metafor's argument names; each defaults to the column of the
@@ -74,6 +77,30 @@ pub struct RawColumns {
     /// Column of group-2 person-times (IRR) [default: t2i]
     #[arg(long)]
     pub t2i: Option<String>,
+    /// Column of numbers of predictors in the regression (PCOR, ZPCOR, SPCOR) [default: mi]
+    #[arg(long)]
+    pub mi: Option<String>,
+    /// Column of the regression's R^2 (SPCOR) [default: r2i]
+    #[arg(long)]
+    pub r2i: Option<String>,
+    /// Column of reported Cohen's d of two groups (SMD, D2ORN, D2ORL; metafor's `di`)
+    /// [default: dval]
+    #[arg(long)]
+    pub dval: Option<String>,
+    /// Column of t statistics: of a two-sample t test (SMD, D2ORN, D2ORL; metafor's `ti`),
+    /// of a regression coefficient (PCOR, ZPCOR, SPCOR), or estimate/SE of a reported
+    /// estimate [default: tval]
+    #[arg(long)]
+    pub tval: Option<String>,
+    /// Column of two-sided p-values: of a two-sample t test (SMD, D2ORN, D2ORL; negative for
+    /// a negative difference, metafor's `pi`) or of the Wald test of a reported estimate
+    /// [default: pval]
+    #[arg(long)]
+    pub pval: Option<String>,
+    /// Column of stated directions of two-group differences (positive/negative, +/-): the
+    /// sign of an unsigned p-value, checked against the sign of d and t [default: direction]
+    #[arg(long)]
+    pub direction: Option<String>,
 }
 
 /// metafor's `add`, `to`, `drop00` and `vtype` for effect sizes.
@@ -122,6 +149,180 @@ pub fn two_by_two(t: &Table, c: &TableColumns) -> Result<Vec<TwoByTwo>, MetaErro
     }
 }
 
+/// Columns of reported estimates (metafor 4's `conv.wald`): an estimate on the natural
+/// scale of the row's measure (an odds ratio for OR) with its CI, p-value, statistic or SE.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReportedColumns {
+    /// Column of reported estimates on the natural scale of the row's measure (an odds
+    /// ratio for OR, a correlation for ZCOR); a row with one is converted from its CI,
+    /// p-value, statistic or SE [default: estimate]
+    #[arg(long)]
+    pub estimate: Option<String>,
+    /// Column of lower bounds of the reported estimates' Wald CIs (natural scale)
+    /// [default: ci_lb]
+    #[arg(long)]
+    pub ci_lb: Option<String>,
+    /// Column of upper bounds [default: ci_ub]
+    #[arg(long)]
+    pub ci_ub: Option<String>,
+    /// Column of the CIs' levels in percent, 95 where empty [default: level]
+    #[arg(long)]
+    pub ci_level: Option<String>,
+    /// Column of degrees of freedom of t tests behind `pval` [default: df]
+    #[arg(long)]
+    pub df: Option<String>,
+    /// Column of Wald z statistics [default: zval]
+    #[arg(long)]
+    pub zval: Option<String>,
+    /// Column of F(1, df) statistics [default: fval]
+    #[arg(long)]
+    pub fval: Option<String>,
+    /// Column of standard errors (on the measure's scale, e.g. of the log odds ratio)
+    /// [default: sei]
+    #[arg(long)]
+    pub sei_col: Option<String>,
+}
+
+/// True for the measures read row by row from optional columns (pre-post data, partial
+/// correlations, and SMD/D2ORN/D2ORL when the table has a reported d, t or p).
+fn per_row_measure(t: &Table, measure: Measure, c: &RawColumns) -> bool {
+    measure.pre_post().is_some()
+        || measure.partial().is_some()
+        || (measure.statistic().is_some()
+            && [(&c.dval, "dval"), (&c.tval, "tval"), (&c.pval, "pval")]
+                .iter()
+                .any(|(g, d)| t.has_column(&name(g, d))))
+}
+
+/// Each row's measure computed from the optional columns it uses
+/// ([`MixedStudy::from_fields`]), optionally converted to one scale.
+#[allow(clippy::too_many_arguments)]
+pub fn mixed_table(
+    t: &Table,
+    measures: &[Measure],
+    c: &RawColumns,
+    reported: Option<&ReportedColumns>,
+    corr: &Corrections,
+    labels: Vec<String>,
+    target: Option<EffectScale>,
+    method: OddsRatioMethod,
+) -> Result<MixedTable, MetaError> {
+    let to: To = corr.to.parse()?;
+    let vtype: VarianceType = corr.vtype.parse()?;
+    let tc = &c.tables;
+    let mut fields: Vec<(&str, String)> = vec![
+        ("ai", name(&tc.ai, "ai")),
+        ("bi", name(&tc.bi, "bi")),
+        ("ci", name(&tc.ci, "ci")),
+        ("di", name(&tc.di, "di")),
+        ("n1i", name(&tc.n1i, "n1i")),
+        ("n2i", name(&tc.n2i, "n2i")),
+        ("m1i", name(&c.m1i, "m1i")),
+        ("sd1i", name(&c.sd1i, "sd1i")),
+        ("m2i", name(&c.m2i, "m2i")),
+        ("sd2i", name(&c.sd2i, "sd2i")),
+        ("ri", name(&c.ri, "ri")),
+        ("ni", name(&c.ni, "ni")),
+        ("xi", name(&c.xi, "xi")),
+        ("ti", name(&c.ti, "ti")),
+        ("x1i", name(&c.x1i, "x1i")),
+        ("x2i", name(&c.x2i, "x2i")),
+        ("t1i", name(&c.t1i, "t1i")),
+        ("t2i", name(&c.t2i, "t2i")),
+        ("mi", name(&c.mi, "mi")),
+        ("r2i", name(&c.r2i, "r2i")),
+        ("dval", name(&c.dval, "dval")),
+        ("tval", name(&c.tval, "tval")),
+        ("pval", name(&c.pval, "pval")),
+    ];
+    if let Some(r) = reported {
+        fields.extend([
+            ("estimate", name(&r.estimate, "estimate")),
+            ("ci_lb", name(&r.ci_lb, "ci_lb")),
+            ("ci_ub", name(&r.ci_ub, "ci_ub")),
+            ("level", name(&r.ci_level, "level")),
+            ("df", name(&r.df, "df")),
+            ("zval", name(&r.zval, "zval")),
+            ("fval", name(&r.fval, "fval")),
+            ("sei", name(&r.sei_col, "sei")),
+        ]);
+    }
+    let mut cols: HashMap<&str, Vec<Option<f64>>> = HashMap::new();
+    for (field, col) in &fields {
+        if t.has_column(col) {
+            cols.insert(field, t.optional_numeric_column(col)?);
+        }
+    }
+    let dir_col = name(&c.direction, "direction");
+    let directions: Vec<Option<Direction>> = if t.has_column(&dir_col) {
+        t.text_column(&dir_col)?
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let s = s.trim();
+                if s.is_empty() || s == "NA" {
+                    Ok(None)
+                } else {
+                    s.parse::<Direction>()
+                        .map(Some)
+                        .map_err(|_| MetaError::InvalidValue {
+                            study: metan::error::StudyRef {
+                                index: i,
+                                label: labels[i].clone(),
+                            },
+                            field: dir_col.clone(),
+                            value: s.to_string(),
+                            reason: "a direction must be positive (+) or negative (-)".into(),
+                        })
+                }
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        vec![None; t.len()]
+    };
+    // errors name the field as the library does; show the user's column name instead
+    let rename = |e: MetaError| match e {
+        MetaError::InvalidValue {
+            study,
+            field,
+            value,
+            reason,
+        } => {
+            let field = fields
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map_or(field, |(_, col)| col.clone());
+            MetaError::InvalidValue {
+                study,
+                field,
+                value,
+                reason,
+            }
+        }
+        other => other,
+    };
+    let studies: Vec<MixedStudy> = (0..t.len())
+        .map(|i| {
+            let field = |f: &str| cols.get(f).and_then(|v| v[i]);
+            MixedStudy::from_fields(i, &labels[i], measures[i], directions[i], field)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(rename)?;
+    let mut b = MixedEffectSizes::new(&studies)
+        .to(to)
+        .drop00(corr.drop00)
+        .vtype(vtype)
+        .method(method)
+        .labels(labels);
+    if let Some(a) = corr.add {
+        b = b.add(a);
+    }
+    if let Some(target) = target {
+        b = b.convert_to(target);
+    }
+    b.compute().map_err(rename)
+}
+
 /// Computes the effect sizes of `measure` from the raw columns of a CSV table.
 pub fn effect_sizes(
     t: &Table,
@@ -133,6 +334,20 @@ pub fn effect_sizes(
     let to: To = corr.to.parse()?;
     let vtype: VarianceType = corr.vtype.parse()?;
     let labels = labels.unwrap_or_else(|| (1..=t.len()).map(|i| format!("Study {i}")).collect());
+    if per_row_measure(t, measure, c) {
+        let measures = vec![measure; t.len()];
+        return mixed_table(
+            t,
+            &measures,
+            c,
+            None,
+            corr,
+            labels,
+            None,
+            OddsRatioMethod::Logistic,
+        )?
+        .into_table();
+    }
     let tc = &c.tables;
     if let Some(m) = measure.two_by_two() {
         let data = two_by_two(t, tc)?;

@@ -18,6 +18,7 @@
 //! [base]
 //! name = "official records"
 //! sources = ["official"]            # outcome-source preference order
+//! comparison = "programme_vs_no_programme"   # one comparison per pooled estimate
 //! [[scenario]]
 //! name = "partner, else couple reports"
 //! sources = ["partner", "couple"]
@@ -31,6 +32,11 @@
 //! flag = "flawed"                   # source_only (source), paired (source, other),
 //!                                   # leave_out_each_flagged (flag), attrition (imor)
 //! ```
+//!
+//! A scenario whose studies compare different things (the `comparison` column) is refused
+//! unless it sets `mix_comparisons = true`; studies with `comparison = no_comparison_group`
+//! are counted, never pooled. `data/digest_scenarios.toml` runs the evidence digest's
+//! findings on `data/ipv_simulated_long.csv` (SIMULATED data).
 //!
 //! The full reference (every predicate and option) is in the documentation of
 //! `metan::sensitivity::scenarios`.

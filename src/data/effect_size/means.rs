@@ -1,5 +1,7 @@
-//! Two groups' means: [`TwoGroupMeans`] and the measures MD, SMD, SMDH and ROM.
+//! Two groups' means: [`TwoGroupMeans`] and the measures MD, SMD, SMDH, ROM, D2ORN and
+//! D2ORL.
 
+use super::convert::{OddsRatioMethod, d_to_log_odds_ratio_with, var_d_to_log_odds_ratio_with};
 use super::measure::{Measure, VarianceType};
 use super::table::EffectSizeTable;
 use super::{Labels, Options, finish, finite, hedges_c, wmean};
@@ -46,6 +48,28 @@ pub enum MeansMeasure {
     /// SD (HO), with the size-weighted mean coefficients of variation (AV), or one pooled
     /// mean coefficient of variation (AVHO).
     ROM,
+    /// The standardized mean difference transformed to a log odds ratio assuming normal
+    /// distributions (Cox 1970).
+    ///
+    /// # Formula
+    /// With `d = (m1 - m2)/sp` (no bias correction): `yi = 1.65 d`,
+    /// `vi = 1.65^2 (1/n1 + 1/n2 + d^2/(2(n1+n2)))`.
+    ///
+    /// # References
+    /// Cox, D. R. (1970). *Analysis of Binary Data*. Methuen. Sanchez-Meca, J., et al.
+    /// (2003). *Psychological Methods*, 8(4), 448-467.
+    D2ORN,
+    /// The standardized mean difference transformed to a log odds ratio assuming logistic
+    /// distributions.
+    ///
+    /// # Formula
+    /// With `d = (m1 - m2)/sp` (no bias correction): `yi = d pi/sqrt(3)`,
+    /// `vi = pi^2/3 (1/n1 + 1/n2 + d^2/(2(n1+n2)))`.
+    ///
+    /// # References
+    /// Hasselblad, V., & Hedges, L. V. (1995). *Psychological Bulletin*, 117(1), 167-178.
+    /// Borenstein, M., et al. (2009). *Introduction to Meta-Analysis*, chapter 7. Wiley.
+    D2ORL,
 }
 
 impl From<MeansMeasure> for Measure {
@@ -55,6 +79,8 @@ impl From<MeansMeasure> for Measure {
             MeansMeasure::SMD => Measure::SMD,
             MeansMeasure::SMDH => Measure::SMDH,
             MeansMeasure::ROM => Measure::ROM,
+            MeansMeasure::D2ORN => Measure::D2ORN,
+            MeansMeasure::D2ORL => Measure::D2ORL,
         }
     }
 }
@@ -100,7 +126,7 @@ impl TwoGroupMeans {
         }
     }
 
-    fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
+    pub(crate) fn validate(&self, i: usize, labels: &Labels) -> Result<()> {
         finite(i, labels, "m1i", self.m1i)?;
         finite(i, labels, "m2i", self.m2i)?;
         for (f, sd) in [("sd1i", self.sd1i), ("sd2i", self.sd2i)] {
@@ -147,6 +173,17 @@ pub(super) fn compute(
     for (i, s) in data.iter().enumerate() {
         s.validate(i, &labels)?;
     }
+    compute_valid(data, m, opts, labels)
+}
+
+/// `compute` for data already validated by the caller (the reported d, t or p of
+/// [`super::TwoGroupStatistic`], mapped to means as metafor does).
+pub(super) fn compute_valid(
+    data: &[TwoGroupMeans],
+    m: MeansMeasure,
+    opts: &Options,
+    labels: Labels,
+) -> Result<EffectSizeTable> {
     let vt = opts.vtype;
     let ni: Vec<f64> = data.iter().map(|s| s.n1i + s.n2i).collect();
     let out: Vec<(f64, f64)> = match m {
@@ -191,6 +228,24 @@ pub(super) fn compute(
                         _ => inv + y * y / (2.0 * n),
                     };
                     (y, v)
+                })
+                .collect()
+        }
+        MeansMeasure::D2ORN | MeansMeasure::D2ORL => {
+            let method = if m == MeansMeasure::D2ORN {
+                OddsRatioMethod::Normal
+            } else {
+                OddsRatioMethod::Logistic
+            };
+            data.iter()
+                .map(|s| {
+                    let d = (s.m1i - s.m2i) / s.pooled_sd();
+                    let n = s.n1i + s.n2i;
+                    let v = 1.0 / s.n1i + 1.0 / s.n2i + d * d / (2.0 * n);
+                    (
+                        d_to_log_odds_ratio_with(d, method),
+                        var_d_to_log_odds_ratio_with(v, method),
+                    )
                 })
                 .collect()
         }

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::scale::EffectScale;
 use super::transform::Transform;
 use super::{
-    CorrelationMeasure, IncidenceMeasure, MeansMeasure, ProportionMeasure, RateMeasure,
-    TwoByTwoMeasure,
+    CorrelationMeasure, IncidenceMeasure, MeansMeasure, PartialMeasure, PrePostMeasure,
+    ProportionMeasure, RateMeasure, StatisticMeasure, TwoByTwoMeasure,
 };
 use crate::error::MetaError;
 
@@ -65,11 +66,43 @@ pub enum Measure {
     IRR,
     /// Raw incidence rate (one group's events and person-time).
     IR,
+    /// Probit transformed risk difference, an estimate of d (2x2 table).
+    PBIT,
+    /// Log odds ratio transformed to d assuming normal distributions, `ln OR / 1.65`
+    /// (2x2 table; Cox 1970).
+    OR2DN,
+    /// Log odds ratio transformed to d assuming logistic distributions,
+    /// `ln OR sqrt(3)/pi` (2x2 table; Hasselblad & Hedges 1995).
+    OR2DL,
+    /// d transformed to a log odds ratio assuming normal distributions, `1.65 d` (two
+    /// groups' means, or a reported d, t or p).
+    D2ORN,
+    /// d transformed to a log odds ratio assuming logistic distributions, `d pi/sqrt(3)`
+    /// (two groups' means, or a reported d, t or p).
+    D2ORL,
+    /// Raw mean change (one group measured twice).
+    MC,
+    /// Standardized mean change with change score standardization (one group measured
+    /// twice).
+    SMCC,
+    /// Standardized mean change with raw score standardization (one group measured twice).
+    SMCR,
+    /// Standardized mean change with raw score standardization and heteroscedastic
+    /// variances (one group measured twice; Bonett 2008).
+    SMCRH,
+    /// Log ratio of means of one group measured twice.
+    ROMC,
+    /// Partial correlation coefficient (from a regression t statistic).
+    PCOR,
+    /// Fisher's r-to-z transformed partial correlation coefficient.
+    ZPCOR,
+    /// Semi-partial correlation coefficient (from a regression t statistic and R^2).
+    SPCOR,
 }
 
 impl Measure {
     /// Every measure, in metafor's documentation order.
-    pub const ALL: [Measure; 18] = [
+    pub const ALL: [Measure; 31] = [
         Measure::OR,
         Measure::RR,
         Measure::RD,
@@ -88,6 +121,19 @@ impl Measure {
         Measure::PFT,
         Measure::IRR,
         Measure::IR,
+        Measure::PBIT,
+        Measure::OR2DN,
+        Measure::OR2DL,
+        Measure::D2ORN,
+        Measure::D2ORL,
+        Measure::MC,
+        Measure::SMCC,
+        Measure::SMCR,
+        Measure::SMCRH,
+        Measure::ROMC,
+        Measure::PCOR,
+        Measure::ZPCOR,
+        Measure::SPCOR,
     ];
 
     /// metafor's name.
@@ -111,6 +157,19 @@ impl Measure {
             Measure::PFT => "PFT",
             Measure::IRR => "IRR",
             Measure::IR => "IR",
+            Measure::PBIT => "PBIT",
+            Measure::OR2DN => "OR2DN",
+            Measure::OR2DL => "OR2DL",
+            Measure::D2ORN => "D2ORN",
+            Measure::D2ORL => "D2ORL",
+            Measure::MC => "MC",
+            Measure::SMCC => "SMCC",
+            Measure::SMCR => "SMCR",
+            Measure::SMCRH => "SMCRH",
+            Measure::ROMC => "ROMC",
+            Measure::PCOR => "PCOR",
+            Measure::ZPCOR => "ZPCOR",
+            Measure::SPCOR => "SPCOR",
         }
     }
 
@@ -134,6 +193,8 @@ impl Measure {
             Measure::COR => &[LS, AV],
             Measure::PR => &[LS, UB, AV],
             Measure::PLO | Measure::PLN => &[LS, AV],
+            Measure::SMCC | Measure::SMCR => &[LS, LS2],
+            Measure::PCOR | Measure::SPCOR => &[LS, AV],
             _ => &[LS],
         }
     }
@@ -151,9 +212,12 @@ impl Measure {
             | Measure::PETO
             | Measure::ROM
             | Measure::IRR
-            | Measure::PLN => Some(Transform::Exp),
+            | Measure::PLN
+            | Measure::D2ORN
+            | Measure::D2ORL
+            | Measure::ROMC => Some(Transform::Exp),
             Measure::PLO => Some(Transform::ILogit),
-            Measure::ZCOR => Some(Transform::Tanh),
+            Measure::ZCOR | Measure::ZPCOR => Some(Transform::Tanh),
             Measure::PAS => Some(Transform::IArcsin),
             Measure::PFT => None,
             Measure::RD
@@ -163,18 +227,29 @@ impl Measure {
             | Measure::SMDH
             | Measure::COR
             | Measure::PR
-            | Measure::IR => Some(Transform::Identity),
+            | Measure::IR
+            | Measure::PBIT
+            | Measure::OR2DN
+            | Measure::OR2DL
+            | Measure::MC
+            | Measure::SMCC
+            | Measure::SMCR
+            | Measure::SMCRH
+            | Measure::PCOR
+            | Measure::SPCOR => Some(Transform::Identity),
         }
     }
 
     /// The name of the natural scale, for headers such as `Model Results (OR scale):`.
     pub fn natural_scale(self) -> &'static str {
         match self {
-            Measure::OR | Measure::PETO => "OR",
+            Measure::OR | Measure::PETO | Measure::D2ORN | Measure::D2ORL => "OR",
             Measure::RR => "RR",
             Measure::ROM => "ROM",
+            Measure::ROMC => "ROMC",
             Measure::IRR => "IRR",
             Measure::ZCOR => "r",
+            Measure::ZPCOR => "PCOR",
             Measure::PLO | Measure::PLN | Measure::PAS | Measure::PFT => "proportion",
             m => m.name(),
         }
@@ -182,10 +257,48 @@ impl Measure {
 
     /// True for measures computed from 2x2 tables.
     pub fn is_two_by_two(self) -> bool {
-        matches!(
-            self,
-            Measure::OR | Measure::RR | Measure::RD | Measure::AS | Measure::PETO
-        )
+        self.two_by_two().is_some()
+    }
+
+    /// The scale the measure's `yi` is on, for conversions between scales
+    /// ([`super::scale`]): d for SMD, SMDH, SMCR, SMCRH, PBIT, OR2DN and OR2DL; the log
+    /// odds ratio for OR, PETO, D2ORN and D2ORL; the log risk ratio for RR; r for COR;
+    /// Fisher's z for ZCOR. `None` for the other measures, which no conversion applies to
+    /// (SMCC among them: standardized by the SD of the change scores, it is not on the
+    /// scale of d; Morris & DeShon 2002).
+    pub fn scale(self) -> Option<EffectScale> {
+        match self {
+            Measure::SMD
+            | Measure::SMDH
+            | Measure::SMCR
+            | Measure::SMCRH
+            | Measure::PBIT
+            | Measure::OR2DN
+            | Measure::OR2DL => Some(EffectScale::D),
+            Measure::OR | Measure::PETO | Measure::D2ORN | Measure::D2ORL => {
+                Some(EffectScale::LogOddsRatio)
+            }
+            Measure::RR => Some(EffectScale::LogRiskRatio),
+            Measure::COR => Some(EffectScale::Correlation),
+            Measure::ZCOR => Some(EffectScale::FisherZ),
+            Measure::RD
+            | Measure::AS
+            | Measure::MD
+            | Measure::ROM
+            | Measure::PR
+            | Measure::PLO
+            | Measure::PLN
+            | Measure::PAS
+            | Measure::PFT
+            | Measure::IRR
+            | Measure::IR
+            | Measure::MC
+            | Measure::SMCC
+            | Measure::ROMC
+            | Measure::PCOR
+            | Measure::ZPCOR
+            | Measure::SPCOR => None,
+        }
     }
 
     /// The typed 2x2 measure, if it is one.
@@ -196,6 +309,9 @@ impl Measure {
             Measure::RD => TwoByTwoMeasure::RD,
             Measure::AS => TwoByTwoMeasure::AS,
             Measure::PETO => TwoByTwoMeasure::PETO,
+            Measure::PBIT => TwoByTwoMeasure::PBIT,
+            Measure::OR2DN => TwoByTwoMeasure::OR2DN,
+            Measure::OR2DL => TwoByTwoMeasure::OR2DL,
             _ => return None,
         })
     }
@@ -207,6 +323,40 @@ impl Measure {
             Measure::SMD => MeansMeasure::SMD,
             Measure::SMDH => MeansMeasure::SMDH,
             Measure::ROM => MeansMeasure::ROM,
+            Measure::D2ORN => MeansMeasure::D2ORN,
+            Measure::D2ORL => MeansMeasure::D2ORL,
+            _ => return None,
+        })
+    }
+
+    /// The typed measure computed from a reported d, t or p, if it is one.
+    pub fn statistic(self) -> Option<StatisticMeasure> {
+        Some(match self {
+            Measure::SMD => StatisticMeasure::SMD,
+            Measure::D2ORN => StatisticMeasure::D2ORN,
+            Measure::D2ORL => StatisticMeasure::D2ORL,
+            _ => return None,
+        })
+    }
+
+    /// The typed pre-post (one group measured twice) measure, if it is one.
+    pub fn pre_post(self) -> Option<PrePostMeasure> {
+        Some(match self {
+            Measure::MC => PrePostMeasure::MC,
+            Measure::SMCC => PrePostMeasure::SMCC,
+            Measure::SMCR => PrePostMeasure::SMCR,
+            Measure::SMCRH => PrePostMeasure::SMCRH,
+            Measure::ROMC => PrePostMeasure::ROMC,
+            _ => return None,
+        })
+    }
+
+    /// The typed partial-correlation measure, if it is one.
+    pub fn partial(self) -> Option<PartialMeasure> {
+        Some(match self {
+            Measure::PCOR => PartialMeasure::PCOR,
+            Measure::ZPCOR => PartialMeasure::ZPCOR,
+            Measure::SPCOR => PartialMeasure::SPCOR,
             _ => return None,
         })
     }

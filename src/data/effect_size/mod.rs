@@ -5,9 +5,12 @@
 //!
 //! | input | measures | metafor arguments |
 //! |---|---|---|
-//! | [`TwoByTwo`] | [`TwoByTwoMeasure`]: OR, RR, RD, AS, PETO | `ai, bi, ci, di` (or `ai, n1i, ci, n2i`) |
-//! | [`TwoGroupMeans`] | [`MeansMeasure`]: MD, SMD, SMDH, ROM | `m1i, sd1i, n1i, m2i, sd2i, n2i` |
+//! | [`TwoByTwo`] | [`TwoByTwoMeasure`]: OR, RR, RD, AS, PETO, PBIT, OR2DN, OR2DL | `ai, bi, ci, di` (or `ai, n1i, ci, n2i`) |
+//! | [`TwoGroupMeans`] | [`MeansMeasure`]: MD, SMD, SMDH, ROM, D2ORN, D2ORL | `m1i, sd1i, n1i, m2i, sd2i, n2i` |
+//! | [`TwoGroupStatistic`] | [`StatisticMeasure`]: SMD, D2ORN, D2ORL | `di` or `ti` or `pi`, with `n1i, n2i` |
+//! | [`PrePost`] | [`PrePostMeasure`]: MC, SMCC, SMCR, SMCRH, ROMC | `m1i, sd1i, m2i, sd2i, ni, ri` |
 //! | [`Correlation`] | [`CorrelationMeasure`]: COR, ZCOR | `ri, ni` |
+//! | [`PartialCorrelation`] | [`PartialMeasure`]: PCOR, ZPCOR, SPCOR | `ti, ni, mi` (and `r2i`) |
 //! | [`Proportion`] | [`ProportionMeasure`]: PR, PLO, PLN, PAS, PFT | `xi, ni` |
 //! | [`IncidenceTable`] | [`IncidenceMeasure`]: IRR | `x1i, t1i, x2i, t2i` |
 //! | [`EventRate`] | [`RateMeasure`]: IR | `xi, ti` |
@@ -43,6 +46,44 @@
 //! # Ok::<(), metan::MetaError>(())
 //! ```
 //!
+//! # Across outcome types
+//!
+//! Reviews that pool recidivism (a 2x2 table) with partner reports on a continuous scale
+//! (means and SDs, or a pre-post change in one group) need one scale:
+//!
+//! - [`scale::Effect<S>`](scale::Effect) is an estimate and its variance on the scale `S`
+//!   (d, log OR, log RR, r, Fisher's z); conversions are its methods (`to_log_or`, `to_d`,
+//!   `to_r`, `to_z`), each with its formula and reference, and only those that make sense
+//!   exist. [`OddsRatioMethod`] chooses the logistic (pi/sqrt(3), Hasselblad & Hedges 1995)
+//!   or normal (1.65, Cox 1970) relation between d and ln OR.
+//! - [`wald_variance`] and [`scale::Effect::from_reported`] turn a reported estimate and its
+//!   CI, p-value, z, t or F(1, df) statistic into `yi` and `vi` (metafor 4's `conv.wald`).
+//! - [`MixedEffectSizes`] computes each study with its own measure ([`MixedStudy`],
+//!   [`StudyData`]; [`MixedStudy::from_fields`] reads a row of named columns) and converts
+//!   them to one [`EffectScale`], recording per row what was converted and how; `metan
+//!   escalc --convert-to d|logor` is its command line.
+//!
+//! ```
+//! use metan::data::effect_size::{
+//!     EffectScale, Measure, MixedEffectSizes, MixedStudy, PrePost, StudyData, TwoByTwo,
+//!     TwoGroupMeans,
+//! };
+//! use metan::MetaAnalysis;
+//! let studies = [
+//!     // reoffended / did not, programme vs control
+//!     MixedStudy::new(Measure::OR, StudyData::TwoByTwo(TwoByTwo::new(14.0, 86.0, 22.0, 78.0))),
+//!     // a continuous scale, programme vs control (lower is better)
+//!     MixedStudy::new(Measure::SMD, StudyData::Means(TwoGroupMeans::new(9.0, 6.0, 45.0, 11.5, 6.5, 47.0))),
+//!     // one group before and after: post first, then the pre-test mean and SD, n, r
+//!     MixedStudy::new(Measure::SMCR, StudyData::PrePost(PrePost::raw_sd(8.0, 5.5, 10.0, 38.0, 0.55))),
+//! ];
+//! let table = MixedEffectSizes::new(&studies).convert_to(EffectScale::D).compute()?;
+//! assert_eq!(table.rows()[0].converted_from, Some(EffectScale::LogOddsRatio));
+//! let fit = MetaAnalysis::new().fit(&table.into_studies()?)?;
+//! assert!(fit.estimate() < 0.0);
+//! # Ok::<(), metan::MetaError>(())
+//! ```
+//!
 //! # References
 //! Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
 //! *Journal of Statistical Software*, 36(3), 1-48. Borenstein, M., Hedges, L. V., Higgins,
@@ -53,20 +94,32 @@ mod correlation;
 mod incidence;
 mod means;
 mod measure;
+mod mixed;
+mod partial;
+mod pre_post;
 mod proportion;
+pub mod scale;
+mod statistic;
 mod table;
 mod transform;
 mod two_by_two;
 
 pub use convert::{
-    d_to_log_odds_ratio, log_odds_ratio_to_d, r_to_z, se_from_ci, se_from_p, se_from_p_t,
-    se_from_t, var_d_to_log_odds_ratio, var_log_odds_ratio_to_d, z_to_r,
+    Ci, OddsRatioMethod, Reported, d_to_log_odds_ratio, d_to_log_odds_ratio_with, d_to_r,
+    delta_method, log_odds_ratio_to_d, log_odds_ratio_to_d_with, r_to_d, r_to_z, se_from_ci,
+    se_from_p, se_from_p_t, se_from_t, var_d_to_log_odds_ratio, var_d_to_log_odds_ratio_with,
+    var_log_odds_ratio_to_d, var_log_odds_ratio_to_d_with, wald_variance, z_to_r,
 };
 pub use correlation::{Correlation, CorrelationMeasure};
 pub use incidence::{EventRate, IncidenceMeasure, IncidenceTable, RateMeasure};
 pub use means::{MeansMeasure, TwoGroupMeans};
 pub use measure::{Measure, To, VarianceType};
+pub use mixed::{MixedEffectSizes, MixedRow, MixedStudy, MixedTable, StudyData};
+pub use partial::{PartialCorrelation, PartialMeasure};
+pub use pre_post::{PrePost, PrePostMeasure};
 pub use proportion::{Proportion, ProportionMeasure};
+pub use scale::{Conversion, EffectScale};
+pub use statistic::{Direction, GroupContrast, StatisticMeasure, TwoGroupStatistic};
 pub use table::EffectSizeTable;
 pub use transform::{BackTransformed, Transform};
 pub use two_by_two::{TwoByTwo, TwoByTwoMeasure};
@@ -81,8 +134,8 @@ mod sealed {
 }
 
 /// An input type of [`EffectSizes`]: one study's raw data. Sealed: implemented by
-/// [`TwoByTwo`], [`TwoGroupMeans`], [`Correlation`], [`Proportion`], [`IncidenceTable`]
-/// and [`EventRate`] only.
+/// [`TwoByTwo`], [`TwoGroupMeans`], [`TwoGroupStatistic`], [`PrePost`], [`Correlation`],
+/// [`PartialCorrelation`], [`Proportion`], [`IncidenceTable`] and [`EventRate`] only.
 pub trait EffectSizeInput: sealed::Sealed + Copy {
     /// The measures that can be computed from this input.
     type Measure: Copy + Into<Measure> + std::fmt::Debug + PartialEq;
@@ -303,6 +356,27 @@ family!(
     means,
     means,
     "Effect sizes from two groups' means, SDs and sizes (MD, SMD, SMDH, ROM)."
+);
+family!(
+    TwoGroupStatistic,
+    StatisticMeasure,
+    statistics,
+    statistic,
+    "Effect sizes from a reported d, t statistic or p-value with the group sizes (SMD, D2ORN, D2ORL)."
+);
+family!(
+    PrePost,
+    PrePostMeasure,
+    pre_post,
+    pre_post,
+    "Effect sizes from one group measured twice (MC, SMCC, SMCR, SMCRH, ROMC)."
+);
+family!(
+    PartialCorrelation,
+    PartialMeasure,
+    partial_correlations,
+    partial,
+    "Effect sizes from regression t statistics (PCOR, ZPCOR, SPCOR)."
 );
 family!(
     Correlation,

@@ -100,6 +100,67 @@ impl Transform {
         }
     }
 
+    /// The inverse: from the natural scale (a ratio, a correlation, a proportion) to the
+    /// scale the effect size is analysed on; `None` outside the natural domain (a ratio
+    /// `<= 0`, a correlation outside (-1, 1), a proportion outside [0, 1] or an infinite
+    /// result), and for [`Transform::IPftHm`], which has no closed-form inverse.
+    ///
+    /// # Formula
+    /// Exp: `ln x`; Tanh: `atanh x`; ILogit: `ln(x/(1 - x))`; IArcsin: `asin(sqrt x)`.
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::data::effect_size::Transform;
+    /// assert_eq!(Transform::Exp.inverse(1.0), Some(0.0));
+    /// assert_eq!(Transform::Exp.inverse(0.0), None);
+    /// assert_eq!(Transform::Tanh.inverse(1.0), None);
+    /// ```
+    pub fn inverse(self, x: f64) -> Option<f64> {
+        let y = match self {
+            Transform::Identity => x,
+            Transform::Exp => {
+                if !(x > 0.0) {
+                    return None;
+                }
+                x.ln()
+            }
+            Transform::Tanh => {
+                if !(x.abs() < 1.0) {
+                    return None;
+                }
+                0.5 * ((1.0 + x) / (1.0 - x)).ln()
+            }
+            Transform::ILogit => {
+                if !(x > 0.0 && x < 1.0) {
+                    return None;
+                }
+                (x / (1.0 - x)).ln()
+            }
+            Transform::IArcsin => {
+                if !((0.0..=1.0).contains(&x)) {
+                    return None;
+                }
+                x.sqrt().asin()
+            }
+            Transform::IPftHm { .. } => return None,
+        };
+        y.is_finite().then_some(y)
+    }
+
+    /// The values [`Transform::inverse`] accepts, in words (for error messages).
+    pub fn natural_domain(self) -> &'static str {
+        match self {
+            Transform::Identity => "a finite number",
+            Transform::Exp => "a ratio > 0",
+            Transform::Tanh => "a correlation in (-1, 1)",
+            Transform::ILogit => "a proportion in (0, 1)",
+            Transform::IArcsin => "a proportion in [0, 1]",
+            Transform::IPftHm { .. } => {
+                "no reported value (the Freeman-Tukey transform has no closed-form inverse)"
+            }
+        }
+    }
+
     /// A short name: `identity`, `exp`, `tanh`, `ilogit`, `iarcsin` or `ipft_hm`.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,9 +1,11 @@
-//! 2x2 tables: [`TwoByTwo`] and the measures OR, RR, RD, AS and PETO.
+//! 2x2 tables: [`TwoByTwo`] and the measures OR, RR, RD, AS, PETO, PBIT, OR2DN and OR2DL.
 
+use super::convert::{OddsRatioMethod, log_odds_ratio_to_d_with, var_log_odds_ratio_to_d_with};
 use super::measure::{Measure, VarianceType};
 use super::table::EffectSizeTable;
 use super::{Labels, Options, corrected, count, finish, wmean};
 use crate::error::{MetaError, Result};
+use crate::numeric::dist::norm_isf;
 
 /// The measures computed from a 2x2 table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +38,37 @@ pub enum TwoByTwoMeasure {
     /// With `E = (a+c) n1/n` and `V = (a+c)(b+d)(n1/n)(n2/n)/(n-1)`:
     /// `yi = (a - E)/V`, `vi = 1/V`.
     PETO,
+    /// Probit transformed risk difference, an estimate of the standardized mean difference
+    /// d of a normal latent variable dichotomized in both groups at the same threshold.
+    ///
+    /// # Formula
+    /// With `z_j = Phi^-1(p_j)`: `yi = z1 - z2`,
+    /// `vi = 2 pi p1 (1-p1) exp(z1^2)/n1 + 2 pi p2 (1-p2) exp(z2^2)/n2`.
+    ///
+    /// # References
+    /// Sanchez-Meca, J., Marin-Martinez, F., & Chacon-Moscoso, S. (2003). Effect-size
+    /// indices for dichotomized outcomes in meta-analysis. *Psychological Methods*, 8(4),
+    /// 448-467.
+    PBIT,
+    /// The log odds ratio transformed to d assuming normal distributions in both groups
+    /// (Cox's logit d).
+    ///
+    /// # Formula
+    /// `yi = ln OR / 1.65`, `vi = (1/a + 1/b + 1/c + 1/d) / 1.65^2`.
+    ///
+    /// # References
+    /// Cox, D. R. (1970). *Analysis of Binary Data*. Methuen. Sanchez-Meca, J., et al.
+    /// (2003). *Psychological Methods*, 8(4), 448-467.
+    OR2DN,
+    /// The log odds ratio transformed to d assuming logistic distributions in both groups.
+    ///
+    /// # Formula
+    /// `yi = ln OR sqrt(3)/pi`, `vi = (1/a + 1/b + 1/c + 1/d) 3/pi^2`.
+    ///
+    /// # References
+    /// Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
+    /// tests. *Psychological Bulletin*, 117(1), 167-178.
+    OR2DL,
 }
 
 impl From<TwoByTwoMeasure> for Measure {
@@ -46,6 +79,9 @@ impl From<TwoByTwoMeasure> for Measure {
             TwoByTwoMeasure::RD => Measure::RD,
             TwoByTwoMeasure::AS => Measure::AS,
             TwoByTwoMeasure::PETO => Measure::PETO,
+            TwoByTwoMeasure::PBIT => Measure::PBIT,
+            TwoByTwoMeasure::OR2DN => Measure::OR2DN,
+            TwoByTwoMeasure::OR2DL => Measure::OR2DL,
         }
     }
 }
@@ -171,11 +207,34 @@ fn effect(m: TwoByTwoMeasure, t: &TwoByTwo, vtype: VarianceType, av: (f64, f64))
     let n2 = c + d;
     let p1 = a / n1;
     let p2 = c / n2;
-    match m {
-        TwoByTwoMeasure::OR => (
+    let log_or = || {
+        (
             (p1 / (1.0 - p1)).ln() - (p2 / (1.0 - p2)).ln(),
             1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d,
-        ),
+        )
+    };
+    let or_to_d = |method: OddsRatioMethod| {
+        let (y, v) = log_or();
+        (
+            log_odds_ratio_to_d_with(y, method),
+            var_log_odds_ratio_to_d_with(v, method),
+        )
+    };
+    match m {
+        TwoByTwoMeasure::OR => log_or(),
+        TwoByTwoMeasure::OR2DN => or_to_d(OddsRatioMethod::Normal),
+        TwoByTwoMeasure::OR2DL => or_to_d(OddsRatioMethod::Logistic),
+        TwoByTwoMeasure::PBIT => {
+            // Phi^-1(p) = -(upper quantile of p), as R's qnorm computes it (1 - p above 1/2)
+            let z1 = -norm_isf(p1);
+            let z2 = -norm_isf(p2);
+            let tau = 2.0 * std::f64::consts::PI;
+            (
+                z1 - z2,
+                tau * p1 * (1.0 - p1) * (z1 * z1).exp() / n1
+                    + tau * p2 * (1.0 - p2) * (z2 * z2).exp() / n2,
+            )
+        }
         TwoByTwoMeasure::RR => (p1.ln() - p2.ln(), 1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n2),
         TwoByTwoMeasure::RD => {
             let v = match vtype {

@@ -74,51 +74,74 @@ pub const DROPOUT_ELSEWHERE: (f64, f64) = (0.10, 0.58);
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Assumptions {
-    // ---- how many evaluations, of which programme ----
-    /// High-income evaluations of Duluth programmes. Default 14: Eckhardt et al. (2013)
-    /// review 20 studies of traditional (Duluth or CBT) programmes and 10 of alternative
-    /// formats; Babcock et al. (2004) 22 studies. 14 + 14 traditional against 15
-    /// alternative keeps Eckhardt's 2:1.
+    // ---- how many evaluations, of which programme and comparison ----
+    /// High-income evaluations of Duluth programmes against no programme. Default 10:
+    /// Eckhardt et al. (2013) review 20 studies of traditional (Duluth or CBT) programmes with
+    /// a comparison group and 10 of alternative formats; split evenly between Duluth and CBT
+    /// (no difference between the models: Babcock et al. 2004).
     pub studies_duluth: usize,
-    /// High-income evaluations of CBT programmes. Default 14 (as Duluth).
+    /// High-income evaluations of CBT programmes against no programme. Default 10 (as
+    /// Duluth).
     pub studies_cbt: usize,
-    /// Integrated programmes with a substance-use component. Default 4 (Stephens-Lewis et
-    /// al. 2021: 4 trials with IPV outcomes).
+    /// Integrated programmes with a substance-use component, against no programme. Default
+    /// 4 (Stephens-Lewis et al. 2021: 4 trials with IPV outcomes).
     pub studies_substance_use: usize,
     /// Integrated programmes with a trauma component. Default 2 (Karakurt et al. 2019 name
     /// trauma components among their 13 studies; an assumption).
     pub studies_trauma: usize,
-    /// Integrated programmes with motivation enhancement. Default 3 (an assumption; Murphy &
-    /// Ting 2010 and Eckhardt et al. 2013 call these the most promising).
+    /// Integrated programmes with motivation enhancement. Default 4: the rest of Eckhardt et
+    /// al.'s (2013) 10 alternative-format studies (motivation enhancement, substance abuse,
+    /// case management); Murphy & Ting (2010) and Eckhardt et al. call motivational formats
+    /// the most promising.
     pub studies_motivation: usize,
-    /// Couples-therapy evaluations. Default 6: "six studies" (Karakurt et al. 2016).
+    /// Couples therapy against a standard programme. Default 6: "six studies" (Karakurt et
+    /// al. 2016).
     pub studies_couples: usize,
+    /// High-income evaluations that compare a programme's completers with its drop-outs (no
+    /// comparison group). Default 4 (the number is an assumption: Feder & Wilson 2005 analyse
+    /// such "dropout designs" separately, with a "large, positive mean effect"; the study
+    /// facts read include a propensity-score comparison of completers with drop-outs, 633
+    /// men, and the four-city study of court-referred men, NCJ 181487).
+    pub studies_completers_vs_dropouts: usize,
+    /// High-income evaluations with one group and no comparison (pre-post, or a recidivism
+    /// rate). Default 8: "The remaining studies used pre-post design only", 8 of the 13
+    /// studies of Karakurt et al. (2019); only one of 12 European studies had a comparison
+    /// group (Akoensi et al. 2012).
+    pub studies_single_group: usize,
     /// Evaluations from Latin America and the Caribbean, all from programme providers and
-    /// none with a comparison group, so all completer-vs-drop-out designs. Default 7: "seven
-    /// empirical studies obtained from programme providers ... None of these studies
-    /// documented the use of a comparison group" (Esquivel Santoveña & da Silva 2016).
+    /// none with a comparison group. Default 7: "seven empirical studies obtained from
+    /// programme providers ... None of these studies documented the use of a comparison
+    /// group" (Esquivel Santoveña & da Silva 2016).
     pub studies_latin_america: usize,
-    /// Probability that a Latin American evaluation is of a CBT (rather than Duluth)
-    /// programme. Default 0.5 (an assumption; no breakdown printed).
-    pub latin_america_p_cbt: f64,
+    /// Probability that an evaluation without a comparison arm (completers vs drop-outs,
+    /// single group, Latin America) is of a CBT rather than a Duluth programme. Default 0.5
+    /// (an assumption; no breakdown printed).
+    pub uncontrolled_p_cbt: f64,
 
     // ---- design ----
-    /// Probability that a high-income evaluation is an RCT. Default 0.30: the 2021 Campbell
-    /// review counts four RCTs against eight quasi-experiments (Wilson, Feder & Olaghere
-    /// 2021), Karakurt et al. (2019) three RCTs of 13 studies.
-    pub p_rct: f64,
-    /// Probability that a high-income evaluation is a quasi-experiment; the remainder,
-    /// `1 - p_rct - p_quasi_experimental`, compare completers with drop-outs. Default 0.55,
-    /// leaving 0.15: "three studies with significant methodological flaws" of 20 (Eckhardt et
-    /// al. 2013).
-    pub p_quasi_experimental: f64,
-
-    /// Probability that a quasi-experiment reports programme completers only (drop-outs'
-    /// outcomes unknown). Default 0.35 (an assumption: Dutton 1986 compared the 50 men who
-    /// completed with untreated men; Chen et al. 1989 found reductions only in men attending
-    /// 75% or more of the sessions; Eckhardt et al. 2013 and Vigurs et al. 2015 name
-    /// completer-only analyses among the flaws). RCTs always report intention to treat.
-    pub p_completer_only: f64,
+    /// Share of RCTs among the evaluations with a comparison group. The designs are
+    /// allocated exactly, `round(share * n)` in each group of evaluations (the 20
+    /// traditional, the 10 alternative and the 6 couples-therapy evaluations by default), and
+    /// placed at random within the group; the others are quasi-experiments. Default 1/3:
+    /// "four randomized controlled trials and eight quasi-experimental" studies (Wilson,
+    /// Feder & Olaghere 2021, as printed in a summary); Karakurt et al. (2019): 3 RCTs of
+    /// 13 studies.
+    pub rct_share: f64,
+    /// Share of the programme-vs-no-programme evaluations that are methodologically flawed:
+    /// quasi-experiments that analyse programme completers only (the drop-outs' outcomes
+    /// unknown), allocated like [`rct_share`](Self::rct_share) (couples-therapy evaluations
+    /// have none). Default 0.15: "three studies with significant methodological flaws" among
+    /// 20 (Eckhardt et al. 2013), so exactly 3 of the 20 traditional evaluations. Completer
+    /// analyses as the flaw: Dutton (1986) compared the 50 men who completed with untreated
+    /// men; Chen et al. (1989) found reductions only in men attending 75% or more of the
+    /// sessions. RCTs always report intention to treat.
+    pub completer_only_share: f64,
+    /// Share of the programme-vs-no-programme evaluations whose programme is tailored to the
+    /// men (risk, needs, motivation) rather than delivered from a standard manual, allocated
+    /// exactly across the traditional and alternative evaluations. Default 0.25 (an
+    /// assumption: programmes "do not reflect this need for tailoring", Vigurs et al. 2015,
+    /// so tailored programmes are a minority).
+    pub tailored_share: f64,
 
     // ---- base rates ----
     /// Probability of actual violence (as partners report it) within 12 months without a
@@ -171,6 +194,14 @@ pub struct Assumptions {
     /// printed; Nesset et al. 2019 found reductions in 3 of 4 RCTs relying mostly on
     /// self-reports).
     pub self_report_bias: f64,
+    /// How strongly the sources agree about the same man: for each man and source, the
+    /// probability that the source's record comes from one draw shared by all his sources
+    /// (otherwise from an independent draw). Each source keeps its own rate; 0 makes the
+    /// sources independent given the rates, 1 makes them agree as far as their rates allow
+    /// (a man recorded by the police is then also reported by his partner). Default 0.5 (an
+    /// assumption: official records and partner reports describe the same men, so their
+    /// effects are correlated within a study; no correlation was printed).
+    pub source_coupling: f64,
 
     // ---- which sources a study measures ----
     /// Probability that a study uses official records. Default 0.85: "an over-reliance on
@@ -200,35 +231,50 @@ pub struct Assumptions {
     /// effect sizes in comparing Duluth model vs. CBT-type interventions" (Babcock et al.
     /// 2004); intervention type not a significant moderator (Arias, Arce & Vilariño 2013).
     pub effect_cbt: f64,
-    /// Mean true log OR of programmes with a substance-use component. Default ln(0.80) =
-    /// -0.223 ("some promise": Karakurt et al. 2019 find CBT with substance-use components
-    /// more effective; Stephens-Lewis et al. 2021 find no difference in IPV outcomes; the
-    /// size is an assumption).
+    /// Mean true log OR of programmes with a substance-use component. Default
+    /// -0.2 pi / sqrt(3) = -0.363 (OR 0.70), Cohen's small d = 0.2: "some promise"
+    /// (the digest); Karakurt et al. (2019) find CBT augmented with substance-use components
+    /// more effective (pre-post subgroup CI -3.20 to -1.08 against -1.02 to -0.69 for all
+    /// programmes); Stephens-Lewis et al. (2021) find no difference in IPV outcomes. No
+    /// comparable number was printed: a small effect is an assumption.
     pub effect_substance_use: f64,
-    /// Mean true log OR of programmes with a trauma component. Default ln(0.80) (Karakurt et
-    /// al. 2019: trauma subgroup CI -2.63 to -0.30 in pre-post data; size an assumption).
+    /// Mean true log OR of programmes with a trauma component. Default -0.2 pi / sqrt(3), as
+    /// substance use (Karakurt et al. 2019: trauma subgroup CI -2.63 to -0.30 in pre-post
+    /// data; a small effect is an assumption).
     pub effect_trauma: f64,
-    /// Mean true log OR of programmes with motivation enhancement. Default ln(0.80) (Murphy &
-    /// Ting 2010: "the most promise"; Santirso et al. 2020: IPV outcomes favoured motivational
-    /// strategies "although not significantly"; size an assumption).
+    /// Mean true log OR of programmes with motivation enhancement. Default -0.2 pi / sqrt(3),
+    /// as substance use (Murphy & Ting 2010: "the most promise"; Santirso et al. 2020: IPV
+    /// outcomes favoured motivational strategies "although not significantly"; a small
+    /// effect is an assumption).
     pub effect_motivation: f64,
     /// Mean true log OR of couples therapy **vs a standard programme**. Default
     /// -0.5 pi / sqrt(3) = -0.907 (d = 0.5): a "moderately significant positive effect" in six
     /// studies (Karakurt et al. 2016; no number printed on the page read, so Cohen's medium
     /// d = 0.5 is used).
     pub effect_couples: f64,
-    /// Between-study SD of true log ORs (every model). Default 0.2 (an assumption: no review
-    /// printed tau^2; individual trials "varied from harmful ... to positive effect",
-    /// Smedslund et al. 2011).
+    /// Mean change of the true log OR when the programme is tailored to the men. Default
+    /// ln(0.80) = -0.223: "psychological-psychiatric treatment tailored to the perpetrator
+    /// was shown to be more effective", programmes "based on a standard manual are less
+    /// effective" (Arias, Arce & Vilariño 2013, as summarised in the digest); tailoring
+    /// matters more than the model (Ferrer-Perez & Bosch-Fiol 2018). Default
+    /// -0.2 pi / sqrt(3) (OR 0.70, Cohen's small d = 0.2). No number was printed: the size is
+    /// an assumption, that of the integrated components.
+    pub effect_tailored: f64,
+    /// Between-study SD of true log ORs (every model). Default 0.3: no IPV review printed
+    /// tau^2 (individual trials "varied from harmful ... to positive effect", Smedslund et al.
+    /// 2011), so it is taken from the closest real data set shipped with metan, the 58 CBT
+    /// programmes for offenders of Landenberger & Lipsey (2005), whose log odds ratios of
+    /// re-offending have REML tau^2 = 0.105 (tau = 0.32).
     pub tau: f64,
 
     // ---- design biases ----
     /// Selection bias of quasi-experiments, added to the programme arm's log odds (its men
-    /// are selected at lower risk). Default ln(0.75) = -0.288: "small but not statistically
-    /// significant benefit" in quasi-experiments (Wilson, Feder & Olaghere 2021); quasi-
-    /// experiments significant where RCTs are not (Cheng et al. 2021); weaker designs
-    /// "consistently reported larger positive effects" (Vigurs et al. 2015). The size is an
-    /// assumption.
+    /// are selected at lower risk). Default ln(0.85) = -0.163, a small bias: "small but not
+    /// statistically significant benefit" in quasi-experiments (Wilson, Feder & Olaghere
+    /// 2021); quasi-experiments significant where RCTs are not (Cheng et al. 2021); weaker
+    /// designs "consistently reported larger positive effects" (Vigurs et al. 2015); but
+    /// quasi-experimental no-treatment comparisons showed a "small harmful effect" in Feder &
+    /// Wilson (2005), so the selection is not large. The size is an assumption.
     pub quasi_experimental_bias: f64,
     /// Log odds ratio of re-offending, drop-outs vs completers of the same programme (drop-out
     /// predicts re-offending: Murphy & Ting 2010). Default 0.8 pi / sqrt(3) = 1.451 (d = 0.8):
@@ -241,9 +287,27 @@ pub struct Assumptions {
     /// likely" to drop out (Santirso et al. 2020).
     pub motivation_dropout_odds_ratio: f64,
 
+    // ---- a continuous partner-reported score ----
+    /// Mean of the CTS-like partner-reported violence score (higher = more violence) in an
+    /// arm without a programme. Default 2.0 (arbitrary units; an assumption: only the
+    /// standardised difference matters when the score is converted to the log odds ratio
+    /// scale). The programme arm's mean is higher by `d * sd` with
+    /// `d = (A_1 - A_0) / (pi / sqrt 3)`, the study's true log odds ratio of actual violence
+    /// (step 3 of the generating model) as a standardised mean difference (Hasselblad &
+    /// Hedges 1995), so the score shows what partner reports show: no benefit on average
+    /// (victim-report OR 0.99, Wilson, Feder & Olaghere 2021; d = .01 for partner reports,
+    /// Feder & Wilson 2005).
+    pub partner_score_mean: f64,
+    /// Within-arm SD of the partner-reported score. Default 1.0 (arbitrary units, as the
+    /// mean).
+    pub partner_score_sd: f64,
+
     // ---- sample sizes ----
-    /// Median number of men per arm. Default 100 (an assumption; the study facts read range
-    /// from 26 men in all to 3474, with Broward 216/188, Chen 120/101, Chesterfield 132/116).
+    /// Median number of men per arm. Default 120: about the median arm of the controlled
+    /// studies whose sizes were read (Broward 216/188, Bronx 202/218 with and without a
+    /// programme, Chen 120/101, Chesterfield 132/116, Brooklyn 376 in three arms, Journey
+    /// 492 in two, Alexander 528 in two, Kraanen 27/25, Murphy 42 in two, Palmstierna 26 in
+    /// two: `study-facts.csv` of the digest material).
     pub arm_size_median: f64,
     /// SD of the log arm size. Default 0.8 (an assumption; "small sample sizes", Nesset et al.
     /// 2019, Akoensi et al. 2012).
@@ -273,17 +337,19 @@ impl Default for Assumptions {
         use Region::{Europe, LatinAmericaCaribbean as Lac, NorthAmerica, Oceania};
         let bias = libm::log(0.79 / 0.99);
         Assumptions {
-            studies_duluth: 14,
-            studies_cbt: 14,
+            studies_duluth: 10,
+            studies_cbt: 10,
             studies_substance_use: 4,
             studies_trauma: 2,
-            studies_motivation: 3,
+            studies_motivation: 4,
             studies_couples: 6,
+            studies_completers_vs_dropouts: 4,
+            studies_single_group: 8,
             studies_latin_america: 7,
-            latin_america_p_cbt: 0.5,
-            p_rct: 0.30,
-            p_quasi_experimental: 0.55,
-            p_completer_only: 0.35,
+            uncontrolled_p_cbt: 0.5,
+            rct_share: 1.0 / 3.0,
+            completer_only_share: 0.15,
+            tailored_share: 0.25,
             base_rate_12m: 0.30,
             follow_up_log_slope: 0.5,
             base_rate_sd: 0.9,
@@ -294,6 +360,7 @@ impl Default for Assumptions {
             self_report_offset: -0.5,
             official_bias: bias,
             self_report_bias: bias,
+            source_coupling: 0.5,
             p_official: 0.85,
             p_partner_rct: 0.70,
             p_partner_other: 0.30,
@@ -301,15 +368,18 @@ impl Default for Assumptions {
             p_self_report_europe: 7.0 / 12.0,
             effect_duluth: libm::log(0.99),
             effect_cbt: libm::log(0.99),
-            effect_substance_use: libm::log(0.80),
-            effect_trauma: libm::log(0.80),
-            effect_motivation: libm::log(0.80),
+            effect_substance_use: -0.2 * D_TO_LOG_OR,
+            effect_trauma: -0.2 * D_TO_LOG_OR,
+            effect_motivation: -0.2 * D_TO_LOG_OR,
             effect_couples: -0.5 * D_TO_LOG_OR,
-            tau: 0.2,
-            quasi_experimental_bias: libm::log(0.75),
+            effect_tailored: -0.2 * D_TO_LOG_OR,
+            tau: 0.3,
+            quasi_experimental_bias: libm::log(0.85),
             dropout_log_or: 0.8 * D_TO_LOG_OR,
             motivation_dropout_odds_ratio: 1.0 / 1.73,
-            arm_size_median: 100.0,
+            partner_score_mean: 2.0,
+            partner_score_sd: 1.0,
+            arm_size_median: 120.0,
             arm_size_sdlog: 0.8,
             arm_size_range: (15, 1500),
             high_income_countries: vec![
@@ -399,22 +469,32 @@ impl Assumptions {
         self.high_income_studies() + self.studies_latin_america
     }
 
-    /// Number of high-income evaluations (every model).
+    /// Number of high-income evaluations (every model and comparison).
     pub fn high_income_studies(&self) -> usize {
-        self.studies_duluth
-            + self.studies_cbt
-            + self.studies_substance_use
-            + self.studies_trauma
-            + self.studies_motivation
+        self.traditional_studies()
+            + self.alternative_studies()
             + self.studies_couples
+            + self.studies_completers_vs_dropouts
+            + self.studies_single_group
+    }
+
+    /// Programme-vs-no-programme evaluations of traditional (Duluth or CBT) programmes.
+    pub fn traditional_studies(&self) -> usize {
+        self.studies_duluth + self.studies_cbt
+    }
+
+    /// Programme-vs-no-programme evaluations of alternative (integrated) programmes.
+    pub fn alternative_studies(&self) -> usize {
+        self.studies_substance_use + self.studies_trauma + self.studies_motivation
     }
 
     /// Checks every field.
     ///
     /// # Errors
     /// [`MetaError::InvalidOption`] naming the field (`Assumptions.<field>`) for: no studies
-    /// at all, a probability outside [0, 1], `p_rct + p_quasi_experimental > 1`, a
-    /// non-finite effect, bias or offset, a negative SD, a base rate outside (0, 1), an
+    /// at all, a probability or share outside [0, 1], `rct_share + completer_only_share > 1`,
+    /// a non-finite effect, bias, offset or score mean, a negative SD, a non-positive score
+    /// SD, a base rate outside (0, 1), an
     /// empty or zero follow-up list, reversed year or size ranges, a non-positive median
     /// size, and a country list that is empty when needed, has a drop-out range outside
     /// [0, 1] or weights without a positive sum.
@@ -431,10 +511,11 @@ impl Assumptions {
             return Err(bad("studies_*", 0, "at least one study is needed"));
         }
         for (n, p) in [
-            ("latin_america_p_cbt", self.latin_america_p_cbt),
-            ("p_rct", self.p_rct),
-            ("p_quasi_experimental", self.p_quasi_experimental),
-            ("p_completer_only", self.p_completer_only),
+            ("uncontrolled_p_cbt", self.uncontrolled_p_cbt),
+            ("rct_share", self.rct_share),
+            ("completer_only_share", self.completer_only_share),
+            ("tailored_share", self.tailored_share),
+            ("source_coupling", self.source_coupling),
             ("p_official", self.p_official),
             ("p_partner_rct", self.p_partner_rct),
             ("p_partner_other", self.p_partner_other),
@@ -443,11 +524,11 @@ impl Assumptions {
         ] {
             probability(n, p)?;
         }
-        if self.p_rct + self.p_quasi_experimental > 1.0 {
+        if self.rct_share + self.completer_only_share > 1.0 {
             return Err(bad(
-                "p_quasi_experimental",
-                self.p_quasi_experimental,
-                "p_rct + p_quasi_experimental must be <= 1",
+                "completer_only_share",
+                self.completer_only_share,
+                "rct_share + completer_only_share must be <= 1",
             ));
         }
         for (n, x) in [
@@ -462,6 +543,8 @@ impl Assumptions {
             ("effect_trauma", self.effect_trauma),
             ("effect_motivation", self.effect_motivation),
             ("effect_couples", self.effect_couples),
+            ("effect_tailored", self.effect_tailored),
+            ("partner_score_mean", self.partner_score_mean),
             ("quasi_experimental_bias", self.quasi_experimental_bias),
             ("dropout_log_or", self.dropout_log_or),
         ] {
@@ -487,6 +570,13 @@ impl Assumptions {
                 "must be in (0, 1)",
             ));
         }
+        if !(self.partner_score_sd.is_finite() && self.partner_score_sd > 0.0) {
+            return Err(bad(
+                "partner_score_sd",
+                self.partner_score_sd,
+                "must be finite and > 0",
+            ));
+        }
         let r = self.motivation_dropout_odds_ratio;
         if !(r.is_finite() && r > 0.0) {
             return Err(bad(
@@ -498,14 +588,18 @@ impl Assumptions {
         if self.follow_up_months.is_empty() || self.follow_up_months.contains(&0) {
             return Err(bad(
                 "follow_up_months",
-                format!("{:?}", self.follow_up_months),
+                self.follow_up_months
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 "needs at least one length, every length >= 1 month",
             ));
         }
         if self.years.0 > self.years.1 {
             return Err(bad(
                 "years",
-                format!("{:?}", self.years),
+                format!("{}-{}", self.years.0, self.years.1),
                 "the first year must not exceed the last",
             ));
         }

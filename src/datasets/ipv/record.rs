@@ -81,16 +81,20 @@ pub enum Design {
     /// Programme completers compared with the programme's own drop-outs: no comparison group
     /// in the proper sense.
     CompleterVsDropout,
+    /// One group, no comparison (a recidivism rate, a pre-post change): the provider studies
+    /// of Latin America and the pre-post evaluations of high-income countries.
+    SingleGroup,
 }
 
 impl Design {
-    /// The name used in the CSV file: `rct`, `quasi_experimental` or
-    /// `completer_vs_dropout`.
+    /// The name used in the CSV file: `rct`, `quasi_experimental`, `completer_vs_dropout`
+    /// or `single_group`.
     pub fn name(self) -> &'static str {
         match self {
             Design::Rct => "rct",
             Design::QuasiExperimental => "quasi_experimental",
             Design::CompleterVsDropout => "completer_vs_dropout",
+            Design::SingleGroup => "single_group",
         }
     }
 }
@@ -101,28 +105,50 @@ impl fmt::Display for Design {
     }
 }
 
-/// What the programme arm is compared with.
+/// What a simulated evaluation compares: one comparison per pooled estimate (the scenario
+/// engine's `comparison` attribute, [`crate::sensitivity::ComparisonType`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Comparison {
-    /// No programme (the usual criminal-justice response: probation, community service,
-    /// waiting list).
-    NoProgramme,
-    /// A standard (Duluth or CBT) programme: the comparison of couples-therapy studies.
-    StandardProgramme,
-    /// The programme's own drop-outs (completer-vs-drop-out designs).
-    ProgrammeDropouts,
+    /// A programme against no programme or treatment as usual (probation, community service,
+    /// a waiting list): `programme_vs_no_programme`.
+    ProgrammeVsNoProgramme,
+    /// Couples therapy against a standard (Duluth or CBT) programme:
+    /// `couples_vs_standard_programme`.
+    CouplesVsStandardProgramme,
+    /// A programme's completers against its own drop-outs: `completers_vs_dropouts`. Not a
+    /// programme effect: the contrast shows what drop-out selects.
+    CompletersVsDropouts,
+    /// No comparison group (a single group): `no_comparison_group`. Counted and described,
+    /// never pooled as an effect.
+    NoComparisonGroup,
 }
 
 impl Comparison {
-    /// The name used in the CSV file: `no_programme`, `standard_programme` or
-    /// `programme_dropouts`.
+    /// Every comparison, in the order above.
+    pub const ALL: [Comparison; 4] = [
+        Comparison::ProgrammeVsNoProgramme,
+        Comparison::CouplesVsStandardProgramme,
+        Comparison::CompletersVsDropouts,
+        Comparison::NoComparisonGroup,
+    ];
+
+    /// The name used in the CSV files and by the scenario engine:
+    /// `programme_vs_no_programme`, `couples_vs_standard_programme`,
+    /// `completers_vs_dropouts` or `no_comparison_group`.
     pub fn name(self) -> &'static str {
         match self {
-            Comparison::NoProgramme => "no_programme",
-            Comparison::StandardProgramme => "standard_programme",
-            Comparison::ProgrammeDropouts => "programme_dropouts",
+            Comparison::ProgrammeVsNoProgramme => "programme_vs_no_programme",
+            Comparison::CouplesVsStandardProgramme => "couples_vs_standard_programme",
+            Comparison::CompletersVsDropouts => "completers_vs_dropouts",
+            Comparison::NoComparisonGroup => "no_comparison_group",
         }
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -213,6 +239,20 @@ pub struct ArmOutcome {
     pub dropout_events: Option<u32>,
 }
 
+/// A continuous outcome of one arm: a **simulated** score like the partner-reported
+/// Conflict Tactics Scales (higher = more violence), summarised as reported in primary
+/// studies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ContinuousOutcome {
+    /// Sample mean.
+    pub mean: f64,
+    /// Sample standard deviation (divisor `n - 1`).
+    pub sd: f64,
+    /// Number of men scored.
+    pub n: u32,
+}
+
 /// One arm of a simulated evaluation.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -230,6 +270,11 @@ pub struct Arm {
     pub partner: Option<ArmOutcome>,
     /// Perpetrator self-report outcome, if the study measured it.
     pub self_report: Option<ArmOutcome>,
+    /// A CTS-like partner-reported violence score of every man in the arm (mean, SD, n), in
+    /// studies with a comparison arm that measured partner reports; drawn independently of
+    /// the binary counts. For the conversion of a standardised mean difference to the
+    /// log odds ratio scale.
+    pub partner_score: Option<ContinuousOutcome>,
 }
 
 impl Arm {
@@ -297,11 +342,15 @@ pub struct SimulatedStudy {
     pub design: Design,
     /// True when the evaluation reported programme completers only: the drop-outs' outcomes
     /// are unknown (`dropout_events` is `None` in the programme arm). Only quasi-experiments
-    /// do this here; with completer-vs-drop-out designs these are the methodologically
-    /// flawed studies of the digest ("no comparison group, completer-only analyses").
+    /// do this here: among the programme-vs-no-programme evaluations these are the
+    /// methodologically flawed studies (Eckhardt et al. 2013: 3 of 20).
     pub completer_only: bool,
-    /// What the programme arm is compared with.
-    pub comparison_condition: Comparison,
+    /// What the evaluation compares.
+    pub comparison_type: Comparison,
+    /// True for a programme tailored to the men's characteristics (risk, needs, motivation)
+    /// rather than delivered from a standard manual (Arias, Arce & Vilariño 2013); only
+    /// programme-vs-no-programme evaluations are tailored.
+    pub tailored: bool,
     /// Country (the setting the simulated evaluation stands for).
     pub country: String,
     /// World region.
@@ -312,15 +361,13 @@ pub struct SimulatedStudy {
     pub year: u32,
     /// Follow-up in months.
     pub follow_up_months: u32,
-    /// The programme arm (for completer-vs-drop-out designs: everyone enrolled).
+    /// The programme arm (for designs without a comparison arm: everyone enrolled).
     pub programme: Arm,
-    /// The comparison arm; `None` for completer-vs-drop-out designs, whose comparison is the
-    /// programme arm's own drop-outs.
+    /// The comparison arm; `None` for completer-vs-drop-out and single-group designs.
     pub comparison: Option<Arm>,
     /// Simulation truth: the study's true log odds ratio of actual violence (what partners
-    /// would report with complete follow-up), programme vs comparison condition (for
-    /// completer-vs-drop-out designs: programme vs no programme, which that design cannot
-    /// estimate).
+    /// would report with complete follow-up), programme vs comparison condition (for designs
+    /// without a comparison arm: programme vs no programme, which they cannot estimate).
     pub true_log_or: f64,
     /// Simulation truth: the probability of actual violence over the follow-up without a
     /// programme.
@@ -328,19 +375,54 @@ pub struct SimulatedStudy {
 }
 
 impl SimulatedStudy {
-    /// True for the methodologically flawed designs of the digest: a completer-vs-drop-out
-    /// comparison (no comparison group) or a completer-only analysis.
+    /// True for the methodologically flawed designs of the digest ("no comparison group,
+    /// completer-only analyses"): a completer-vs-drop-out or single-group design, or a
+    /// completer-only analysis.
     ///
     /// # Examples
     /// ```
     /// use metan::datasets::ipv::{self, Design};
     /// let studies = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
-    /// assert!(studies.iter().all(|s| s.is_flawed() == (s.design == Design::CompleterVsDropout || s.completer_only)));
+    /// assert!(studies.iter().all(|s| s.is_flawed()
+    ///     == (matches!(s.design, Design::CompleterVsDropout | Design::SingleGroup) || s.completer_only)));
     /// assert!(studies.iter().filter(|s| s.design == Design::Rct).all(|s| !s.is_flawed()));
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn is_flawed(&self) -> bool {
-        self.design == Design::CompleterVsDropout || self.completer_only
+        matches!(
+            self.design,
+            Design::CompleterVsDropout | Design::SingleGroup
+        ) || self.completer_only
+    }
+
+    /// The programme arm's observed drop-out proportion, `dropouts / n`.
+    pub fn programme_dropout_proportion(&self) -> f64 {
+        f64::from(self.programme.dropouts) / f64::from(self.programme.n)
+    }
+
+    /// The proportion of the programme arm recorded as re-offending by `source`: among
+    /// everyone enrolled when the drop-outs were followed up, among the completers otherwise;
+    /// `None` when the source was not measured. For a study without a comparison group this
+    /// is all it reports (a recidivism rate, to be described, never pooled as an effect).
+    ///
+    /// # Examples
+    /// ```
+    /// use metan::datasets::ipv::{self, Comparison, Source};
+    /// let studies = ipv::simulate(&ipv::Assumptions::default(), ipv::DEFAULT_SEED)?;
+    /// let single = studies.iter().find(|s| s.comparison_type == Comparison::NoComparisonGroup).unwrap();
+    /// let src = Source::ALL.into_iter().find(|&x| single.measured(x)).unwrap();
+    /// let r = single.programme_rate(src).unwrap();
+    /// assert!((0.0..=1.0).contains(&r));
+    /// assert!(single.two_by_two(src, ipv::Handling::AsReported).is_none());
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn programme_rate(&self, source: Source) -> Option<f64> {
+        let p = &self.programme;
+        let o = p.outcome(source)?;
+        Some(match o.dropout_events {
+            Some(f) => f64::from(o.completer_events + f) / f64::from(p.n),
+            None => f64::from(o.completer_events) / f64::from(p.completers()),
+        })
     }
 
     /// True when the study measured re-offending by `source`.
@@ -349,8 +431,8 @@ impl SimulatedStudy {
     }
 
     /// The study's two-by-two table for `source` under `handling`, or `None` when the source
-    /// was not measured, or when `handling` is [`Handling::ObservedDropouts`] and the
-    /// evaluation reported completers only.
+    /// was not measured, when the study has no comparison group, or when `handling` is
+    /// [`Handling::ObservedDropouts`] and the evaluation reported completers only.
     ///
     /// For a completer-vs-drop-out design the table is always completers (`ai`, `bi`) vs
     /// drop-outs (`ci`, `di`) of the programme: that is the design's comparison, and
@@ -377,6 +459,9 @@ impl SimulatedStudy {
     pub fn two_by_two(&self, source: Source, handling: Handling) -> Option<TwoByTwo> {
         let p = &self.programme;
         let po = p.outcome(source)?;
+        if self.comparison_type == Comparison::NoComparisonGroup {
+            return None;
+        }
         let Some(c) = &self.comparison else {
             let f = po.dropout_events?;
             return Some(TwoByTwo {

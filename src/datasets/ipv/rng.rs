@@ -23,6 +23,22 @@ impl Draws {
         Draws { rng }
     }
 
+    /// The stream that plans the data set (which evaluation gets which design), under
+    /// `seed`: ChaCha8 seeded from `seed`, on stream 0 (the studies use streams 1, 2, ...).
+    pub(crate) fn for_plan(seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(0);
+        Draws { rng }
+    }
+
+    /// Shuffles `v` in place (Fisher-Yates, with [`Draws::index`]).
+    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.index(i + 1);
+            v.swap(i, j);
+        }
+    }
+
     /// Uniform on [0, 1): the top 53 bits of one `u64`, times 2^-53.
     pub(crate) fn uniform(&mut self) -> f64 {
         (self.rng.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
@@ -39,12 +55,6 @@ impl Draws {
     /// Bernoulli(p).
     pub(crate) fn bernoulli(&mut self, p: f64) -> bool {
         self.uniform() < p
-    }
-
-    /// Binomial(n, p) as a sum of `n` Bernoulli draws (exact; O(n), and `n` is a sample size
-    /// of at most a few thousand).
-    pub(crate) fn binomial(&mut self, n: u32, p: f64) -> u32 {
-        (0..n).map(|_| u32::from(self.bernoulli(p))).sum()
     }
 
     /// Uniform integer on `0..n` (`n >= 1`), by rejection (no modulo bias).
@@ -98,10 +108,7 @@ mod tests {
         assert_eq!(xa, xb);
         assert_ne!(xa, xc);
         assert!(xa.iter().all(|&x| (0.0..1.0).contains(&x)));
-        let k = a.binomial(50, 0.3);
-        assert!(k <= 50);
-        assert_eq!(a.binomial(40, 0.0), 0);
-        assert_eq!(a.binomial(40, 1.0), 40);
+        assert!((0..40).all(|_| !a.bernoulli(0.0) && a.bernoulli(1.0)));
         assert!((0..1000).all(|_| a.index(6) < 6));
         assert_eq!(a.weighted(&[0.0, 1.0, 0.0]), 1);
     }
@@ -116,11 +123,14 @@ mod tests {
         let var = z.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
         assert!(mean.abs() < 4.0 / n.sqrt());
         assert!((var - 1.0).abs() < 4.0 * (2.0 / n).sqrt());
-        let b: f64 = (0..2000)
-            .map(|_| f64::from(d.binomial(10, 0.3)))
-            .sum::<f64>()
-            / 2000.0;
-        assert!((b - 3.0).abs() < 4.0 * (10.0 * 0.3 * 0.7 / 2000.0_f64).sqrt());
+        let b = (0..20_000).filter(|_| d.bernoulli(0.3)).count() as f64 / n;
+        assert!((b - 0.3).abs() < 4.0 * (0.3 * 0.7 / n).sqrt());
+        let mut v: Vec<usize> = (0..10).collect();
+        d.shuffle(&mut v);
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+        assert_ne!(v, sorted);
     }
 
     #[test]
