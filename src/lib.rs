@@ -108,10 +108,12 @@
 //! the CHE working model of Pustejovsky & Tipton 2022) and the multivariate model with a
 //! mean per outcome and correlated outcome effects ([`Structure`] CS, HCS, UN). The
 //! likelihood is a sum over studies: no k x k matrix, cost O(sum of cubed study sizes).
+//! [`MvFit::robust`] adds cluster-robust inference (CR2 with Satterthwaite df and HTZ
+//! tests as clubSandwich, or metafor's CR1): the "CHE + CR2" workflow.
 //! [`sensitivity::leave_one_cluster_out`] and [`sensitivity::rho_sweep`] check the result.
 //!
 //! ```
-//! use metan::{MvModel, Structure, Studies};
+//! use metan::{MvModel, RobustKind, Structure, Studies};
 //! use metan::sensitivity::rho_sweep;
 //!
 //! // official records and partner reports in each of six studies
@@ -130,9 +132,15 @@
 //! assert!((i2.total - i2.levels.iter().sum::<f64>()).abs() < 1e-9);
 //! assert_eq!(rho_sweep(&che, &s, None)?.rows().len(), 10); // rho = 0, 0.1, ..., 0.9
 //!
+//! // CHE + CR2: cluster-robust SEs with Satterthwaite df (clubSandwich's coef_test)
+//! let cr2 = fit.robust(RobustKind::CR2)?;
+//! assert!(cr2.coefficients()[0].df.is_some());
+//!
 //! let mv = MvModel::new().rho(0.6).outcome("source", Structure::CS).fit(&s)?;
 //! let diff = mv.contrast(&[1.0, -1.0])?;                  // official - partner
 //! assert!(diff.rows()[0].estimate > 0.0);
+//! let htz = mv.robust(RobustKind::CR2)?.wald_test(&[vec![1.0, -1.0]])?; // robust HTZ test
+//! assert!(htz.p_value.is_some());
 //! # Ok::<(), metan::MetaError>(())
 //! ```
 

@@ -419,3 +419,118 @@ fn bad_input_is_one_line_naming_the_row_cluster_or_option() {
     let (ok, _, err) = metan(&["mv", p, "--cluster", "study", "--rho", "0.5"]);
     assert!(ok, "{err}");
 }
+
+/// `--robust CR2|CR1`: the `robust` object (type, coefficients with Satterthwaite df /
+/// clusters - p) equals `MvFit::robust` and clubSandwich's / metafor's numbers on
+/// metafor's fit (to 1e-6: metan's optimum vs nlminb's; tests/mv_parity.rs compares at
+/// metafor's components to 1e-10), and the contrast's HTZ test clubSandwich's Wald_test.
+#[test]
+fn robust_json_cr2_and_cr1() {
+    let (path, s) = dataset("simulated");
+    let p = path.to_str().unwrap();
+    let f = fit_fixture("sim_un_mods_t");
+    let lib = MvModel::new()
+        .rho(0.6)
+        .outcome("source", Structure::UN)
+        .moderators(["dose", "setting"])
+        .test(metan::TestKind::T)
+        .fit(&s)
+        .unwrap();
+    for kind in ["CR2", "CR1"] {
+        let (ok, out, err) = metan(&[
+            "mv",
+            p,
+            "--cluster",
+            "cluster",
+            "--obs",
+            "obs",
+            "--rho",
+            "0.6",
+            "--outcome",
+            "source",
+            "--struct",
+            "UN",
+            "--mods",
+            "dose,setting",
+            "--test",
+            "t",
+            "--contrast",
+            "1,-1,0,0",
+            "--robust",
+            kind,
+            "--format",
+            "json",
+        ]);
+        assert!(ok, "{err}");
+        let j: Value = serde_json::from_str(&out).unwrap();
+        let r = &j["robust"];
+        assert_eq!(r["type"], kind);
+        let rk: metan::RobustKind = kind.parse().unwrap();
+        let want = lib.robust(rk).unwrap();
+        let coefs = r["coefficients"].as_array().unwrap();
+        assert_eq!(coefs.len(), want.coefficients().len());
+        let fx = &f["robust"][kind.to_lowercase()];
+        let se_r = f64s(&fx["se"]);
+        assert_eq!(coefs.len(), se_r.len());
+        for (i, (c, w)) in coefs.iter().zip(want.coefficients()).enumerate() {
+            for k in [
+                "name",
+                "estimate",
+                "se",
+                "statistic",
+                "df",
+                "p_value",
+                "ci_lower",
+                "ci_upper",
+            ] {
+                assert!(c.get(k).is_some(), "{kind}: key {k}");
+            }
+            assert_eq!(c["se"].as_f64().unwrap(), w.se);
+            assert_eq!(c["df"].as_f64(), w.df);
+            assert!(
+                close(w.se, se_r[i], 1e-6),
+                "{kind} se {i}: {} vs {}",
+                w.se,
+                se_r[i]
+            );
+            let df_r = match kind {
+                "CR2" => f64s(&fx["df"])[i],
+                _ => fx["df"].as_f64().unwrap(),
+            };
+            assert!(close(w.df.unwrap(), df_r, 1e-6), "{kind} df {i}");
+        }
+        if kind == "CR2" {
+            let h = &j["robust_contrast"];
+            let w = &fx["wald"].as_array().unwrap().last().unwrap();
+            assert_eq!(f64s(&w["constraints"][0]), [1.0, -1.0, 0.0, 0.0]);
+            assert!(close(
+                h["statistic"].as_f64().unwrap(),
+                w["Fstat"].as_f64().unwrap(),
+                1e-6
+            ));
+            assert!(close(
+                h["df_denom"].as_f64().unwrap(),
+                w["df_denom"].as_f64().unwrap(),
+                1e-6
+            ));
+        }
+    }
+    // too few clusters for CR2: one line naming the counts, exit 1
+    let small = csv(
+        "mv_two_clusters.csv",
+        "yi,vi,study,x\n0.1,0.02,a,1\n0.3,0.03,a,2\n0.2,0.02,a,1.5\n0.5,0.04,b,3\n0.4,0.03,b,2.5\n0.6,0.02,b,4\n",
+    );
+    fails(
+        &[
+            "mv",
+            small.to_str().unwrap(),
+            "--cluster",
+            "study",
+            "--mods",
+            "x",
+            "--robust",
+            "CR2",
+        ],
+        &["cluster"],
+    );
+}

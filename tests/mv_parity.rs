@@ -769,3 +769,233 @@ fn singular_vcalc_block_names_the_cluster() {
     assert!(msg.contains("not positive definite"), "{msg}");
     assert!(msg.contains("cluster `"), "{msg}");
 }
+
+/// Cluster-robust inference on the fits (`MvFit::robust`), against clubSandwich 0.5.8's
+/// `coef_test(vcov = "CR2", test = "Satterthwaite")`, `conf_int`, `Wald_test(test = "HTZ")`
+/// (of the moderators and of the fixture's contrasts) and metafor 3.8-1's
+/// `robust(fit, cluster, adjust = TRUE)`, all computed by R on metafor's fit. Two
+/// comparisons: metan at metafor's variance components (every formula, to 1e-10 or
+/// `10 eps cond(X'M^-1X)`), and metan's own optimum (to `max(1e-8, 100 * reached)`, the
+/// precision nlminb reached moving the robust numbers at first order).
+#[test]
+fn robust_parity_cr2_htz_cr1() {
+    use metan::RobustKind;
+    let mut t = Tally::default();
+    let mut fits_checked = 0;
+    for f in fixture()["fits"].as_array().unwrap() {
+        let Some(rb) = f.get("robust").filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let id = f["id"].as_str().unwrap();
+        let s = studies(f["dataset"].as_str().unwrap());
+        let fam = family(f);
+        let model = spec(f);
+        let cond_fit = model
+            .clone()
+            .fixed_components(f64s(&f["theta"]))
+            .fit(&s)
+            .unwrap_or_else(|e| panic!("{id}: fixed fit: {e}"));
+        let free_fit = model.fit(&s).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let reached = f["reached"].as_f64().unwrap_or(0.0);
+        for (label, fit, tol) in [
+            ("at metafor's components", &cond_fit, tol_cond(&cond_fit)),
+            (
+                "optimum",
+                &free_fit,
+                tol_cond(&free_fit).max(1e-8).max(100.0 * reached),
+            ),
+        ] {
+            // CR2 (clubSandwich)
+            let cr2 = fit.robust(RobustKind::CR2).unwrap();
+            let w = &rb["cr2"];
+            let c = cr2.coefficients();
+            let fam2 = format!("{fam}: CR2 {label}");
+            let get = |k: &str| -> Vec<f64> {
+                c.iter()
+                    .map(|c| match k {
+                        "estimate" => c.estimate,
+                        "se" => c.se,
+                        "tstat" => c.statistic,
+                        "df" => c.df.unwrap_or(f64::NAN),
+                        "ci_lower" => c.ci_lower,
+                        "ci_upper" => c.ci_upper,
+                        _ => c.p_value,
+                    })
+                    .collect()
+            };
+            let scale = f64s(&w["se"]).iter().fold(0.0f64, |a, b| a.max(*b));
+            for k in ["estimate", "se", "tstat", "df"] {
+                t.vec(
+                    &fam2,
+                    &format!("{id} {k}"),
+                    &get(k),
+                    &f64s(&w[k]),
+                    tol,
+                    1e-300,
+                );
+            }
+            for k in ["ci_lower", "ci_upper"] {
+                t.vec(
+                    &fam2,
+                    &format!("{id} {k}"),
+                    &get(k),
+                    &f64s(&w[k]),
+                    tol,
+                    scale,
+                );
+            }
+            let ts = f64s(&w["tstat"]);
+            let amp = ts.iter().fold(1.0f64, |a, x| a.max(x * x));
+            t.vec(
+                &fam2,
+                &format!("{id} p"),
+                &get("p"),
+                &f64s(&w["p_value"]),
+                p_tol(tol, amp),
+                1e-300,
+            );
+            for (i, wt) in w["wald"].as_array().unwrap().iter().enumerate() {
+                let rows: Vec<Vec<f64>> = wt["constraints"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(f64s)
+                    .collect();
+                let h = cr2.wald_test(&rows).unwrap();
+                let fam3 = format!("{fam}: HTZ {label}");
+                t.cmp(
+                    &fam3,
+                    &format!("{id} wald{i} F"),
+                    h.statistic,
+                    wt["Fstat"].as_f64().unwrap(),
+                    tol,
+                    1e-300,
+                );
+                t.cmp(
+                    &fam3,
+                    &format!("{id} wald{i} df_num"),
+                    h.df_num,
+                    wt["df_num"].as_f64().unwrap(),
+                    0.0,
+                    1e-300,
+                );
+                t.cmp(
+                    &fam3,
+                    &format!("{id} wald{i} df_denom"),
+                    h.df_denom.unwrap(),
+                    wt["df_denom"].as_f64().unwrap(),
+                    tol,
+                    1e-300,
+                );
+                let fs = wt["Fstat"].as_f64().unwrap();
+                t.cmp(
+                    &fam3,
+                    &format!("{id} wald{i} p"),
+                    h.p_value.unwrap(),
+                    wt["p_val"].as_f64().unwrap(),
+                    p_tol(tol, fs),
+                    1e-300,
+                );
+            }
+            // CR1 (metafor's robust(adjust = TRUE))
+            let cr1 = fit.robust(RobustKind::CR1).unwrap();
+            let w = &rb["cr1"];
+            let c = cr1.coefficients();
+            let fam1 = format!("{fam}: CR1 {label}");
+            let se: Vec<f64> = c.iter().map(|c| c.se).collect();
+            let tv: Vec<f64> = c.iter().map(|c| c.statistic).collect();
+            let pv: Vec<f64> = c.iter().map(|c| c.p_value).collect();
+            let lo: Vec<f64> = c.iter().map(|c| c.ci_lower).collect();
+            let hi: Vec<f64> = c.iter().map(|c| c.ci_upper).collect();
+            let want_df = w["df"].as_f64().unwrap();
+            for c in c {
+                assert_eq!(c.df, Some(want_df), "{id}: CR1 df");
+            }
+            t.vec(
+                &fam1,
+                &format!("{id} se"),
+                &se,
+                &f64s(&w["se"]),
+                tol,
+                1e-300,
+            );
+            t.vec(
+                &fam1,
+                &format!("{id} t"),
+                &tv,
+                &f64s(&w["tval"]),
+                tol,
+                1e-300,
+            );
+            let amp = tv.iter().fold(1.0f64, |a, x| a.max(x * x));
+            t.vec(
+                &fam1,
+                &format!("{id} p"),
+                &pv,
+                &f64s(&w["p_value"]),
+                p_tol(tol, amp),
+                1e-300,
+            );
+            let scale = se.iter().fold(0.0f64, |a, b| a.max(*b));
+            t.vec(
+                &fam1,
+                &format!("{id} ci_lower"),
+                &lo,
+                &f64s(&w["ci_lower"]),
+                tol,
+                scale,
+            );
+            t.vec(
+                &fam1,
+                &format!("{id} ci_upper"),
+                &hi,
+                &f64s(&w["ci_upper"]),
+                tol,
+                scale,
+            );
+            if let (Some(om), Some(qm)) = (cr1.omnibus(), w["qm"].as_f64()) {
+                t.cmp(&fam1, &format!("{id} QM"), om.statistic, qm, tol, 1e-300);
+                t.cmp(
+                    &fam1,
+                    &format!("{id} QMp"),
+                    om.p_value.unwrap(),
+                    w["qm_p_value"].as_f64().unwrap(),
+                    p_tol(tol, qm),
+                    1e-300,
+                );
+                let qdf = f64s(&w["qm_df"]);
+                assert_eq!(
+                    (om.df_num, om.df_denom),
+                    (qdf[0], Some(qdf[1])),
+                    "{id}: QM df"
+                );
+            }
+        }
+        fits_checked += 1;
+    }
+    assert!(fits_checked >= 7, "{fits_checked} fits with robust results");
+    println!("robust inference on {fits_checked} rma.mv fits:");
+    t.finish();
+}
+
+/// CR2 needs more clusters than coefficients: a typed error naming the counts.
+#[test]
+fn robust_with_too_few_clusters_is_a_typed_error() {
+    use metan::{MetaError, RobustKind};
+    let s = Studies::from_variances(
+        vec![0.1, 0.3, 0.2, 0.5, 0.4, 0.6],
+        vec![0.02, 0.03, 0.02, 0.04, 0.03, 0.02],
+    )
+    .unwrap()
+    .with_moderator("x", vec![1.0, 2.0, 1.5, 3.0, 2.5, 4.0])
+    .unwrap()
+    .with_clusters(["a", "a", "a", "b", "b", "b"])
+    .unwrap();
+    let fit = MvModel::new().moderator("x").fit(&s).unwrap();
+    for kind in [RobustKind::CR2, RobustKind::CR1] {
+        match fit.robust(kind) {
+            Err(MetaError::TooFewClusters { .. }) => {}
+            other => panic!("{kind}: expected TooFewClusters, got {other:?}"),
+        }
+    }
+}

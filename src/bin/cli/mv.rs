@@ -5,7 +5,10 @@ use clap::Args;
 use metan::data::Vcalc;
 use metan::data::csv::Table;
 use metan::model::{ComponentCi, I2Levels, LinearHypotheses};
-use metan::{Coefficient, MetaError, Method, MvFit, MvModel, Structure, TestKind};
+use metan::{
+    Coefficient, MetaError, Method, MvFit, MvModel, RobustFit, RobustKind, Structure, TestKind,
+    WaldTest,
+};
 use serde::Serialize;
 
 use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
@@ -67,6 +70,12 @@ pub struct MvArgs {
     /// Also report profile-likelihood confidence intervals of the variance components.
     #[arg(long)]
     pub confint: bool,
+    /// Cluster-robust inference clustered by --cluster: CR2 (clubSandwich's coef_test with
+    /// Satterthwaite df, HTZ Wald tests, e.g. the CHE + CR2 recipe) or CR1 (metafor's
+    /// robust(fit, cluster, adjust = TRUE)). With --contrast, the contrasts are also tested
+    /// with the robust covariance (HTZ for CR2).
+    #[arg(long, value_name = "CR2|CR1")]
+    pub robust: Option<String>,
     /// Decimals in the text output.
     #[arg(long, default_value_t = 4)]
     pub digits: usize,
@@ -75,8 +84,9 @@ pub struct MvArgs {
     pub format: Format,
 }
 
-/// The JSON document of `metan mv --format json`. (The cluster-robust results are to be
-/// added as a `robust` object.)
+/// The JSON document of `metan mv --format json` (with --robust, a `robust` object:
+/// `type`, `coefficients` with Satterthwaite df for CR2 or clusters - p for CR1, `vcov`,
+/// `omnibus`; with --contrast too, `robust_contrast`, their robust Wald test).
 #[derive(Serialize)]
 struct MvJson<'a> {
     k: usize,
@@ -114,6 +124,10 @@ struct MvJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     confint: Option<&'a [ComponentCi]>,
     warnings: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    robust: Option<&'a RobustFit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    robust_contrast: Option<&'a WaldTest>,
 }
 
 fn parse_contrast(s: &str) -> Result<Vec<f64>, MetaError> {
@@ -218,6 +232,21 @@ pub fn run(a: &MvArgs) -> Result<String, MetaError> {
     } else {
         None
     };
+    let robust = match &a.robust {
+        Some(kind) => Some(fit.robust(kind.parse::<RobustKind>()?)?),
+        None => None,
+    };
+    let robust_contrast = match (&robust, &contrasts) {
+        (Some(r), Some(_)) => {
+            let rows = a
+                .contrast
+                .iter()
+                .map(|c| parse_contrast(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(r.wald_test(&rows)?)
+        }
+        _ => None,
+    };
     match a.format {
         Format::Text => {
             let mut out = fit.to_string();
@@ -236,6 +265,21 @@ pub fn run(a: &MvArgs) -> Result<String, MetaError> {
                         c.ci_lower,
                         c.upper_sign,
                         c.ci_upper
+                    ));
+                }
+            }
+            if let Some(r) = &robust {
+                out.push_str(&format!(
+                    "\nCluster-robust inference ({}), clustered by {}:\n\n{r}",
+                    r.kind(),
+                    a.cluster
+                ));
+                if let Some(w) = &robust_contrast {
+                    let den = w.df_denom.map_or("Inf".to_string(), |d| format!("{d:.2}"));
+                    let pv = w.p_value.map_or("NA".to_string(), |p| format!("{p:.4e}"));
+                    out.push_str(&format!(
+                        "\nRobust test of the contrast(s) ({}):\n  F = {:.4}, df_num = {}, df_denom = {den}, p-val = {pv}\n",
+                        w.test, w.statistic, w.df_num
                     ));
                 }
             }
@@ -280,6 +324,8 @@ pub fn run(a: &MvArgs) -> Result<String, MetaError> {
                 contrasts: contrasts.as_ref(),
                 confint: confint.as_deref(),
                 warnings: fit.warnings(),
+                robust: robust.as_ref(),
+                robust_contrast: robust_contrast.as_ref(),
             };
             to_json(&j)
         }

@@ -352,9 +352,8 @@ fn accumulate_with(
         let mut acc = Acc::new(nq, pb.p, derivs);
         let mut w = Work::default();
         for c in ch * CHUNK..((ch + 1) * CHUNK).min(ncl) {
-            let done = lowrank.is_some_and(|rho| {
-                cluster_lowrank(pb, c, psi, rho, b0, &mut acc, &mut w)
-            });
+            let done =
+                lowrank.is_some_and(|rho| cluster_lowrank(pb, c, psi, rho, b0, &mut acc, &mut w));
             if !done {
                 cluster(pb, c, psi, b0, &mut acc, &mut w).map_err(|()| c)?;
             }

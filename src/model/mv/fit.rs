@@ -715,7 +715,6 @@ impl MvFit {
     /// `X_j`, the weights `W_j = M_j^-1`, the working covariance `M_j` and the residuals
     /// `y_j - X_j beta` (what clubSandwich's `vcovCR.rma.mv` uses), and the bread
     /// `(X'M^-1X)^-1`.
-    #[allow(dead_code)] // consumed by the robust-inference work (issue 14)
     pub(crate) fn clustered_model(&self) -> ClusteredModel {
         let pb = &self.inner.pb;
         let p = pb.p;
