@@ -93,7 +93,7 @@ impl Tally {
             e.1 = err;
             e.2 = what.to_string();
         }
-        if !(err <= tol) {
+        if err.is_nan() || err > tol {
             self.failures.push(format!(
                 "{fam}: {what}: metan {got:e} vs R {want:e} (rel {err:.2e} > {tol:.0e})"
             ));

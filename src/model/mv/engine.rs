@@ -22,6 +22,9 @@
 //! (`S = Z'M^-1 Z`, `F = Z'M^-1 X`, `h = Z'M^-1 r`), expanded around a reference `beta_0`
 //! (`r = y - X beta_0`) so that one pass over the clusters suffices.
 
+// index loops over several parallel per-row arrays are the clearest form of this algebra
+#![allow(clippy::needless_range_loop)]
+
 use crate::numeric::dense::{chol_inverse, cholesky};
 
 /// The within-cluster sampling covariance.

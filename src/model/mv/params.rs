@@ -187,6 +187,7 @@ impl Param {
     }
 
     /// `theta` from the reported components (variances, then correlations).
+    #[allow(clippy::wrong_self_convention)] // converts values into this parametrisation
     pub(crate) fn from_public(&self, values: &[f64]) -> Vec<f64> {
         values
             .iter()
