@@ -32,7 +32,7 @@ mod subgroup;
 mod tables;
 mod tau2;
 
-pub use analysis::MetaAnalysis;
+pub use analysis::{MAX_DIGITS, MetaAnalysis};
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use location_scale::{

@@ -138,6 +138,7 @@ pub(crate) fn prepare(
     analysis: &str,
 ) -> Result<Prepared> {
     let alpha = alpha_of(o.level)?;
+    super::analysis::check_digits(o.digits)?;
     for (name, a) in [("add", o.add), ("table_add", o.table_add)] {
         if !a.is_finite() {
             return Err(MetaError::invalid_option(

@@ -172,6 +172,13 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
         .level(a.level)
         .run(&studies);
     let hc = HenmiCopas::new().run(&spec, &studies);
+    // an option out of range fails the command (naming the command-line option); only
+    // what the data cannot support leaves a test "not computed"
+    if let Some(e) = option_error(&failsafe, &[("alpha", "alpha"), ("target", "target")])
+        .or_else(|| option_error(&pet_peese, &[("alpha", "pet-alpha")]))
+    {
+        return Err(e);
+    }
 
     let ok = [
         egger.is_ok(),
@@ -316,6 +323,27 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
             to_json(&obj)
         }
     }
+}
+
+/// The error of a test that refused one of the options `names` (library option, command-line
+/// option), renamed to the command-line option.
+fn option_error<T>(r: &Result<T, MetaError>, names: &[(&str, &str)]) -> Option<MetaError> {
+    let Err(MetaError::InvalidOption {
+        option,
+        value,
+        reason,
+    }) = r
+    else {
+        return None;
+    };
+    names
+        .iter()
+        .find(|(lib, _)| lib == option)
+        .map(|(_, cli)| MetaError::InvalidOption {
+            option: (*cli).to_string(),
+            value: value.clone(),
+            reason: reason.clone(),
+        })
 }
 
 fn unreachable_error() -> MetaError {
