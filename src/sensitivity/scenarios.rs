@@ -1654,7 +1654,7 @@ fn spec_err(e: impl fmt::Display) -> MetaError {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !excerpt(l))
         .collect();
-    MetaError::invalid_option("scenario spec", "file", parts.join(": "))
+    MetaError::invalid_option("spec", "file", parts.join(": "))
 }
 
 #[cfg(feature = "serde")]

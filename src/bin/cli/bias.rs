@@ -51,13 +51,13 @@ pub struct BiasArgs {
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub exact: bool,
     /// Target significance level of Rosenthal's and Rosenberg's fail-safe N.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Orwin's target effect [default: half the average effect]
     #[arg(long, allow_negative_numbers = true)]
     pub target: Option<f64>,
     /// Two-sided level of PET's test of the intercept that selects PEESE.
-    #[arg(long, default_value_t = 0.10)]
+    #[arg(long, default_value_t = 0.10, allow_negative_numbers = true)]
     pub pet_alpha: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -25,10 +25,10 @@ pub struct GoshArgs {
     pub model: ModelArgs,
     /// At most this many subsets: all when 2^k - 1 <= N, otherwise N random subsets
     /// (default: all up to k = 20, 10^6 random beyond).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_subsets: Option<usize>,
     /// Seed of the random subsets.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// CSV file to write.
     #[arg(long)]
