@@ -11,6 +11,8 @@
 //! options added later are covered without editing this file.
 #![cfg(feature = "serde")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+// the binary's modules are loaded twice: at the root (see below) and by `metan.rs`
+#![allow(clippy::duplicate_mod)]
 
 // The binary's modules at the crate root, where its `crate::common` etc. resolve; the
 // binary's `Cli` comes from `metan.rs` itself (its own copies of the modules are unused).
