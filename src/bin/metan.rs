@@ -38,7 +38,7 @@ mod subgroup;
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
 #[command(name = "metan", version, about, long_about = None)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -46,7 +46,7 @@ struct Cli {
 // Parsed once per run: the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
-enum Command {
+pub(crate) enum Command {
     /// Fit an equal- or random-effects model, or a meta-regression with --mods (metafor's rma).
     Fit(fit::FitArgs),
     /// Compute effect sizes from raw data (metafor's escalc): CSV or JSON with yi and vi.
@@ -91,7 +91,7 @@ enum Command {
 
 /// A command-line error of clap on one line: its message without the usage block, the
 /// tip kept, and where to find help (clap's own layout spans several lines).
-fn usage_error(e: &clap::Error) -> String {
+pub(crate) fn usage_error(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return "metan: error: no command given (see metan --help for the commands)".into();
     }

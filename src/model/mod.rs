@@ -35,7 +35,7 @@ mod subgroup;
 mod tables;
 pub(crate) mod tau2;
 
-pub use analysis::{CheckedMetaAnalysis, MetaAnalysis, Settings};
+pub use analysis::{CheckedMetaAnalysis, MAX_DIGITS, MetaAnalysis, Settings};
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use location_scale::{

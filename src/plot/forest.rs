@@ -16,7 +16,7 @@ use super::axis::{INK, PAD, draw_x_axis, thin_x, x_axis_height};
 use super::scales::{Scale, Transform, axis_ticks, fmt_fixed};
 use super::svg::{Anchor, Font, Paint, Svg};
 use super::text::{text_width, truncate_to_width};
-use super::{check_option, check_value};
+use super::{MAX_PIXELS, check_option, check_pixels, check_value};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::MetaFit;
@@ -516,9 +516,11 @@ impl ForestPlot {
     }
 
     fn validate(&self) -> Result<()> {
-        check_option("width", self.width, |w| w > 0.0)?;
+        check_pixels("width", self.width)?;
         check_option("font_size", self.font_size, |s| (4.0..=72.0).contains(&s))?;
-        check_option("label_width", self.label_width, |w| w >= 0.0)?;
+        check_option("label_width", self.label_width, |w| {
+            (0.0..=MAX_PIXELS).contains(&w)
+        })?;
         if self.digits > 12 {
             return Err(MetaError::invalid_option(
                 "digits",

@@ -130,6 +130,7 @@ pub(crate) fn fmt_num(x: f64, d: usize) -> String {
     } else if x.is_infinite() {
         if x > 0.0 { "Inf".into() } else { "-Inf".into() }
     } else {
+        let d = d.min(crate::model::MAX_DIGITS);
         format!("{x:.d$}")
     }
 }

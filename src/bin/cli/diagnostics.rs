@@ -31,16 +31,16 @@ pub struct ModelArgs {
     #[arg(long, default_value = "z")]
     pub test: String,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
     pub level: f64,
     /// Fix tau^2 at this value instead of estimating it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
     /// Column of weights (required by GENQ).
     #[arg(long)]
     pub weights: Option<String>,
     /// Decimals in the text output.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
 }
 

@@ -22,10 +22,10 @@ pub struct SubgroupArgs {
     #[arg(long, default_value = "z")]
     pub test: String,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
     pub level: f64,
     /// Decimals in the text output.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
