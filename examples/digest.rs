@@ -92,6 +92,7 @@ fn body() -> Result<(), Box<dyn Error>> {
             .map(|r| findings::as_d(r.estimate))
             .fold(0.0, f64::max)
     );
+    shared::partner_score_table(&findings::partner_scores(&sims, &data)?)?;
     compare(
         &published,
         "Wilson, Feder & Olaghere",
@@ -175,6 +176,7 @@ fn body() -> Result<(), Box<dyn Error>> {
             }
         ),
     );
+    shared::scale_by_design_table()?;
     digest_says(
         "Eckhardt et al. (2013): about half of the 20 traditional-programme studies positive; none once the 3 methodologically flawed studies are removed.",
     );

@@ -218,3 +218,204 @@ fn changing_the_seed_changes_the_numbers() {
     };
     assert_ne!(est(ipv::DEFAULT_SEED), est(7));
 }
+
+/// Issue 18 item 5: finding 1's partner reports as re-assault counts or CTS-like scores
+/// (SIMULATED). Every score row is the typed conversion of metafor's SMD (Hedges' g) of its
+/// arms, `Effect<D>::to_log_or` (logistic), and is marked as converted; it is metafor's
+/// D2ORL (which converts the uncorrected d) times Hedges' correction c(m); every count row
+/// is the scenario engine's log odds ratio of the same study, exactly. Seeds 1-20 and the
+/// default.
+#[test]
+fn partner_scores_are_converted_to_log_odds_ratios_and_marked() {
+    use metan::data::effect_size::scale::{D, Effect};
+    use metan::data::effect_size::{
+        Conversion, EffectScale, EffectSizes, MeansMeasure, OddsRatioMethod, TwoGroupMeans,
+    };
+    let (mut n_score, mut n_count, mut worst) = (0usize, 0usize, 0.0f64);
+    for seed in std::iter::once(ipv::DEFAULT_SEED).chain(1..=20) {
+        let (sims, data) = findings::simulated(seed).unwrap();
+        let p = findings::partner_scores(&sims, &data).unwrap();
+        assert!(p.scenario.k >= 2, "seed {seed}");
+        assert_eq!(
+            comparisons(&data, &p.scenario)
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["programme_vs_no_programme"]
+        );
+        for t in [&p.counts, &p.scores, &p.reported] {
+            assert_eq!(t.k(), p.scenario.used.len());
+            assert_eq!(t.target(), Some(EffectScale::LogOddsRatio));
+        }
+        for (i, u) in p.scenario.used.iter().enumerate() {
+            assert_eq!(p.reported.label(i), u.study);
+            let s = sims.iter().find(|s| s.label == u.study).unwrap();
+            let form = findings::reported_form(s);
+            assert_eq!(
+                form == findings::PartnerForm::Score,
+                s.id % 2 == 0,
+                "{}",
+                u.study
+            );
+            // the count: the engine's own log OR
+            let c = &p.counts.rows()[i];
+            assert!(c.conversions.is_empty() && c.converted_from.is_none());
+            assert_eq!((c.yi, c.vi), (Some(u.yi), Some(u.vi)), "{}", u.study);
+            // the score: SMD of the arms, converted by the typed API
+            let (a, b) = (
+                s.programme.partner_score.unwrap(),
+                s.comparison.as_ref().unwrap().partner_score.unwrap(),
+            );
+            let arms = [TwoGroupMeans::new(
+                a.mean,
+                a.sd,
+                f64::from(a.n),
+                b.mean,
+                b.sd,
+                f64::from(b.n),
+            )];
+            let g = EffectSizes::means(&arms, MeansMeasure::SMD)
+                .compute()
+                .unwrap();
+            let want = Effect::<D>::new(g.yi()[0].unwrap(), g.vi()[0].unwrap())
+                .unwrap()
+                .to_log_or(OddsRatioMethod::Logistic);
+            let sc = &p.scores.rows()[i];
+            assert_eq!(sc.yi, Some(want.yi()));
+            assert_eq!(sc.vi, Some(want.vi()));
+            assert_eq!(sc.converted_from, Some(EffectScale::D));
+            assert_eq!(
+                sc.conversions,
+                [Conversion::DToLogOr(OddsRatioMethod::Logistic)]
+            );
+            assert_eq!(
+                p.scores.conversion_text(i),
+                "logOR = d*pi/sqrt(3) (Hasselblad & Hedges 1995)"
+            );
+            // metafor's D2ORL converts the uncorrected d: ours is it times c(m)
+            let d2orl = EffectSizes::means(&arms, MeansMeasure::D2ORL)
+                .compute()
+                .unwrap()
+                .yi()[0]
+                .unwrap();
+            let m = f64::from(a.n + b.n - 2);
+            let cm =
+                (libm::lgamma(m / 2.0) - libm::lgamma((m - 1.0) / 2.0)).exp() / (m / 2.0).sqrt();
+            let e = (want.yi() - cm * d2orl).abs() / want.yi().abs();
+            assert!(e < 1e-12, "{}: {e:e}", u.study);
+            worst = worst.max(e);
+            // as reported: the row of its form
+            let r = &p.reported.rows()[i];
+            match form {
+                findings::PartnerForm::Score => {
+                    assert_eq!(r, sc);
+                    n_score += 1;
+                }
+                findings::PartnerForm::Count => {
+                    assert_eq!(r, c);
+                    n_count += 1;
+                }
+            }
+        }
+        let [counts, scores, reported] = p.fits().unwrap();
+        assert_eq!(counts.k(), p.scenario.k);
+        assert_eq!(scores.k(), p.scenario.k);
+        assert_eq!(reported.k(), p.scenario.k);
+        // the count pool is the scenario's own
+        assert!((counts.estimate() - p.scenario.estimate).abs() < 1e-12);
+    }
+    assert!(n_score > 20 && n_count > 20);
+    println!(
+        "{n_score} converted score rows, {n_count} count rows on 21 seeds; converted = c(m) x metafor's D2ORL, worst relative error {worst:.1e}"
+    );
+}
+
+/// Issue 17, finding 3 on REAL data: tau^2 by design of the 58 Landenberger & Lipsey (2005)
+/// studies from a location-scale model (REML), as the example prints it, equals metafor's
+/// `rma(yi, vi, scale = ~ design)` of tests/fixtures/location_scale.json (whose yi is the
+/// log OR of NOT re-offending: the negated yi of the example, the same likelihood): tau^2
+/// per design against metafor at its polished optimum, the LRT against a constant tau^2
+/// (REML, 5.5221, p 0.0632) against `anova()`.
+#[test]
+fn finding3_tau2_by_design_matches_metafor_on_real_data() {
+    let j: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/location_scale.json")).unwrap();
+    let ds = j["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "landenberger")
+        .unwrap();
+    let case = j["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["dataset"] == "landenberger"
+                && c["mods"].as_array().unwrap().is_empty()
+                && c["scale"] == serde_json::json!(["design"])
+                && c["method"] == "REML"
+        })
+        .unwrap();
+    let studies = shared::landenberger_studies().unwrap();
+    let fy: Vec<f64> = ds["yi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let fv: Vec<f64> = ds["vi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let design: Vec<&str> = ds["columns"]["design"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(studies.k(), fy.len());
+    assert_eq!(fv.len(), fy.len());
+    for i in 0..fy.len() {
+        assert!((studies.yi()[i] + fy[i]).abs() <= 1e-14 * (1.0 + fy[i].abs()));
+        assert!((studies.vi()[i] - fv[i]).abs() <= 1e-14 * fv[i]);
+        assert_eq!(studies.attribute("design").unwrap()[i], design[i]);
+    }
+    let fit = shared::landenberger_scale_by_design().unwrap();
+    assert!(fit.converged());
+    let polished: Vec<f64> = case["polished"]["tau2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let levels = case["levels"].as_array().unwrap();
+    assert_eq!(fit.tau2_levels().len(), 3);
+    let mut worst = 0.0f64;
+    for (mine, theirs) in fit.tau2_levels().iter().zip(levels) {
+        assert_eq!(mine.level, theirs["level"].as_str().unwrap());
+        assert_eq!(mine.k as u64, theirs["k"].as_u64().unwrap());
+        let i = design.iter().position(|d| *d == mine.level).unwrap();
+        let e = (mine.tau2 - polished[i]).abs() / polished[i];
+        assert!(e < 1e-8, "{}: {} vs {}", mine.level, mine.tau2, polished[i]);
+        worst = worst.max(e);
+    }
+    let lrt = fit.lrt().unwrap();
+    let e_lrt = (lrt.statistic - case["lrt"]["statistic"].as_f64().unwrap()).abs();
+    assert!(e_lrt < 1e-8, "LRT {}", lrt.statistic);
+    let e_p = (lrt.p_value - case["lrt"]["p_value"].as_f64().unwrap()).abs() / lrt.p_value;
+    assert!(e_p < 1e-7, "LRT p {}", lrt.p_value);
+    assert_eq!(lrt.df, 2.0);
+    assert_eq!(
+        format!("{:.4} {:.4}", lrt.statistic, lrt.p_value),
+        "5.5221 0.0632"
+    );
+    // the constant-tau^2 model is the ordinary REML fit
+    let re = metan::MetaAnalysis::new().fit(&studies).unwrap();
+    let e_t = (lrt.tau2_reduced - re.tau2()).abs() / re.tau2();
+    assert!(e_t < 1e-8, "{} vs {}", lrt.tau2_reduced, re.tau2());
+    println!(
+        "3 tau^2 levels vs metafor (polished): worst relative error {worst:.1e}; LRT |error| {e_lrt:.1e}, p relative {e_p:.1e}; constant tau^2 vs rma REML {e_t:.1e}"
+    );
+}

@@ -9,11 +9,15 @@ use std::path::Path;
 
 pub mod findings;
 
-use metan::data::effect_size::{EffectSizes, TwoByTwo, TwoByTwoMeasure};
+use metan::data::effect_size::scale::{Effect, LogOr};
+use metan::data::effect_size::{EffectSizes, OddsRatioMethod, TwoByTwo, TwoByTwoMeasure};
 use metan::datasets::{PublishedResult, landenberger2005};
 use metan::plot::{ForestData, ForestPlot, Transform};
 use metan::sensitivity::{Scenario, ScenarioData, ScenarioResult};
-use metan::{MetaAnalysis, MetaError, MetaRegression, Studies, subgroup_analysis};
+use metan::{
+    LocationScale, LocationScaleFit, MetaAnalysis, MetaError, MetaFit, MetaRegression, Method,
+    Studies, subgroup_analysis,
+};
 
 /// Where the examples write their forest plots.
 pub const OUT_DIR: &str = "target/digest";
@@ -113,6 +117,90 @@ pub fn table(comparison: &str, rows: &[ScenarioResult]) {
             r.i2
         );
     }
+}
+
+/// One pooled row on the odds-ratio scale, in [`table`]'s layout (`w` = name column).
+pub fn fit_row(name: &str, fit: &MetaFit, w: usize) {
+    let (lo, hi) = fit.ci();
+    println!(
+        "  {:<w$} {:>3}  {:>20}  {:>7}  {:>7.4}  {:>5.1}%",
+        name,
+        fit.k(),
+        or_ci(fit.estimate(), lo, hi),
+        fmt_p(fit.p_value()),
+        fit.tau2(),
+        fit.i2()
+    );
+}
+
+/// Finding 1's partner reports in two forms, re-assault counts and the CTS-like score
+/// (SIMULATED): every study as it reports it, with the converted rows marked and how, then
+/// the three pools (counts, converted scores, as reported).
+pub fn partner_score_table(p: &findings::PartnerScores) -> Result<(), MetaError> {
+    let t = &p.reported;
+    println!();
+    wrapped(
+        "  ",
+        "Partner reports come as re-assault counts (2x2 tables, log OR) or as scores on a CTS-like scale (means and SDs, a standardised mean difference); the reviews pool both on one scale. The simulator gives each study both; here the studies with an even id report the score and the others the count (an assumption). A score's Hedges' g is converted to a log OR with ln OR = g pi/sqrt(3) (metan's MixedEffectSizes, Effect<D>::to_log_or; metafor's D2ORL on the uncorrected d).",
+    );
+    println!(
+        "  SIMULATED data. Comparison: Duluth and CBT programmes vs no programme or treatment as"
+    );
+    println!("  usual; partner reports, RCTs and sound quasi-experiments.");
+    let w = (0..t.k())
+        .map(|i| t.label(i).chars().count())
+        .max()
+        .unwrap_or(25)
+        .max(25);
+    println!(
+        "  {:<w$}  {:<16}  {:>20}  converted?",
+        "study (SIMULATED data)", "reported as", "OR [95% CI]"
+    );
+    for (i, row) in t.rows().iter().enumerate() {
+        let (Some(yi), Some(vi)) = (row.yi, row.vi) else {
+            println!("  {:<w$}  not estimable", t.label(i));
+            continue;
+        };
+        let half = 1.959_963_984_540_054 * vi.sqrt();
+        let (form, how) = if row.conversions.is_empty() {
+            (
+                "re-assault count",
+                "no: escalc OR of the 2x2 table".to_string(),
+            )
+        } else {
+            let g = Effect::<LogOr>::new(yi, vi)?.to_d(OddsRatioMethod::Logistic);
+            (
+                "CTS-like score",
+                format!(
+                    "yes: g = {:.3} (SMD, v = {:.4}) to {}",
+                    g.yi(),
+                    g.vi(),
+                    t.conversion_text(i)
+                ),
+            )
+        };
+        println!(
+            "  {:<w$}  {:<16}  {:>20}  {how}",
+            t.label(i),
+            form,
+            or_ci(yi, yi - half, yi + half)
+        );
+    }
+    let [counts, scores, reported] = p.fits()?;
+    let names = [
+        "partner reports as re-assault counts, every study",
+        "partner reports as CTS-like scores (converted), every study",
+        "partner reports as the studies report them (counts and converted scores)",
+    ];
+    let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(25);
+    println!(
+        "  {:<w$} {:>3}  {:>20}  {:>7}  {:>7}  {:>6}",
+        "pooled (SIMULATED data)", "k", "OR [95% CI]", "p", "tau^2", "I^2"
+    );
+    for (name, fit) in names.iter().zip([&counts, &scores, &reported]) {
+        fit_row(name, fit, w);
+    }
+    Ok(())
 }
 
 /// Prints a published result (real) with its source, whole: what it measures (`reads`, in
@@ -232,42 +320,7 @@ pub fn real_data() -> Result<(), Box<dyn Error>> {
         "event): the direction of the simulated tables, OR < 1 favours CBT. (metadat's own example counts"
     );
     println!("NOT re-offending as the event, which inverts every odds ratio and its CI.)");
-    let rows = landenberger2005()?;
-    let tables: Vec<TwoByTwo> = rows
-        .iter()
-        .map(|r| {
-            TwoByTwo::new(
-                f64::from(r.n_cbt_rec),
-                f64::from(r.n_cbt_non),
-                f64::from(r.n_ctrl_rec),
-                f64::from(r.n_ctrl_non),
-            )
-        })
-        .collect();
-    let studies = EffectSizes::two_by_two(&tables, TwoByTwoMeasure::OR)
-        .labels(rows.iter().map(|r| r.study.clone()))
-        .studies()?
-        .with_attribute("design", rows.iter().map(|r| r.design.clone()))?
-        .with_attribute("designprob", rows.iter().map(|r| r.designprob.clone()))?
-        .with_attribute("setting", rows.iter().map(|r| r.setting.clone()))?
-        .with_attribute(
-            "anger_control",
-            rows.iter().map(|r| yes(r.components.anger_control)),
-        )?
-        .with_attribute(
-            "cognitive_restructuring",
-            rows.iter()
-                .map(|r| yes(r.components.cognitive_restructuring)),
-        )?
-        .with_attribute(
-            "interpersonal_problem_solving",
-            rows.iter()
-                .map(|r| yes(r.components.interpersonal_problem_solving)),
-        )?
-        .with_moderator(
-            "hrs_total",
-            rows.iter().map(|r| r.hrs_total).collect::<Vec<f64>>(),
-        )?;
+    let studies = landenberger_studies()?;
     let fit = MetaAnalysis::new().fit(&studies)?;
     println!(
         "  all 58 studies: OR {:.2} [{:.2}, {:.2}], p {}, tau^2 {:.4}, I^2 {:.1}%",
@@ -331,6 +384,108 @@ pub fn real_data() -> Result<(), Box<dyn Error>> {
         );
     }
     Ok(())
+}
+
+/// The 58 real studies of Landenberger & Lipsey (2005): log odds ratio of re-offending, CBT
+/// vs control (escalc "OR", re-offending as the event: OR < 1 favours CBT), with design,
+/// design problems, setting, three programme components and total hours.
+pub fn landenberger_studies() -> Result<Studies, MetaError> {
+    let rows = landenberger2005()?;
+    let tables: Vec<TwoByTwo> = rows
+        .iter()
+        .map(|r| {
+            TwoByTwo::new(
+                f64::from(r.n_cbt_rec),
+                f64::from(r.n_cbt_non),
+                f64::from(r.n_ctrl_rec),
+                f64::from(r.n_ctrl_non),
+            )
+        })
+        .collect();
+    EffectSizes::two_by_two(&tables, TwoByTwoMeasure::OR)
+        .labels(rows.iter().map(|r| r.study.clone()))
+        .studies()?
+        .with_attribute("design", rows.iter().map(|r| r.design.clone()))?
+        .with_attribute("designprob", rows.iter().map(|r| r.designprob.clone()))?
+        .with_attribute("setting", rows.iter().map(|r| r.setting.clone()))?
+        .with_attribute(
+            "anger_control",
+            rows.iter().map(|r| yes(r.components.anger_control)),
+        )?
+        .with_attribute(
+            "cognitive_restructuring",
+            rows.iter()
+                .map(|r| yes(r.components.cognitive_restructuring)),
+        )?
+        .with_attribute(
+            "interpersonal_problem_solving",
+            rows.iter()
+                .map(|r| yes(r.components.interpersonal_problem_solving)),
+        )?
+        .with_moderator(
+            "hrs_total",
+            rows.iter().map(|r| r.hrs_total).collect::<Vec<f64>>(),
+        )
+}
+
+/// Finding 3 on real data: tau^2 by design (rct / match / nonequiv) from a location-scale
+/// model of the 58 Landenberger & Lipsey (2005) studies (`rma(yi, vi, scale = ~ design)`,
+/// REML), with the likelihood-ratio test against a constant tau^2.
+pub fn landenberger_scale_by_design() -> Result<LocationScaleFit, MetaError> {
+    LocationScale::new()
+        .scale(["design"])
+        .method(Method::REML)
+        .fit(&landenberger_studies()?)
+}
+
+/// Prints [`landenberger_scale_by_design`] (real data).
+pub fn scale_by_design_table() -> Result<(), MetaError> {
+    let fit = landenberger_scale_by_design()?;
+    println!();
+    wrapped(
+        "  ",
+        "REAL data (not simulated): Landenberger & Lipsey (2005), 58 studies of CBT for offenders, J Exp Criminol 1:451-476, doi:10.1007/s11292-005-3541-7 (metadat). Heterogeneity by design from a location-scale model, ln tau^2 = alpha_0 + alpha_design (REML; metafor rma(yi, vi, scale = ~ design)); OR of re-offending, CBT vs control:",
+    );
+    println!(
+        "  {:<26} {:>3}  {:>8}  {:>22}",
+        "design (REAL data)", "k", "tau^2", "95% CI of tau^2"
+    );
+    for l in fit.tau2_levels() {
+        let what = match l.level.as_str() {
+            "rct" => "randomised (rct)",
+            "match" => "matched comparison (match)",
+            "nonequiv" => "non-equivalent (nonequiv)",
+            other => other,
+        };
+        let ci = match (l.ci_lower, l.ci_upper) {
+            (Some(a), Some(b)) => format!("[{}, {b:.4}]", small(a)),
+            _ => "on the boundary (0)".to_string(),
+        };
+        println!("  {what:<26} {:>3}  {:>8.4}  {ci:>22}", l.k, l.tau2);
+    }
+    if let Some(lrt) = fit.lrt() {
+        println!(
+            "  LRT against one tau^2 for all designs (tau^2 = {:.4}): chi^2 = {:.4}, df = {}, p = {}",
+            lrt.tau2_reduced,
+            lrt.statistic,
+            lrt.df,
+            fmt_p(lrt.p_value)
+        );
+    }
+    wrapped(
+        "  ",
+        "The matched-comparison studies vary most, the randomised ones less; the non-equivalent designs' CI spans almost any tau^2 (their 16 studies say little about their own heterogeneity). The test against one tau^2 for all designs is suggestive, not significant at .05. Numbers as metafor's (tests/fixtures/location_scale.json).",
+    );
+    Ok(())
+}
+
+/// `x` to 4 decimals, or in scientific notation when that would print 0.
+fn small(x: f64) -> String {
+    if x != 0.0 && x.abs() < 5e-5 {
+        format!("{x:.1e}")
+    } else {
+        format!("{x:.4}")
+    }
 }
 
 fn yes(b: bool) -> &'static str {
