@@ -177,6 +177,7 @@ fn body() -> Result<(), Box<dyn Error>> {
         ),
     );
     shared::scale_by_design_table()?;
+    shared::bias_table()?;
     digest_says(
         "Eckhardt et al. (2013): about half of the 20 traditional-programme studies positive; none once the 3 methodologically flawed studies are removed.",
     );

@@ -419,3 +419,44 @@ fn finding3_tau2_by_design_matches_metafor_on_real_data() {
         "3 tau^2 levels vs metafor (polished): worst relative error {worst:.1e}; LRT |error| {e_lrt:.1e}, p relative {e_p:.1e}; constant tau^2 vs rma REML {e_t:.1e}"
     );
 }
+
+const BIVARIATE_CSV: &str = include_str!("fixtures/digest_bivariate.csv");
+
+fn bivariate_csv(s: &metan::Studies) -> String {
+    let mut out = String::from("study,source,yi,vi\n");
+    let src = s.attribute("source").unwrap();
+    let cl = s.clusters().unwrap();
+    for i in 0..s.k() {
+        out.push_str(&format!(
+            "\"{}\",{},{:?},{:?}\n",
+            cl.name(cl.of(i)),
+            src[i],
+            s.yi()[i],
+            s.vi()[i]
+        ));
+    }
+    out
+}
+
+/// The input of tests/fixtures/generate_digest_bivariate.R: finding 2's official and
+/// partner log ORs at the default seed (SIMULATED), written with shortest round-trip
+/// digits. `METAN_UPDATE_DIGEST=1` rewrites it.
+#[test]
+fn bivariate_fixture_data_is_current() {
+    let (_, data) = findings::simulated(ipv::DEFAULT_SEED).unwrap();
+    let s = findings::bivariate_studies(&data).unwrap();
+    let text = bivariate_csv(&s);
+    if std::env::var("METAN_UPDATE_DIGEST").is_ok() {
+        std::fs::write(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/digest_bivariate.csv"
+            ),
+            &text,
+        )
+        .unwrap();
+    }
+    assert_eq!(text, BIVARIATE_CSV);
+    assert_eq!(s.k() % 2, 0);
+    println!("{} rows, {} studies", s.k(), s.k() / 2);
+}

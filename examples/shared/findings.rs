@@ -306,6 +306,61 @@ pub fn partner_scores(
     })
 }
 
+/// Finding 2's studies: programme vs no programme, sound designs, the studies that report
+/// both official records and partner reports; the base of the bivariate model.
+pub fn both_sources() -> Scenario {
+    official()
+        .select(sound())
+        .named("sound designs reporting both sources")
+}
+
+/// Finding 2's data for the bivariate model: two rows per study (official, partner), in
+/// study order, clustered by study, with the attribute `source`. The log odds ratios are
+/// the scenario engine's ([`Scenario::paired`]); **SIMULATED** data.
+pub fn bivariate_studies(data: &ScenarioData) -> Result<Studies, MetaError> {
+    let base = both_sources();
+    let r = run(
+        data,
+        &[
+            Scenario::paired(&base, Src::Official, Src::Partner),
+            Scenario::paired(&base, Src::Partner, Src::Official),
+        ],
+    )?;
+    let (off, par) = (&r[0], &r[1]);
+    if off.used.len() != par.used.len()
+        || off
+            .used
+            .iter()
+            .zip(&par.used)
+            .any(|(a, b)| a.study != b.study)
+    {
+        return Err(MetaError::Numerical {
+            context: "finding 2: the official and partner rows are not the same studies".into(),
+        });
+    }
+    let mut yi = Vec::new();
+    let mut vi = Vec::new();
+    let mut study = Vec::new();
+    let mut source = Vec::new();
+    for (a, b) in off.used.iter().zip(&par.used) {
+        for (u, src) in [(a, "official"), (b, "partner")] {
+            yi.push(u.yi);
+            vi.push(u.vi);
+            study.push(u.study.clone());
+            source.push(src);
+        }
+    }
+    let labels: Vec<String> = study
+        .iter()
+        .zip(&source)
+        .map(|(s, src)| format!("{s}: {src}"))
+        .collect();
+    Studies::from_variances(yi, vi)?
+        .with_labels(labels)?
+        .with_clusters(&study)?
+        .with_attribute("source", source)
+}
+
 /// Finding 3: the traditional programmes' designs: all, without the flawed studies, RCTs
 /// only, the flawed studies only.
 pub fn finding3() -> Vec<Scenario> {
