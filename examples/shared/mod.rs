@@ -173,7 +173,7 @@ pub fn partner_score_table(p: &findings::PartnerScores) -> Result<(), MetaError>
             (
                 "CTS-like score",
                 format!(
-                    "yes: g = {:.3} (SMD, v = {:.4}) to {}",
+                    "yes: g = {:.3} (SMD, v = {:.4}), {}",
                     g.yi(),
                     g.vi(),
                     t.conversion_text(i)
