@@ -460,3 +460,39 @@ fn bivariate_fixture_data_is_current() {
     assert_eq!(s.k() % 2, 0);
     println!("{} rows, {} studies", s.k(), s.k() / 2);
 }
+
+/// Issue 17, finding 3's bias section on REAL data: PET and PEESE of the 58 Landenberger &
+/// Lipsey (2005) studies as the example prints them equal R's lm(yi ~ sei, weights = 1/vi)
+/// and lm(yi ~ vi, ...) of tests/fixtures/bias.json (yi there is the negated log OR: the
+/// intercepts and bounds change sign, the SEs and p-values do not).
+#[test]
+fn finding3_bias_section_matches_r_on_real_data() {
+    let j: serde_json::Value = serde_json::from_str(include_str!("fixtures/bias.json")).unwrap();
+    let case = j["pet_peese"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["dataset"] == "landenberger")
+        .unwrap();
+    let b = shared::landenberger_bias().unwrap();
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    let mut worst = 0.0f64;
+    let mut n = 0;
+    for (name, fit) in [("pet", b.pet_peese.pet()), ("peese", b.pet_peese.peese())] {
+        let r = &case[name]["coefficients"][0];
+        let c = fit.intercept();
+        for (mine, theirs) in [
+            (c.estimate, -r["estimate"].as_f64().unwrap()),
+            (c.se, r["se"].as_f64().unwrap()),
+            (c.p_value, r["p_value"].as_f64().unwrap()),
+            (c.ci_lower, -r["ci_upper"].as_f64().unwrap()),
+            (c.ci_upper, -r["ci_lower"].as_f64().unwrap()),
+        ] {
+            let e = rel(mine, theirs);
+            assert!(e < 1e-10, "{name}: {mine} vs {theirs}");
+            worst = worst.max(e);
+            n += 1;
+        }
+    }
+    println!("PET and PEESE intercepts: {n} numbers vs R, worst relative error {worst:.1e}");
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 
 pub mod findings;
 
-use metan::bias::PetPeese;
+use metan::bias::{PetPeese, PetPeeseFit};
 use metan::data::effect_size::scale::{Effect, LogOr};
 use metan::data::effect_size::{EffectSizes, OddsRatioMethod, TwoByTwo, TwoByTwoMeasure};
 use metan::datasets::{PublishedResult, landenberger2005};
@@ -480,13 +480,29 @@ pub fn scale_by_design_table() -> Result<(), MetaError> {
     Ok(())
 }
 
+/// The estimators of [`bias_table`] (real data).
+#[derive(Debug, Clone)]
+pub struct LandenbergerBias {
+    /// Random effects, REML, unadjusted.
+    pub re: MetaFit,
+    /// PET, PEESE and the conditional estimate.
+    pub pet_peese: PetPeeseFit,
+}
+
+/// [`LandenbergerBias`] of the 58 Landenberger & Lipsey (2005) studies.
+pub fn landenberger_bias() -> Result<LandenbergerBias, MetaError> {
+    let studies = landenberger_studies()?;
+    Ok(LandenbergerBias {
+        re: MetaAnalysis::new().fit(&studies)?,
+        pet_peese: PetPeese::new().run(&studies)?,
+    })
+}
+
 /// Finding 3's bias section on real data: small-study effects and selection among the
 /// 58 Landenberger & Lipsey (2005) studies: the random-effects estimate (REML), PET, PEESE
 /// and the conditional PET-PEESE estimate (Stanley & Doucouliagos 2014).
 pub fn bias_table() -> Result<(), MetaError> {
-    let studies = landenberger_studies()?;
-    let re = MetaAnalysis::new().fit(&studies)?;
-    let pp = PetPeese::new().run(&studies)?;
+    let LandenbergerBias { re, pet_peese: pp } = landenberger_bias()?;
     println!();
     wrapped(
         "  ",
