@@ -426,11 +426,10 @@ fn bivariate_csv(s: &metan::Studies) -> String {
     let mut out = String::from("study,source,yi,vi\n");
     let src = s.attribute("source").unwrap();
     let cl = s.clusters().unwrap();
-    for i in 0..s.k() {
+    for (i, src) in src.iter().enumerate() {
         out.push_str(&format!(
-            "\"{}\",{},{:?},{:?}\n",
+            "\"{}\",{src},{:?},{:?}\n",
             cl.name(cl.of(i)),
-            src[i],
             s.yi()[i],
             s.vi()[i]
         ));
