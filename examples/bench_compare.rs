@@ -228,5 +228,24 @@ fn body() -> Res<()> {
         .map(|c| c.statistic)
         .collect();
     emit("REML permutest 1000 permutations", 100, (sec, reps), &z);
+
+    // selection models on the ML fit (the unadjusted fit, the model, its Hessian and the
+    // tau^2 = 0 fit of the heterogeneity test are all timed)
+    for kind in metan::bias::SelectionType::ALL {
+        let m = metan::bias::SelectionModel::new(kind);
+        let m = if kind == metan::bias::SelectionType::StepFunction {
+            m.steps([0.025])
+        } else {
+            m
+        };
+        let (sec, reps, f) = time(0.5, || m.fit(&s));
+        let f = f?;
+        let op = if kind == metan::bias::SelectionType::StepFunction {
+            "selmodel stepfun (3PSM)".to_string()
+        } else {
+            format!("selmodel {}", kind.name())
+        };
+        emit(&op, 100, (sec, reps), &[f.estimate(), f.tau2(), f.loglik()]);
+    }
     Ok(())
 }

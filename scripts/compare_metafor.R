@@ -33,9 +33,9 @@ timeit <- function(f, budget = 2) {
   list(sec = el / n, reps = n, res = r)
 }
 rows <- list()
-add <- function(op, k, t, values, note = "") {
+add <- function(op, k, t, values, note = "", tol = 1e-9) {
   rows[[length(rows) + 1]] <<- data.frame(op = op, k = k, reps = t$reps, sec = t$sec,
-    values = paste(sprintf("%.17g", values), collapse = ";"), note = note)
+    values = paste(sprintf("%.17g", values), collapse = ";"), note = note, tol = tol)
 }
 fitvals <- function(r) c(r$b[1], r$se, r$tau2, r$QE)
 
@@ -65,6 +65,20 @@ t <- timeit(function() regtest(fit))
 add("REML regtest (sei)", 100, t, c(t$res$zval, t$res$pval, t$res$est))
 t <- timeit(function() ranktest(fit))
 add("ranktest", 100, t, c(t$res$tau, t$res$pval))
+
+# selection models on the ML fit (k = 100), as users call selmodel (optim and integrate
+# defaults; the continuous types take seconds to tens of seconds: one call each). Compared
+# at 1e-3: metafor's defaults stop that far from the maximum (tests/selmodel_parity.rs
+# compares metan with the polished maximum at 1e-7..1e-11).
+fitml <- rma(yi, vi, data = d, method = "ML", control = ctrl)
+for (ty in c("stepfun", "beta", "halfnorm", "negexp", "logistic", "power")) {
+  f <- if (ty == "stepfun") function() selmodel(fitml, type = ty, steps = 0.025)
+       else function() selmodel(fitml, type = ty)
+  t <- timeit(function() suppressWarnings(f()), if (ty == "stepfun") 2 else 0)
+  add(paste0("selmodel ", ty, if (ty == "stepfun") " (3PSM)" else ""), 100, t,
+      c(t$res$beta[1], t$res$tau2, t$res$ll),
+      note = "estimate, tau2, ll at metafor's optimiser tolerance", tol = 1e-3)
+}
 
 # GOSH: all 2^14 - 1 subsets, DL; compared as sorted estimates and tau^2 (the two
 # enumerate subsets in different orders)

@@ -12,7 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
+use metan::bias::{Alternative, SelectionModel, SelectionType};
 use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::plot::SelectionPlot;
 use metan::plot::{
     BaujatData, BaujatPlot, ForestData, ForestPlot, ForestRow, FunnelPlot, GoshPlot, PointLabels,
     StudyRow, Subgroup, SummaryKind, SummaryRow, Transform, heterogeneity_label,
@@ -369,6 +371,49 @@ fn golden_gosh() {
         .unwrap();
     assert_eq!(count(&svg, "<circle class=\"subset\""), 247);
     golden("bcg_gosh", &svg);
+}
+
+/// The estimated selection functions of the BCG trials (log risk ratios, p-values for
+/// protective effects: alternative "less"): a step function with steps at 0.025 and 0.5,
+/// and the half-normal function (metafor's `plot(selmodel(...))`).
+#[test]
+fn golden_selection_functions() {
+    let s = bcg();
+    let step = SelectionModel::new(SelectionType::StepFunction)
+        .steps([0.025, 0.5])
+        .alternative(Alternative::Less)
+        .fit(&s)
+        .unwrap();
+    let svg = SelectionPlot::from_fit(&step).render().unwrap();
+    assert_eq!(count(&svg, "<line class=\"rug\""), 13);
+    assert_eq!(count(&svg, "<polyline class=\"selection\""), 1);
+    // drawn as steps: every point after the first comes with its corner (R's type = "S");
+    // 1000 grid points plus the two steps
+    let pts = svg
+        .lines()
+        .find(|l| l.starts_with("<polyline class=\"selection\""))
+        .unwrap()
+        .split("points=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .split(' ')
+        .count();
+    assert_eq!(pts, 2 * 1002 - 1);
+    assert!(inked_pixels(&svg) > 1000);
+    golden("bcg_selection_stepfun", &svg);
+
+    let hn = SelectionModel::new(SelectionType::HalfNormal)
+        .alternative(Alternative::Less)
+        .fit(&s)
+        .unwrap();
+    let svg = SelectionPlot::from_fit(&hn).render().unwrap();
+    // y axis [0, 1] as metafor's; the curve starts at w(0) = 1, the top of the panel
+    assert!(svg.contains(">1</text>") || svg.contains(">1.0</text>"));
+    assert_eq!(count(&svg, "<line class=\"rug\""), 13);
+    golden("bcg_selection_halfnorm", &svg);
 }
 
 #[test]

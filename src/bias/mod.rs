@@ -10,6 +10,9 @@
 //! * [`FailSafeN`] -> [`FailSafeFit`]: Rosenthal's, Orwin's and Rosenberg's fail-safe N
 //!   (`fsn`);
 //! * [`PetPeese`] -> [`PetPeeseFit`]: PET, PEESE and the conditional estimator;
+//! * [`SelectionModel`] -> [`SelectionFit`]: selection models (`selmodel`): step functions
+//!   (the 3PSM), beta, half-normal, negative-exponential, logistic and power selection
+//!   functions, with or without moderators.
 //! * [`HenmiCopas`] -> [`HenmiCopasFit`]: the equal-effects estimate with Henmi and Copas'
 //!   interval, robust to publication bias (metafor's `hc`).
 //!
@@ -46,6 +49,7 @@ mod henmi_copas;
 mod lm;
 mod pet_peese;
 mod rank;
+mod selection;
 mod slope;
 mod trimfill;
 
@@ -55,6 +59,10 @@ pub use henmi_copas::{HenmiCopas, HenmiCopasFit};
 pub use lm::WeightedLm;
 pub use pet_peese::{PetPeese, PetPeeseChoice, PetPeeseFit};
 pub use rank::{EXACT_MAX_K, RankTest, RankTestFit, kendall_cdf};
+pub use selection::{
+    Alternative, Bound, DeltaEstimate, OptimStop, PInterval, SelectionConvergence, SelectionFit,
+    SelectionModel, SelectionType,
+};
 pub use trimfill::{Estimator, FilledStudy, Side, TrimFill, TrimFillFit};
 
 use crate::data::Studies;

@@ -28,6 +28,8 @@ mod raw;
 mod robu;
 #[path = "cli/scenarios.rs"]
 mod scenarios;
+#[path = "cli/selmodel.rs"]
+mod selmodel;
 #[path = "cli/subgroup.rs"]
 mod subgroup;
 
@@ -74,6 +76,9 @@ enum Command {
     /// Publication bias and small-study effects: regression test, rank test, trim-and-fill,
     /// fail-safe N and PET-PEESE (metafor's regtest, ranktest, trimfill, fsn).
     Bias(bias::BiasArgs),
+    /// Selection models for publication bias: step functions (3PSM), beta, half-normal,
+    /// negative-exponential, logistic and power selection (metafor's selmodel).
+    Selmodel(selmodel::SelmodelArgs),
     /// Robust variance estimation for dependent effects (robumeta's robu): correlated or
     /// hierarchical effects weights, small-sample corrected t tests.
     Robu(robu::RobuArgs),
@@ -133,6 +138,7 @@ fn main() -> ExitCode {
         Command::Gosh(args) => gosh::run(&args),
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Bias(args) => bias::run(&args),
+        Command::Selmodel(args) => selmodel::run(&args),
         Command::Robu(args) => robu::run(&args),
     };
     match result {

@@ -49,7 +49,9 @@ pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysi
 pub use tau2::StopReason;
 
 // for the publication-bias module
-pub(crate) use fit::{fcf, format_df, pval_str};
+pub(crate) use fit::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
 pub(crate) use inference::crit_and_p;
 pub(crate) use projection::{InterceptOnly, PSums, Projector};
+pub(crate) use regression::design::format_btt;
+pub(crate) use regression::wald;
 pub(crate) use tau2::{Input as Tau2Input, zero_beats};

@@ -5,6 +5,7 @@ mod beta;
 pub(crate) mod dist;
 pub(crate) mod integrate;
 pub(crate) mod logsum;
+pub(crate) mod optim;
 pub(crate) mod quadform;
 pub(crate) mod root;
 pub(crate) mod symeig;

@@ -14,6 +14,8 @@
 //! * [`BaujatPlot`] draws a [`BaujatData`] (contribution to heterogeneity against
 //!   influence, as metafor's `baujat`).
 //! * [`GoshPlot`]: estimate against I^2 for many subsets.
+//! * [`SelectionPlot`]: the estimated selection function of a selection model (metafor's
+//!   `plot.rma.uni.selmodel`).
 //!
 //! With [`Transform::Exp`] log ratios are shown as ratios: the axis stays on the log scale
 //! and its ticks sit at round ratios (0.25, 0.5, 1, 2, 4).
@@ -37,6 +39,7 @@ mod forest;
 mod funnel;
 mod gosh;
 mod scales;
+mod selection;
 mod svg;
 mod text;
 
@@ -48,6 +51,7 @@ pub use forest::{
 pub use funnel::FunnelPlot;
 pub use gosh::GoshPlot;
 pub use scales::Transform;
+pub use selection::SelectionPlot;
 pub use text::{text_width, truncate_to_width};
 
 use crate::error::{MetaError, Result};

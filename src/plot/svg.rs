@@ -268,6 +268,20 @@ impl Svg {
         self.out.push_str("/>\n");
     }
 
+    /// An open polyline through `points`.
+    pub fn polyline(&mut self, class: &str, points: &[(f64, f64)], paint: Paint) {
+        let _ = write!(self.out, "<polyline class=\"{class}\" points=\"");
+        for (i, (x, y)) in points.iter().enumerate() {
+            if i > 0 {
+                self.out.push(' ');
+            }
+            let _ = write!(self.out, "{},{}", num(*x), num(*y));
+        }
+        self.out.push('"');
+        paint.write(&mut self.out);
+        self.out.push_str("/>\n");
+    }
+
     /// A circle.
     pub fn circle(&mut self, class: &str, cx: f64, cy: f64, r: f64, paint: Paint) {
         let _ = write!(

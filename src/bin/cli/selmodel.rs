@@ -1,0 +1,95 @@
+//! `metan selmodel`: selection models for publication bias (metafor's `selmodel`).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use metan::bias::{Alternative, SelectionModel, SelectionType};
+use metan::plot::SelectionPlot;
+use metan::{MetaError, MetaRegression, Method};
+
+use crate::common::{Format, Input, load_studies, parse_reference, split_list, to_json};
+
+/// Arguments of `metan selmodel`.
+#[derive(Args, Debug)]
+pub struct SelmodelArgs {
+    #[command(flatten)]
+    pub input: Input,
+    /// Method of the unadjusted model: ML (default) or REML (refitted by ML, as metafor).
+    #[arg(long, default_value = "ML")]
+    pub method: String,
+    /// Moderator columns (comma-separated or repeated). A column that is not numeric is
+    /// categorical (dummy-coded against its first level).
+    #[arg(long, value_name = "COL[,COL...]")]
+    pub mods: Vec<String>,
+    /// Reference level of a categorical moderator, e.g. design=rct (repeatable).
+    #[arg(long, value_name = "COL=LEVEL")]
+    pub reference: Vec<String>,
+    /// Selection function: stepfun, beta, halfnorm, negexp, logistic or power.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: String,
+    /// Steps of the selection function: the upper ends of the p-value intervals of
+    /// stepfun (e.g. 0.025 for the 3PSM, or 0.025,0.5), or the single step of a continuous
+    /// type.
+    #[arg(
+        long,
+        value_name = "P[,P...]",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
+    pub steps: Option<Vec<f64>>,
+    /// Direction of the p-values: greater, less or two.sided.
+    #[arg(long, default_value = "greater")]
+    pub alternative: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
+    pub level: f64,
+    /// Decimals in the text output.
+    #[arg(long, default_value_t = 4)]
+    pub digits: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also draw the estimated selection function to this SVG file.
+    #[arg(long, value_name = "out.svg")]
+    pub plot: Option<PathBuf>,
+}
+
+/// Runs `metan selmodel` and returns what to print.
+pub fn run(a: &SelmodelArgs) -> Result<String, MetaError> {
+    let kind: SelectionType = a.kind.parse()?;
+    let alternative: Alternative = a.alternative.parse()?;
+    let method: Method = a.method.parse()?;
+    let mods = split_list(&a.mods);
+    let studies = load_studies(&a.input, &mods, &[])?;
+    let mut base = MetaRegression::new()
+        .method(method)
+        .level(a.level)
+        .digits(a.digits)
+        .moderators(mods.iter().cloned());
+    for r in &a.reference {
+        let (c, l) = parse_reference(r)?;
+        base = base.reference(c, l);
+    }
+    let mut model = SelectionModel::new(kind)
+        .alternative(alternative)
+        .base(base);
+    if let Some(s) = &a.steps {
+        model = model.steps(s.clone());
+    }
+    let fit = model.fit(&studies)?;
+    for w in fit.warnings() {
+        eprintln!("metan: warning: {w}");
+    }
+    if let Some(path) = &a.plot {
+        let svg = SelectionPlot::from_fit(&fit).render()?;
+        std::fs::write(path, svg).map_err(|e| MetaError::InvalidOption {
+            option: "plot".into(),
+            value: path.display().to_string(),
+            reason: format!("cannot write the file: {e}"),
+        })?;
+    }
+    match a.format {
+        Format::Text => Ok(fit.to_string()),
+        Format::Json => to_json(&fit),
+    }
+}
