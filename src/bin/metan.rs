@@ -16,6 +16,8 @@ mod escalc;
 mod fit;
 #[path = "cli/gosh.rs"]
 mod gosh;
+#[path = "cli/mv.rs"]
+mod mv;
 #[path = "cli/permutest.rs"]
 mod permutest;
 #[path = "cli/plot.rs"]
@@ -79,6 +81,9 @@ enum Command {
     /// Selection models for publication bias: step functions (3PSM), beta, half-normal,
     /// negative-exponential, logistic and power selection (metafor's selmodel).
     Selmodel(selmodel::SelmodelArgs),
+    /// Multilevel (three-level) and multivariate models for dependent effects: several
+    /// effects per study (metafor's rma.mv, with vcalc's constant sampling correlation).
+    Mv(mv::MvArgs),
     /// Robust variance estimation for dependent effects (robumeta's robu): correlated or
     /// hierarchical effects weights, small-sample corrected t tests.
     Robu(robu::RobuArgs),
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Bias(args) => bias::run(&args),
         Command::Selmodel(args) => selmodel::run(&args),
+        Command::Mv(args) => mv::run(&args),
         Command::Robu(args) => robu::run(&args),
     };
     match result {

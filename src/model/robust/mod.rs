@@ -65,6 +65,7 @@
 //!   estimation in meta-analysis. arXiv:1503.02220.
 
 mod fit;
+mod multilevel;
 mod print;
 mod rformat;
 mod robu;
