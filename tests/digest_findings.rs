@@ -22,6 +22,8 @@ fn every_table() -> Vec<(usize, Vec<Scenario>)> {
     vec![
         (1, findings::finding1()),
         (2, findings::finding2()),
+        (2, vec![findings::both_sources()]),
+        (1, vec![findings::partner_sound()]),
         (3, findings::finding3()),
         (4, findings::finding4()),
         (4, findings::finding4_dropouts()),
