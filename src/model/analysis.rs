@@ -9,8 +9,8 @@ use super::method::{Method, TestKind};
 use super::projection::InterceptOnly;
 use super::projection::Projector;
 use super::tau2::{self, Control, Data, Interval, Sums, Tau2Estimate};
-use std::borrow::Cow;
 use crate::data::MAX_VARIANCE;
+use std::borrow::Cow;
 
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
