@@ -92,6 +92,7 @@ fn body() -> Result<(), Box<dyn Error>> {
             .map(|r| findings::as_d(r.estimate))
             .fold(0.0, f64::max)
     );
+    shared::partner_score_table(&findings::partner_scores(&sims, &data)?)?;
     compare(
         &published,
         "Wilson, Feder & Olaghere",
@@ -117,14 +118,7 @@ fn body() -> Result<(), Box<dyn Error>> {
         2,
         "Effects shrink or vanish when partner reports replace official records.",
     );
-    let res = run_all(&data, &findings::finding2())?;
-    table(ALL_PROGRAMMES, &res);
-    println!(
-        "  The official and partner rows of the same studies are not independent (the same men): a model of"
-    );
-    println!(
-        "  both outcomes per study (bivariate, cluster-robust) is to replace the paired rows."
-    );
+    shared::bivariate_table(&data)?;
     compare(
         &published,
         "Feder & Wilson (J Exp",
@@ -137,8 +131,6 @@ fn body() -> Result<(), Box<dyn Error>> {
         "partner/victim",
         "mean standardised difference d, studies relying on partner (victim) reports; d > 0 favours the programme",
     );
-    forest(&res[2], "2_paired_official")?;
-    forest(&res[3], "2_paired_partner")?;
 
     // 3 -------------------------------------------------------------------------------------
     section(
@@ -175,6 +167,8 @@ fn body() -> Result<(), Box<dyn Error>> {
             }
         ),
     );
+    shared::scale_by_design_table()?;
+    shared::bias_table()?;
     digest_says(
         "Eckhardt et al. (2013): about half of the 20 traditional-programme studies positive; none once the 3 methodologically flawed studies are removed.",
     );
@@ -489,10 +483,15 @@ fn body() -> Result<(), Box<dyn Error>> {
         }
     }
     println!(
-        "  all eight together: {:.1}% of seeds; Duluth and CBT shown equivalent (TOST, d = +-{}): {:.1}%.",
+        "  all eight together: {:.1}% of seeds; Duluth and CBT shown equivalent (TOST, d = +-{}): {:.1}%;",
         100.0 * rates.all,
         findings::EQUIVALENCE_D,
         100.0 * rates.equivalent
+    );
+    println!(
+        "  official minus partner significant (CR2, CHE, rho = {}): {:.1}%.",
+        findings::RHO,
+        100.0 * rates.contrast_significant
     );
     println!();
     println!("Forest plots of the scenarios: {OUT_DIR}/*.svg");

@@ -16,10 +16,10 @@
 //! | [`MetaError::UnknownName`] | an unknown method, test, measure or column name | use one of the names listed in the message |
 //! | [`MetaError::Csv`] | a CSV file that cannot be read or parsed | fix the named file, row and column |
 //! | [`MetaError::RankDeficient`] | collinear moderators | drop one of the named columns |
-//! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
-//! | [`MetaError::MixedComparisons`] | a sensitivity scenario whose studies compare different things (programme vs no programme, couples vs standard programme, completers vs drop-outs, ...) | select one comparison, or allow mixing explicitly |
 //! | [`MetaError::TooFewClusters`] | cluster-robust inference with fewer clusters than coefficients + 1 | add clusters or drop moderators |
 //! | [`MetaError::InvalidCluster`] | a cluster whose covariance block is not positive definite, or that makes a model degenerate | fix the named cluster's variances / correlation |
+//! | [`MetaError::NotConverged`] | every estimator of a fallback chain failed to converge | raise `max_iter`, or add a closed-form estimator (e.g. DL) to the chain |
+//! | [`MetaError::MixedComparisons`] | a sensitivity scenario whose studies compare different things (programme vs no programme, couples vs standard programme, completers vs drop-outs, ...) | select one comparison, or allow mixing explicitly |
 //! | [`MetaError::Cancelled`] | a permutation test or GOSH run cancelled (Ctrl-C in `metan`) before its first chunk of work was complete | run it again; cancelled later, the part done is returned, marked partial |
 //! | [`MetaError::Numerical`] | a computation that overflowed on finite input that passed the range check | report it as a bug; meanwhile rescale the effects and variances |
 //!

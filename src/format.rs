@@ -19,6 +19,7 @@ pub(crate) fn fcf(x: f64, d: usize) -> String {
     } else if x.is_infinite() {
         if x > 0.0 { "Inf".into() } else { "-Inf".into() }
     } else {
+        let d = d.min(crate::model::MAX_DIGITS);
         let s = format!("{x:.d$}");
         // formatC prints -0.0000 as "-0.0000"; R does the same, keep it.
         s

@@ -100,6 +100,49 @@
 //!
 //! Standard errors cannot be passed as variances by accident:
 //! [`Studies::from_standard_errors`] and [`Studies::from_variances`] are distinct.
+//!
+//! ## Multilevel and multivariate models
+//!
+//! [`MvModel`] fits metafor's `rma.mv` for several effects per study: the three-level model
+//! `~ 1 | study/effect` (with [`data::Vcalc`]'s sampling correlation `rho` within studies,
+//! the CHE working model of Pustejovsky & Tipton 2022) and the multivariate model with a
+//! mean per outcome and correlated outcome effects ([`Structure`] CS, HCS, UN). The
+//! likelihood is a sum over studies: no k x k matrix, cost O(sum of cubed study sizes).
+//! [`MvFit::robust`] adds cluster-robust inference (CR2 with Satterthwaite df and HTZ
+//! tests as clubSandwich, or metafor's CR1): the "CHE + CR2" workflow.
+//! [`sensitivity::leave_one_cluster_out`] and [`sensitivity::rho_sweep`] check the result.
+//!
+//! ```
+//! use metan::{MvModel, RobustKind, Structure, Studies};
+//! use metan::sensitivity::rho_sweep;
+//!
+//! // official records and partner reports in each of six studies
+//! let s = Studies::from_variances(
+//!     vec![0.30, 0.10, 0.45, 0.20, 0.25, 0.05, 0.50, 0.35, 0.15, 0.02, 0.40, 0.30],
+//!     vec![0.02, 0.03, 0.04, 0.05, 0.02, 0.03, 0.05, 0.04, 0.03, 0.03, 0.02, 0.04],
+//! )?
+//! .with_clusters(["s1", "s1", "s2", "s2", "s3", "s3", "s4", "s4", "s5", "s5", "s6", "s6"])?
+//! .with_attribute("source", ["official", "partner"].repeat(6))?;
+//!
+//! let che = MvModel::new().rho(0.6);                     // three-level, rho = 0.6
+//! let fit = che.fit(&s)?;
+//! println!("{fit}");                                      // metafor's print.rma.mv layout
+//! assert_eq!(fit.sigma2().len(), 2);                      // between, within studies
+//! let i2 = fit.i2().expect("three-level model");
+//! assert!((i2.total - i2.levels.iter().sum::<f64>()).abs() < 1e-9);
+//! assert_eq!(rho_sweep(&che, &s, None)?.rows().len(), 10); // rho = 0, 0.1, ..., 0.9
+//!
+//! // CHE + CR2: cluster-robust SEs with Satterthwaite df (clubSandwich's coef_test)
+//! let cr2 = fit.robust(RobustKind::CR2)?;
+//! assert!(cr2.coefficients()[0].df.is_some());
+//!
+//! let mv = MvModel::new().rho(0.6).outcome("source", Structure::CS).fit(&s)?;
+//! let diff = mv.contrast(&[1.0, -1.0])?;                  // official - partner
+//! assert!(diff.rows()[0].estimate > 0.0);
+//! let htz = mv.robust(RobustKind::CR2)?.wald_test(&[vec![1.0, -1.0]])?; // robust HTZ test
+//! assert!(htz.p_value.is_some());
+//! # Ok::<(), metan::MetaError>(())
+//! ```
 
 // Lints for every target (`unsafe_code`, the NaN-idiom allowances) are in the `[lints]`
 // table of Cargo.toml; these apply to the library alone (tests may unwrap).
@@ -124,9 +167,10 @@ pub use data::Studies;
 pub use error::{MetaError, Result};
 pub use model::{
     Attempt, Coefficient, CommonTau2, Convergence, FitStats, InfoCriteria, MetaAnalysis, MetaFit,
-    MetaRegression, MetaRegressionFit, Method, ModelComparison, PermutationFit, PermutationTest,
-    Prediction, QBetween, Robu, RobuFit, RobuWeights, RobustFit, RobustKind, StopReason, Subgroup,
-    SubgroupFit, TestKind, WaldKind, WaldTest, anova, subgroup_analysis,
+    MetaRegression, MetaRegressionFit, Method, ModelComparison, MvFit, MvModel, PermutationFit,
+    PermutationTest, Prediction, QBetween, Robu, RobuFit, RobuWeights, RobustFit, RobustKind,
+    StopReason, Structure, Subgroup, SubgroupFit, TestKind, WaldKind, WaldTest, anova,
+    subgroup_analysis,
 };
 pub use model::{CheckedMetaAnalysis, Settings};
 pub use model::{LocationScale, LocationScaleFit};

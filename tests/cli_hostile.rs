@@ -107,7 +107,7 @@ fn bad_requests() {
         (
             vec!["permutest", BCG, "--iter", "-1"],
             1,
-            vec!["unexpected argument '-1'"],
+            vec!["invalid value '-1' for '--iter <ITER>'"],
         ),
         (
             vec!["permutest", BCG, "--iter", "1"],

@@ -1,6 +1,7 @@
 //! [`Studies`]: the validated container every analysis takes.
 
 use super::clusters::Clusters;
+use super::covariance::{CovarianceBlocks, validate_blocks};
 use super::effect_size::Measure;
 use crate::error::{MetaError, Result};
 
@@ -35,6 +36,10 @@ pub struct Studies {
     measure: Option<Measure>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     clusters: Option<Clusters>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    observations: Option<Vec<String>>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    covariance: Option<CovarianceBlocks>,
 }
 
 /// Largest `|yi|` an analysis accepts: `tau^2` is of the order of the squared spread of the
@@ -147,6 +152,8 @@ impl Studies {
             attributes: Vec::new(),
             measure: None,
             clusters: None,
+            observations: None,
+            covariance: None,
         }
     }
 
@@ -393,7 +400,95 @@ impl Studies {
             ));
         }
         self.clusters = Some(Clusters::new(ids)?);
+        // blocks given for another clustering no longer apply
+        self.covariance = None;
         Ok(self)
+    }
+
+    /// Assigns each effect an observation id within its cluster (metafor's `obs` in
+    /// `vcalc` and the inner level of `random = ~ 1 | cluster/obs`). Effects of one cluster
+    /// with the same id share the inner-level random effect and, with
+    /// [`crate::data::Vcalc`], have sampling correlation 1. Without observation ids every
+    /// row is its own observation.
+    ///
+    /// # Errors
+    /// [`MetaError::LengthMismatch`] when there is not one id per effect, and
+    /// [`MetaError::InvalidValue`] naming the row of an empty id.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = metan::Studies::from_variances(vec![0.1, 0.2, 0.3], vec![0.04, 0.05, 0.06])?
+    ///     .with_clusters(["A", "A", "B"])?
+    ///     .with_observations(["1", "2", "1"])?;
+    /// assert_eq!(s.observations().expect("set above")[1], "2");
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn with_observations<S: AsRef<str>>(
+        mut self,
+        ids: impl IntoIterator<Item = S>,
+    ) -> Result<Self> {
+        let ids: Vec<String> = ids.into_iter().map(|s| s.as_ref().to_string()).collect();
+        if ids.len() != self.k() {
+            return Err(MetaError::LengthMismatch {
+                field: "obs".into(),
+                expected: self.k(),
+                found: ids.len(),
+            });
+        }
+        if let Some(i) = ids.iter().position(|s| s.trim().is_empty()) {
+            return Err(MetaError::invalid_value(
+                i,
+                &self.labels[i],
+                "obs",
+                "\"\"",
+                "every effect needs an observation identifier (missing value)",
+            ));
+        }
+        self.observations = Some(ids);
+        Ok(self)
+    }
+
+    /// The observation ids, when given ([`Studies::with_observations`]).
+    pub fn observations(&self) -> Option<&[String]> {
+        self.observations.as_deref()
+    }
+
+    /// Sets the within-cluster sampling covariance matrix in full, block by block: one
+    /// block per cluster, in the order of [`crate::data::Clusters::names`] (sorted), each
+    /// `n_j x n_j` row-major over the cluster's rows in data order (metafor's `V` given as
+    /// a block-diagonal matrix). Set the clusters first.
+    ///
+    /// # Errors
+    /// [`MetaError::InvalidOption`] without clusters; [`MetaError::LengthMismatch`] for the
+    /// wrong number of blocks; [`MetaError::InvalidValue`] naming the cluster (and its
+    /// first row) for a block of the wrong size, a non-finite or asymmetric block, or a
+    /// diagonal that differs from the variances `vi`; [`MetaError::InvalidCluster`] for a
+    /// block that is not positive definite.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = metan::Studies::from_variances(vec![0.47, -0.32, 0.2], vec![0.0075, 0.0077, 0.0057])?
+    ///     .with_clusters(["1", "1", "2"])?
+    ///     .with_covariance_blocks(vec![vec![0.0075, 0.0030, 0.0030, 0.0077], vec![0.0057]])?;
+    /// assert_eq!(s.covariance_block(0).expect("set above")[1], 0.0030);
+    /// let e = metan::Studies::from_variances(vec![0.1, 0.2], vec![1.0, 1.0])?
+    ///     .with_clusters(["x", "x"])?
+    ///     .with_covariance_blocks(vec![vec![1.0, 2.0, 2.0, 1.0]]);
+    /// assert!(e.unwrap_err().to_string().contains("not positive definite"));
+    /// # Ok::<(), metan::MetaError>(())
+    /// ```
+    pub fn with_covariance_blocks(mut self, blocks: Vec<Vec<f64>>) -> Result<Self> {
+        self.covariance = Some(validate_blocks(&self, blocks)?);
+        Ok(self)
+    }
+
+    /// The sampling covariance block of cluster `c` (row-major), when blocks were given.
+    pub fn covariance_block(&self, c: usize) -> Option<&[f64]> {
+        self.covariance.as_ref().map(|b| b.block(c))
+    }
+
+    pub(crate) fn covariance_blocks(&self) -> Option<&CovarianceBlocks> {
+        self.covariance.as_ref()
     }
 
     /// The cluster assignment, when one was given ([`Studies::with_clusters`]).
@@ -496,6 +591,11 @@ impl Studies {
                 .map(|(n, v)| (n.clone(), pick_s(v)))
                 .collect(),
             measure: self.measure,
+            observations: self.observations.as_deref().map(pick_s),
+            covariance: match (&self.covariance, &self.clusters) {
+                (Some(b), Some(old)) => Some(b.subset(old, &old.subset(indices), indices)),
+                _ => None,
+            },
             clusters: self.clusters.as_ref().map(|c| c.subset(indices)),
         })
     }

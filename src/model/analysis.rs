@@ -9,6 +9,7 @@ use super::method::{Method, TestKind};
 use super::projection::InterceptOnly;
 use super::projection::Projector;
 use super::tau2::{self, Control, Data, Interval, Sums, Tau2Estimate};
+use crate::data::MAX_VARIANCE;
 use std::borrow::Cow;
 
 use crate::data::Studies;
@@ -242,12 +243,24 @@ impl MetaAnalysis {
                 "the method chain is empty",
             ));
         }
+        check_digits(self.digits)?;
         if let Some(t) = self.tau2 {
             if !(t.is_finite() && t >= 0.0) {
                 return Err(MetaError::invalid_option(
                     "tau2",
                     t,
                     "a fixed tau^2 must be finite and >= 0",
+                ));
+            }
+            if t > MAX_VARIANCE {
+                return Err(MetaError::invalid_option(
+                    "tau2",
+                    format!("{t:e}"),
+                    format!(
+                        "a fixed tau^2 must be <= {MAX_VARIANCE:e}, as the sampling variances \
+                         (the weights 1/(vi + tau^2) underflow beyond); rescale: divide every \
+                         yi by c and every vi and tau^2 by c^2"
+                    ),
                 ));
             }
         }
@@ -484,6 +497,22 @@ impl CheckedMetaAnalysis {
                     "weights",
                     w[i],
                     "a weight must be finite and > 0",
+                ));
+            }
+            if let Some(i) = w
+                .iter()
+                .position(|a| !(MIN_WEIGHT..=MAX_WEIGHT).contains(a))
+            {
+                return Err(MetaError::invalid_value(
+                    i,
+                    studies.label(i),
+                    "weights",
+                    format!("{:e}", w[i]),
+                    format!(
+                        "outside the numerical range of a weight ({MIN_WEIGHT:e} <= w <= \
+                         {MAX_WEIGHT:e}: the squared weights overflow or underflow double \
+                         precision); rescale the weights (only their ratios matter)"
+                    ),
                 ));
             }
         }
@@ -827,4 +856,27 @@ mod tests {
         let bad: MetaAnalysis = serde_json::from_str(r#"{"level": 150}"#).unwrap();
         assert!(matches!(bad.check(), Err(MetaError::InvalidOption { .. })));
     }
+}
+
+/// Most decimals the text output (`Display`) prints: R's limit for printed digits
+/// (`options(digits = 22)`). A larger `digits` option of a model is an error
+/// ([`MetaError::InvalidOption`] naming `digits`); a fitted result's `with_digits` prints at
+/// most this many.
+pub const MAX_DIGITS: usize = 22;
+/// Smallest user weight ([`MetaAnalysis::weights`]) accepted; only the ratios of the weights
+/// matter, so weights outside `[1e-100, 1e100]` are rescaled by the user.
+pub(crate) const MIN_WEIGHT: f64 = 1e-100;
+/// Largest user weight accepted (see [`MIN_WEIGHT`]).
+pub(crate) const MAX_WEIGHT: f64 = 1e100;
+
+/// `digits` (option `digits`) is at most [`MAX_DIGITS`].
+pub(crate) fn check_digits(digits: usize) -> Result<()> {
+    if digits > MAX_DIGITS {
+        return Err(MetaError::invalid_option(
+            "digits",
+            digits,
+            format!("must be at most {MAX_DIGITS} (R prints at most 22 digits)"),
+        ));
+    }
+    Ok(())
 }

@@ -11,6 +11,8 @@
 //! * `subgroup` — [`subgroup_analysis`]: pooled estimates per subgroup and tests of differences;
 //! * `anova` — [`anova`]: likelihood-ratio tests of nested models;
 //! * `permutest` — [`PermutationTest`]: exact and random permutation tests;
+//! * `mv` — [`MvModel`] / [`MvFit`]: multilevel and multivariate models for dependent
+//!   effects (metafor's `rma.mv`);
 //! * `mh`, `peto` — pooling 2x2 tables directly: [`MantelHaenszel`] -> [`MhFit`] and
 //!   [`Peto`] -> [`PetoFit`] (metafor's `rma.mh` and `rma.peto`).
 
@@ -23,6 +25,7 @@ pub(crate) mod inference;
 mod location_scale;
 mod method;
 mod mh;
+mod mv;
 mod permutest;
 mod peto;
 mod projection;
@@ -32,7 +35,7 @@ mod subgroup;
 mod tables;
 pub(crate) mod tau2;
 
-pub use analysis::{CheckedMetaAnalysis, MetaAnalysis, Settings};
+pub use analysis::{CheckedMetaAnalysis, MAX_DIGITS, MetaAnalysis, Settings};
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
 pub use location_scale::{
@@ -41,6 +44,9 @@ pub use location_scale::{
 };
 pub use method::{Method, TestKind};
 pub use mh::{MantelHaenszel, MhFit, MhMeasure};
+pub use mv::{
+    ComponentCi, Hypothesis, I2Levels, LinearHypotheses, MvFit, MvModel, RandomPart, Structure,
+};
 pub use permutest::{PermutationFit, PermutationTest};
 pub use peto::{Peto, PetoFit};
 pub use regression::{Coefficient, MetaRegression, MetaRegressionFit, Prediction};

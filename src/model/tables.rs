@@ -138,12 +138,13 @@ pub(crate) fn prepare(
     analysis: &str,
 ) -> Result<Prepared> {
     let alpha = alpha_of(o.level)?;
+    super::analysis::check_digits(o.digits)?;
     for (name, a) in [("add", o.add), ("table_add", o.table_add)] {
-        if !a.is_finite() {
+        if !(a.is_finite() && a >= 0.0) {
             return Err(MetaError::invalid_option(
                 name,
                 a,
-                "the continuity correction must be finite",
+                "the continuity correction must be finite and >= 0 (metafor: a non-negative number)",
             ));
         }
     }

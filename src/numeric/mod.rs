@@ -1,6 +1,7 @@
 //! Private numerics: accurate distribution tails and quantiles, and a root finder.
 
 mod beta;
+pub(crate) mod dense;
 #[allow(dead_code)] // the F distribution serves meta-regression (omnibus tests)
 pub(crate) mod dist;
 pub(crate) mod integrate;

@@ -11,7 +11,7 @@ use super::axis::{AxisSpec, Frame, INK};
 use super::scales::Transform;
 use super::svg::{Anchor, Font, Paint, Svg};
 use super::text::text_width;
-use super::{check_option, draw_grid};
+use super::{check_option, check_pixels, draw_grid};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::{MetaAnalysis, MetaFit, Method};
@@ -238,8 +238,8 @@ impl BaujatPlot {
     /// # Errors
     /// [`MetaError::InvalidOption`] for a bad size, and [`MetaError::Empty`] for no studies.
     pub fn render(&self) -> Result<String> {
-        check_option("width", self.width, |w| w > 0.0)?;
-        check_option("height", self.height, |h| h > 0.0)?;
+        check_pixels("width", self.width)?;
+        check_pixels("height", self.height)?;
         check_option("font_size", self.font_size, |s| (4.0..=72.0).contains(&s))?;
         if self.data.x.is_empty() {
             return Err(MetaError::Empty);

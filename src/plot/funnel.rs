@@ -15,7 +15,7 @@ use super::axis::{AxisSpec, Frame, INK, PAD};
 use super::scales::{Transform, linear_ticks};
 use super::svg::{Anchor, Font, Paint, Svg};
 use super::text::text_width;
-use super::{check_option, check_value};
+use super::{check_option, check_pixels, check_value};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::MetaFit;
@@ -167,8 +167,8 @@ impl FunnelPlot {
     }
 
     fn validate(&self) -> Result<()> {
-        check_option("width", self.width, |w| w > 0.0)?;
-        check_option("height", self.height, |h| h > 0.0)?;
+        check_pixels("width", self.width)?;
+        check_pixels("height", self.height)?;
         check_option("font_size", self.font_size, |s| (4.0..=72.0).contains(&s))?;
         check_option("center", self.center, |_| true)?;
         check_option("reference", self.reference, |_| true)?;

@@ -9,7 +9,7 @@
 use super::axis::{AxisSpec, Frame};
 use super::scales::Transform;
 use super::svg::{Paint, Svg};
-use super::{check_option, check_value, draw_grid};
+use super::{check_option, check_pixels, check_value, draw_grid};
 use crate::error::{MetaError, Result};
 
 /// A GOSH scatter plot.
@@ -106,8 +106,8 @@ impl GoshPlot {
     /// differ in length, [`MetaError::InvalidValue`] naming the subset for a non-finite
     /// value, and [`MetaError::InvalidOption`] for a bad option.
     pub fn render(&self) -> Result<String> {
-        check_option("width", self.width, |w| w > 0.0)?;
-        check_option("height", self.height, |h| h > 0.0)?;
+        check_pixels("width", self.width)?;
+        check_pixels("height", self.height)?;
         check_option("font_size", self.font_size, |s| (4.0..=72.0).contains(&s))?;
         check_option("radius", self.radius, |r| r > 0.0 && r <= 100.0)?;
         check_option("opacity", self.opacity, |o| o > 0.0 && o <= 1.0)?;

@@ -65,6 +65,23 @@ pub(crate) fn check_option(name: &str, v: f64, ok: impl Fn(f64) -> bool) -> Resu
     }
 }
 
+/// Largest width or height of a plot in pixels: the SVG writer clamps coordinates to
+/// +-1e7, so a larger canvas would silently lose its content.
+pub(crate) const MAX_PIXELS: f64 = 1e6;
+
+/// A width or height in pixels: between 1 and [`MAX_PIXELS`].
+pub(crate) fn check_pixels(name: &str, v: f64) -> Result<()> {
+    if (1.0..=MAX_PIXELS).contains(&v) {
+        Ok(())
+    } else {
+        Err(MetaError::invalid_option(
+            name,
+            v,
+            format!("must be between 1 and {MAX_PIXELS:e} pixels"),
+        ))
+    }
+}
+
 /// A data value that must be finite, named by row index, label and field.
 pub(crate) fn check_value(i: usize, label: &str, field: &str, v: f64) -> Result<()> {
     if v.is_finite() {

@@ -25,6 +25,10 @@
 //! notes in [`leave_one_out`]): at k = 10^4 they take milliseconds where metafor refits
 //! k times.
 //!
+//! **Dependent effects** ([`crate::MvModel`] fits): [`leave_one_cluster_out`] (refits
+//! without each cluster, with metafor's cluster-level Cook's distance) and [`rho_sweep`]
+//! (the same model at assumed sampling correlations 0 to 0.9), refits in parallel.
+//!
 //! **Scenarios** ([`scenarios`]): studies that carry several outcomes (official records,
 //! partner reports, self-reports, ...) and attributes (design, risk-of-bias flags, drop-out,
 //! ...), named [`Scenario`]s that select studies and outcome sources, and a
@@ -54,6 +58,7 @@
 pub mod attrition;
 mod baujat;
 mod cumulative;
+mod dependent;
 mod engine;
 mod gosh;
 mod influence;
@@ -63,6 +68,9 @@ pub mod scenarios;
 
 pub use baujat::{Baujat, BaujatPoint, baujat};
 pub use cumulative::{CumulativeOrder, cumulative};
+pub use dependent::{
+    ClusterInfluence, ClusterRefit, RhoRow, RhoSweep, leave_one_cluster_out, rho_sweep,
+};
 pub use gosh::{Gosh, GoshResult, GoshSubset, GoshSummary};
 pub use influence::{Influence, InfluenceCutoffs, InfluenceRow, influence};
 pub use leave_one_out::{RefitRow, Refits, leave_one_out};

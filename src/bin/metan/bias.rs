@@ -42,13 +42,13 @@ pub struct BiasArgs {
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub exact: bool,
     /// Target significance level of Rosenthal's and Rosenberg's fail-safe N.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Orwin's target effect [default: half the average effect]
     #[arg(long, allow_negative_numbers = true)]
     pub target: Option<f64>,
     /// Two-sided level of PET's test of the intercept that selects PEESE.
-    #[arg(long, default_value_t = 0.10)]
+    #[arg(long, default_value_t = 0.10, allow_negative_numbers = true)]
     pub pet_alpha: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -163,6 +163,13 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
         .level(level)
         .run(&studies);
     let hc = HenmiCopas::new().run(&spec, &studies);
+    // an option out of range fails the command (naming the command-line option); only
+    // what the data cannot support leaves a test "not computed"
+    if let Some(e) = option_error(&failsafe, &[("alpha", "alpha"), ("target", "target")])
+        .or_else(|| option_error(&pet_peese, &[("alpha", "pet-alpha")]))
+    {
+        return Err(e);
+    }
 
     let ok = [
         egger.is_ok(),
@@ -307,6 +314,27 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
             to_json(&obj)
         }
     }
+}
+
+/// The error of a test that refused one of the options `names` (library option, command-line
+/// option), renamed to the command-line option.
+fn option_error<T>(r: &Result<T, MetaError>, names: &[(&str, &str)]) -> Option<MetaError> {
+    let Err(MetaError::InvalidOption {
+        option,
+        value,
+        reason,
+    }) = r
+    else {
+        return None;
+    };
+    names
+        .iter()
+        .find(|(lib, _)| lib == option)
+        .map(|(_, cli)| MetaError::InvalidOption {
+            option: (*cli).to_string(),
+            value: value.clone(),
+            reason: reason.clone(),
+        })
 }
 
 fn unreachable_error() -> MetaError {

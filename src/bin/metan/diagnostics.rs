@@ -31,7 +31,7 @@ pub struct DiagModel {
     #[arg(long)]
     pub weights: Option<String>,
     /// Decimals in the text output.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
 }
 

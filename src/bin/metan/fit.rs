@@ -27,7 +27,7 @@ pub struct FitArgs {
     #[arg(long)]
     pub weights: Option<String>,
     /// Decimals in the text output.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
     /// Moderator columns (comma-separated or repeated): a mixed-effects meta-regression.
     /// A column that is not numeric is categorical (dummy-coded against its first level).

@@ -25,10 +25,10 @@ pub struct GoshArgs {
     pub model: DiagModel,
     /// At most this many subsets: all when 2^k - 1 <= N, otherwise N random subsets
     /// (default: all up to k = 20, 10^6 random beyond).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_subsets: Option<usize>,
     /// Seed of the random subsets.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// CSV file to write.
     #[arg(long)]
@@ -51,6 +51,16 @@ pub fn run(a: &GoshArgs) -> Result<String, MetaError> {
         column: None,
         message: format!("cannot write: {e}"),
     };
+    // a directory cannot take the output: said before the work, not after it
+    if a.output.is_dir() {
+        return Err(MetaError::Csv {
+            path: a.output.display().to_string(),
+            row: None,
+            column: None,
+            message: "cannot write: it is a directory (--output names the CSV file to write)"
+                .into(),
+        });
+    }
     let file = std::fs::File::create(&part).map_err(|e| io_err(&part, e))?;
     let mut w = std::io::BufWriter::new(file);
     let mut line = ProgressLine::new("gosh", "subsets");
@@ -77,7 +87,10 @@ pub fn run(a: &GoshArgs) -> Result<String, MetaError> {
     };
     match r.completion() {
         Completion::Complete => {
-            std::fs::rename(&part, &a.output).map_err(|e| io_err(&a.output, e))?;
+            if let Err(e) = std::fs::rename(&part, &a.output) {
+                let _ = std::fs::remove_file(&part);
+                return Err(io_err(&a.output, e));
+            }
             Ok(format!(
                 "GOSH ({} model): {} subsets of k = {} studies ({what}), estimates from {lo:.4} to {hi:.4}; written to {}\n",
                 r.method(),

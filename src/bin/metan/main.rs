@@ -10,6 +10,7 @@ mod diagnostics;
 mod escalc;
 mod fit;
 mod gosh;
+mod mv;
 mod permutest;
 mod plot;
 mod pool;
@@ -22,7 +23,7 @@ mod subgroup;
 /// Meta-analysis with metafor's numbers, from the command line.
 #[derive(Parser, Debug)]
 #[command(name = "metan", version, about, long_about = None)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -30,7 +31,7 @@ struct Cli {
 // Parsed once per run: the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
-enum Command {
+pub(crate) enum Command {
     /// Fit an equal- or random-effects model, or a meta-regression with --mods (metafor's rma).
     Fit(fit::FitArgs),
     /// Compute effect sizes from raw data (metafor's escalc): CSV or JSON with yi and vi.
@@ -65,6 +66,9 @@ enum Command {
     /// Selection models for publication bias: step functions (3PSM), beta, half-normal,
     /// negative-exponential, logistic and power selection (metafor's selmodel).
     Selmodel(selmodel::SelmodelArgs),
+    /// Multilevel (three-level) and multivariate models for dependent effects: several
+    /// effects per study (metafor's rma.mv, with vcalc's constant sampling correlation).
+    Mv(mv::MvArgs),
     /// Robust variance estimation for dependent effects (robumeta's robu): correlated or
     /// hierarchical effects weights, small-sample corrected t tests.
     Robu(robu::RobuArgs),
@@ -72,7 +76,7 @@ enum Command {
 
 /// A command-line error of clap on one line: its message without the usage block, the
 /// tip kept, and where to find help (clap's own layout spans several lines).
-fn usage_error(e: &clap::Error) -> String {
+pub(crate) fn usage_error(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return "metan: error: no command given (see metan --help for the commands)".into();
     }
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
         Command::Scenarios(args) => scenarios::run(&args),
         Command::Bias(args) => bias::run(&args),
         Command::Selmodel(args) => selmodel::run(&args),
+        Command::Mv(args) => mv::run(&args),
         Command::Robu(args) => robu::run(&args),
     };
     match result {

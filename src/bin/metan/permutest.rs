@@ -29,10 +29,10 @@ pub struct PermutestArgs {
     pub no_intercept: bool,
     /// Number of random permutations; the test is exact when the number of distinct
     /// permutations does not exceed it (as in metafor).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
     pub iter: usize,
     /// Seed of the random permutations (same seed, same result on any machine).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// Enumerate every permutation even when there are more than --iter.
     #[arg(long)]
@@ -40,7 +40,7 @@ pub struct PermutestArgs {
     #[command(flatten)]
     pub model_args: ModelArgs,
     /// Decimals in the text output.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

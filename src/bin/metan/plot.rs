@@ -21,13 +21,13 @@ pub struct PlotDataArgs {
     #[command(flatten)]
     pub model_args: ModelArgs,
     /// Fix tau^2 at this value instead of estimating it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
     /// Title of the x axis.
     #[arg(long)]
     pub xlabel: Option<String>,
     /// Width of the plot in pixels.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub width: Option<f64>,
 }
 
@@ -40,10 +40,10 @@ pub struct ForestArgs {
     #[arg(long, default_value = "none")]
     pub transform: String,
     /// Decimals of the estimate column.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, allow_negative_numbers = true)]
     pub digits: usize,
     /// Maximum width of the label column in pixels (longer labels end in an ellipsis).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub label_width: Option<f64>,
     /// Hide the weight column.
     #[arg(long)]
@@ -68,7 +68,7 @@ pub struct FunnelArgs {
     #[arg(long)]
     pub contours: bool,
     /// Height of the plot in pixels.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub height: Option<f64>,
 }
 
@@ -81,7 +81,7 @@ pub struct BaujatArgs {
     #[arg(long)]
     pub labels: bool,
     /// Height of the plot in pixels.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub height: Option<f64>,
 }
 

@@ -23,7 +23,7 @@ pub struct PoolArgs {
     #[arg(long)]
     pub slab: Option<String>,
     /// Continuity correction of the per-study outcomes behind Q and I^2
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub add: f64,
     /// Per-study outcomes that get `add`: only0, all, if0all or none
     #[arg(long, default_value = "only0")]
@@ -32,7 +32,7 @@ pub struct PoolArgs {
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub drop00: bool,
     /// Continuity correction of the tables of the pooled estimate
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub table_add: f64,
     /// Tables of the pooled estimate that get `table-add`: none, only0, all or if0all
     #[arg(long, default_value = "none")]
@@ -43,7 +43,7 @@ pub struct PoolArgs {
     #[command(flatten)]
     pub level: LevelArg,
     /// Decimals in the text output
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]

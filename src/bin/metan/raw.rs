@@ -107,7 +107,7 @@ pub struct RawColumns {
 #[derive(Args, Debug, Clone)]
 pub struct Corrections {
     /// Continuity correction added to the cells [default: 0.5; 0 for AS, PAS, PFT]
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub add: Option<f64>,
     /// Studies that get `add`: only0, all, if0all or none
     #[arg(long, default_value = "only0")]

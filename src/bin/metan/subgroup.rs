@@ -16,7 +16,7 @@ pub struct SubgroupArgs {
     #[command(flatten)]
     pub model_args: ModelArgs,
     /// Decimals in the text output.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -227,11 +227,11 @@ impl<'a, T: EffectSizeInput> EffectSizes<'a, T> {
 
     fn options(&self, default_add: f64) -> Result<Options> {
         let add = self.add.unwrap_or(default_add);
-        if !add.is_finite() {
+        if !(add.is_finite() && add >= 0.0) {
             return Err(MetaError::invalid_option(
                 "add",
                 add,
-                "the continuity correction must be finite",
+                "the continuity correction must be finite and >= 0 (metafor: a non-negative number)",
             ));
         }
         Ok(Options {

@@ -467,6 +467,7 @@ impl LocationScale {
                 "must be at least 1",
             ));
         }
+        crate::model::analysis::check_digits(self.digits)?;
         let xd = build(studies, &self.location, &self.location_refs, self.intercept)?;
         let zd = build(studies, &self.scale, &self.scale_refs, true).map_err(|e| match e {
             MetaError::RankDeficient { columns } => MetaError::invalid_option(

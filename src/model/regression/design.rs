@@ -53,6 +53,49 @@ fn missing(s: &str) -> bool {
     t.is_empty() || t == "NA"
 }
 
+/// Largest `|x|` of a numeric moderator: with weights up to `1/MIN_VARIANCE = 1e150`, the
+/// entries `w x^2` of `X'WX` stay below 1e300.
+pub(crate) const MAX_ABS_MODERATOR: f64 = 1e75;
+/// Smallest largest-`|x|` of a numeric moderator that is not identically zero: with weights
+/// down to `1/MAX_VARIANCE = 1e-150`, the entries `w x^2` of `X'WX` stay above 1e-300 (below,
+/// they underflow and the column looks collinear with the others).
+pub(crate) const MIN_ABS_MODERATOR: f64 = 1e-75;
+
+/// A numeric moderator whose magnitude overflows or underflows `X'WX`: an error naming the
+/// study with the largest `|x|` and the rescaling that fixes it (the coefficient scales by
+/// the factor, every test is unchanged).
+fn check_moderator_range(studies: &Studies, name: &str, x: &[f64]) -> Result<()> {
+    let Some((i, m)) = x
+        .iter()
+        .map(|v| v.abs())
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    else {
+        return Ok(());
+    };
+    if m == 0.0 || (MIN_ABS_MODERATOR..=MAX_ABS_MODERATOR).contains(&m) {
+        return Ok(());
+    }
+    let e = m.log10().round();
+    let rescale = if e > 0.0 {
+        format!("divide the column `{name}` by c = {:e}", 10f64.powf(e))
+    } else {
+        format!("multiply the column `{name}` by c = {:e}", 10f64.powf(-e))
+    };
+    Err(MetaError::invalid_value(
+        i,
+        studies.label(i),
+        name,
+        format!("{:e}", x[i]),
+        format!(
+            "outside the numerical range of a moderator ({MIN_ABS_MODERATOR:e} <= max |x| <= \
+             {MAX_ABS_MODERATOR:e}: the weighted squares in X'WX overflow or underflow double \
+             precision); rescale: {rescale} (its coefficient changes by the inverse factor; tests \
+             and p-values do not change)"
+        ),
+    ))
+}
+
 /// Builds `X` for `studies`.
 ///
 /// Categorical moderators: levels in byte-wise sorted order (R's factor levels in the C
@@ -110,6 +153,7 @@ pub(crate) fn build(
         // the values of a categorical moderator, as (level text, sort key)
         let cat: Option<Vec<String>> = match (m, numeric, attribute) {
             (ModSpec::Auto(_), Some(x), _) => {
+                check_moderator_range(studies, name, x)?;
                 cols.push(x.to_vec());
                 names.push(name.to_string());
                 None

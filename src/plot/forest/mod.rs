@@ -24,7 +24,7 @@ pub use data::{
 };
 
 use super::scales::Transform;
-use super::{check_option, check_value};
+use super::{MAX_PIXELS, check_option, check_pixels, check_value};
 use crate::error::{MetaError, Result};
 
 /// A forest plot: the rows of a [`ForestData`] and the drawing options.
@@ -159,9 +159,11 @@ impl ForestPlot {
     }
 
     fn validate(&self) -> Result<()> {
-        check_option("width", self.width, |w| w > 0.0)?;
+        check_pixels("width", self.width)?;
         check_option("font_size", self.font_size, |s| (4.0..=72.0).contains(&s))?;
-        check_option("label_width", self.label_width, |w| w >= 0.0)?;
+        check_option("label_width", self.label_width, |w| {
+            (0.0..=MAX_PIXELS).contains(&w)
+        })?;
         if self.digits > 12 {
             return Err(MetaError::invalid_option(
                 "digits",

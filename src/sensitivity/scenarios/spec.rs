@@ -55,8 +55,22 @@ struct RawSpec {
     scenario: Vec<serde_json::Value>,
 }
 
+/// The parser's message on one line: the TOML parser's source excerpt (`1 | ...` and the
+/// caret line under it) is left out, its position line and explanation kept.
 fn spec_err(e: impl fmt::Display) -> MetaError {
-    MetaError::invalid_option("scenario spec", "file", e.to_string())
+    let text = e.to_string();
+    let excerpt = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with('|')
+            || t.split_once(" |")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !excerpt(l))
+        .collect();
+    MetaError::invalid_option("spec", "file", parts.join(": "))
 }
 
 impl ScenarioSpec {
