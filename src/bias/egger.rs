@@ -236,7 +236,7 @@ impl RegTest {
     /// predictor is constant; [`MetaError::InvalidOption`] for a predictor without sample
     /// sizes, or user weights with the `rma` model (not supported with moderators);
     /// [`MetaError::LengthMismatch`] / [`MetaError::InvalidValue`] for bad sample sizes;
-    /// the errors of [`MetaAnalysis::fit`] for the options; [`MetaError::Numerical`] for a
+    /// the errors of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) for the options; [`MetaError::Numerical`] for a
     /// perfect `lm` fit.
     ///
     /// # Examples

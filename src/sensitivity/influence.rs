@@ -199,7 +199,7 @@ impl fmt::Display for Influence {
 ///   `hat > 3p/k` or `|DFBETAS| > 1` (here `p = 1`).
 ///
 /// # Errors
-/// Those of [`MetaAnalysis::fit`], and [`crate::MetaError::TooFewStudies`] for k < 2.
+/// Those of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit), and [`crate::MetaError::TooFewStudies`] for k < 2.
 ///
 /// # Examples
 /// ```

@@ -224,11 +224,11 @@ fn spread(cands: &[f64], v: &[f64]) -> Vec<f64> {
 /// # Formula
 /// Row `i` is the fit of the specification on the studies `j != i`: its estimate, SE,
 /// test statistic, p-value and CI, Cochran's Q with its p-value, tau^2, I^2 and H^2 (see
-/// [`MetaAnalysis::fit`]). A refit that does not converge is reported with
+/// [`MetaAnalysis::fit`](crate::MetaAnalysis::fit)). A refit that does not converge is reported with
 /// `converged = false` (metafor leaves the row `NA`).
 ///
 /// # Errors
-/// Those of [`MetaAnalysis::fit`] on the full data, and [`crate::MetaError::TooFewStudies`]
+/// Those of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) on the full data, and [`crate::MetaError::TooFewStudies`]
 /// for k < 2.
 ///
 /// # Examples

@@ -2,7 +2,7 @@
 //! order of the evidence, on which outcome source is used, on flawed studies and on
 //! drop-out?
 //!
-//! **Standard diagnostics** of an intercept-only [`MetaAnalysis`] (metafor's names in
+//! **Standard diagnostics** of an intercept-only [`MetaAnalysis`](crate::MetaAnalysis) (metafor's names in
 //! brackets), all refitted with the same estimator, test and level as the fit:
 //!
 //! * [`leave_one_out`] (`leave1out`): the model without each study in turn;

@@ -15,11 +15,11 @@ impl From<&[SimulatedStudy]> for ScenarioData {
     /// Each measured outcome source (official, partner, self-report) becomes an outcome of
     /// binary counts with drop-outs: programme vs comparison arm (completers with / without
     /// re-offending, drop-outs, and the drop-outs' re-offending where the evaluation followed
-    /// them up: [`MissingRule::ObservedDropouts`] is the analysis each evaluation reports),
+    /// them up: [`MissingRule::ObservedDropouts`](crate::sensitivity::MissingRule::ObservedDropouts) is the analysis each evaluation reports),
     /// or, for completer-vs-drop-out designs, completers vs drop-outs. Studies without a
     /// comparison group have attributes only: they are counted, never pooled. Attributes:
     /// `comparison` (one of [`Comparison::name`](crate::datasets::ipv::Comparison::name), see
-    /// [`ComparisonType`]), `id`, `model`, `design`, `flawed`, `completer_only`, `tailored`,
+    /// [`ComparisonType`](crate::sensitivity::ComparisonType)), `id`, `model`, `design`, `flawed`, `completer_only`, `tailored`,
     /// `region`, `income`, `country`, `year`, `follow_up_months`, `dropout_rate` (programme
     /// arm) and `simulated`.
     ///

@@ -51,7 +51,7 @@ pub struct Prediction {
 
 /// A fitted meta-regression.
 ///
-/// Built by [`MetaRegression::fit`]. With the `serde` feature it serializes to the JSON
+/// Built by [`MetaRegression::fit`](crate::MetaRegression::fit). With the `serde` feature it serializes to the JSON
 /// printed by `metan fit --mods ... --format json`: `coefficients`, `qm`, `qm_df`, `qm_p_value`,
 /// `r2`, and the residual heterogeneity under the names `metan fit` uses (`q`, `q_df`,
 /// `q_p_value`, `tau2`, `i2`, `h2`).

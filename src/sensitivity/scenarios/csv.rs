@@ -12,7 +12,7 @@ impl ScenarioData {
     /// Columns: `study` (label) and `source` (required); the outcome as `yi` and `vi`, or as
     /// counts `t_events, t_non_events, t_dropouts, c_events, c_non_events, c_dropouts`
     /// (optionally `t_dropout_events` and `c_dropout_events`: the drop-outs known to have had
-    /// the event, used by [`MissingRule::ObservedDropouts`]; empty or `NA` when not followed
+    /// the event, used by [`MissingRule::ObservedDropouts`](crate::sensitivity::MissingRule::ObservedDropouts); empty or `NA` when not followed
     /// up); every other column is a study attribute (flags `true`/`false`, numbers, or text;
     /// an empty cell is "not recorded"; a study's rows must not disagree). A column
     /// `simulated` with any true value marks the whole data set as simulated. A row whose

@@ -10,12 +10,12 @@
 //!   a `simulated` flag, printed in the title of every table. Simulated data always say so.
 //! * A [`Scenario`] is a selection of studies ([`Predicate`]), an outcome-source preference
 //!   order (e.g. partner, else couple, else leave the study out), a rule for drop-outs
-//!   ([`super::MissingRule`], binary outcomes only) and an optional model ([`MetaAnalysis`]).
+//!   ([`super::MissingRule`], binary outcomes only) and an optional model ([`MetaAnalysis`](crate::MetaAnalysis)).
 //! * **One comparison per pooled estimate.** A study may record what its effect compares in
 //!   the attribute `comparison` ([`ComparisonType`]: e.g. `programme_vs_no_programme`,
 //!   `couples_vs_standard_programme`, `completers_vs_dropouts`, `no_comparison_group`). A
 //!   scenario can keep one comparison ([`Scenario::comparison`]); a scenario whose studies
-//!   compare different things is the error [`MetaError::MixedComparisons`] unless it allows
+//!   compare different things is the error [`MetaError::MixedComparisons`](crate::MetaError::MixedComparisons) unless it allows
 //!   it explicitly ([`Scenario::allow_mixed_comparisons`]); studies without a comparison group
 //!   are counted (in every report) and never pooled as an effect.
 //! * A [`SensitivityReport`] runs a list of scenarios against a base scenario: k, estimate,

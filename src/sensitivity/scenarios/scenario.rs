@@ -33,7 +33,7 @@ pub struct Scenario {
     /// The model (default: the report's); its Q-profile intervals are never computed.
     #[cfg_attr(feature = "serde", serde(default))]
     pub model: Option<MetaAnalysis>,
-    /// Only the studies of this comparison (attribute [`COMPARISON_ATTR`]); `None`: any.
+    /// Only the studies of this comparison (attribute [`COMPARISON_ATTR`](crate::sensitivity::COMPARISON_ATTR)); `None`: any.
     #[cfg_attr(feature = "serde", serde(default))]
     pub comparison: Option<ComparisonType>,
     /// Pool studies of different comparisons on purpose. Off by default: a scenario that
@@ -86,7 +86,7 @@ impl Scenario {
         self.description = d.into();
         self
     }
-    /// Keeps only the studies of comparison `c` (attribute [`COMPARISON_ATTR`]).
+    /// Keeps only the studies of comparison `c` (attribute [`COMPARISON_ATTR`](crate::sensitivity::COMPARISON_ATTR)).
     pub fn comparison(mut self, c: impl Into<ComparisonType>) -> Self {
         self.comparison = Some(c.into());
         self
@@ -226,7 +226,7 @@ impl Scenario {
     }
 
     /// Checks the scenario against the data: the studies it would pool must share one
-    /// comparison (attribute [`COMPARISON_ATTR`]; a study without it counts as "not
+    /// comparison (attribute [`COMPARISON_ATTR`](crate::sensitivity::COMPARISON_ATTR); a study without it counts as "not
     /// recorded"), unless mixing is allowed ([`Scenario::allow_mixed_comparisons`]).
     ///
     /// # Errors

@@ -79,10 +79,10 @@ pub const COMPARISON_ATTR: &str = "comparison";
 /// Recorded in the study attribute [`COMPARISON_ATTR`] (`comparison`, e.g. a CSV column).
 /// Effects of different comparisons estimate different things (a programme against no
 /// programme, one programme against another, completers against drop-outs), so a
-/// [`Scenario`] that would pool them is the error [`MetaError::MixedComparisons`] unless it
-/// allows it ([`Scenario::allow_mixed_comparisons`]). Studies with
+/// [`Scenario`](crate::sensitivity::Scenario) that would pool them is the error [`MetaError::MixedComparisons`] unless it
+/// allows it ([`Scenario::allow_mixed_comparisons`](crate::sensitivity::Scenario::allow_mixed_comparisons)). Studies with
 /// [`ComparisonType::NoComparisonGroup`] have no effect to pool: every scenario leaves them
-/// out, and every [`SensitivityReport`] counts them.
+/// out, and every [`SensitivityReport`](crate::sensitivity::SensitivityReport) counts them.
 ///
 /// Names are compared ignoring case and surrounding spaces.
 ///
@@ -164,7 +164,7 @@ pub enum Outcome {
         vi: f64,
     },
     /// Binary counts with drop-outs (turned into a log odds ratio by the scenario's
-    /// [`MissingRule`]).
+    /// [`MissingRule`](crate::sensitivity::MissingRule)).
     Binary(BinaryCounts),
 }
 
