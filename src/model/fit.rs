@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::heterogeneity::HeterogeneityBlock;
 use super::method::{Method, TestKind};
 use super::tau2::StopReason;
 use crate::data::effect_size::{BackTransformed, Measure, Transform};
@@ -358,7 +359,6 @@ impl fmt::Display for MetaFit {
     /// The layout of metafor's `print.rma.uni`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.digits;
-        let eps10 = f64::EPSILON * 10.0;
         writeln!(f)?;
         if let Some(name) = self.method.equal_effects_title() {
             writeln!(f, "{name} (k = {})", self.k)?;
@@ -376,44 +376,20 @@ impl fmt::Display for MetaFit {
             )?;
         }
         writeln!(f)?;
-        if !self.method.is_equal_effects() {
-            let td = if self.tau2.abs() <= eps10 { 0 } else { d };
-            let se = self
-                .tau2_se
-                .map(|s| format!(" (SE = {})", fcf(s, d)))
-                .unwrap_or_default();
-            writeln!(
-                f,
-                "tau^2 (estimated amount of total heterogeneity): {}{se}",
-                fcf(self.tau2, td)
-            )?;
-            let td = if self.tau2 <= eps10 { 0 } else { d };
-            writeln!(
-                f,
-                "tau (square root of estimated tau^2 value):      {}",
-                fcf(self.tau, td)
-            )?;
+        HeterogeneityBlock {
+            equal_effects: self.method.is_equal_effects(),
+            residual: false,
+            tau2: self.tau2,
+            tau2_se: self.tau2_se,
+            tau: self.tau,
+            i2: self.i2,
+            h2: self.h2,
+            r2: None,
+            q: self.q,
+            q_df: self.q_df,
+            q_p_value: self.q_p_value,
         }
-        writeln!(
-            f,
-            "I^2 (total heterogeneity / total variability):   {}%",
-            fcf(self.i2, 2)
-        )?;
-        writeln!(
-            f,
-            "H^2 (total variability / sampling variability):  {}",
-            fcf(self.h2, 2)
-        )?;
-        writeln!(f)?;
-        writeln!(f, "Test for Heterogeneity:")?;
-        writeln!(
-            f,
-            "Q(df = {}) = {}, p-val {}",
-            self.q_df,
-            fcf(self.q, d),
-            pval_str(self.q_p_value, d, true, " ")
-        )?;
-        writeln!(f)?;
+        .write(f, d)?;
         writeln!(f, "Model Results:")?;
         writeln!(f)?;
         let mut cells: Vec<(&str, String)> =
