@@ -62,7 +62,7 @@ PY
 echo
 echo "== metan alone: the performance targets =="
 cargo run --release --quiet --example bench_compare -- "$out" --targets > "$out/targets.txt"
-cargo build --release --quiet --bin metan
+cargo build --release --quiet --features cli --bin metan
 csv_line=""
 if [ -x /usr/bin/time ]; then
   /usr/bin/time -f "%e|%M" -o "$out/csv_time.txt" target/release/metan fit "$out/simulated_k1000000.csv" > /dev/null

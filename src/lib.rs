@@ -144,19 +144,19 @@
 //! # Ok::<(), metan::MetaError>(())
 //! ```
 
-#![forbid(unsafe_code)]
+// Lints for every target (`unsafe_code`, the NaN-idiom allowances) are in the `[lints]`
+// table of Cargo.toml; these apply to the library alone (tests may unwrap).
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
-// `!(x > 0.0)` is deliberate throughout: it is true for NaN, which must be rejected too.
-#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::nonminimal_bool)]
 
 pub mod bias;
 pub mod data;
 pub mod datasets;
 pub mod error;
+mod format;
 pub mod model;
 mod numeric;
 pub mod plot;

@@ -1,6 +1,5 @@
 //! The anchor bugs of issue 10 (fixed one at a time in metafor, meta, PyMARE and
 //! statsmodels): each test shows metan does not have it. Table: docs/reliability.md.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::data::effect_size::{
     EffectSizes, MeansMeasure, TwoByTwo, TwoByTwoMeasure, TwoGroupMeans,

@@ -20,7 +20,6 @@
 //!   value everywhere and R off by up to 1.7e-9 relative at `n = 60, T = 1200`
 //!   ([`upper_tails_are_exact_where_r_cancels`]); Kendall p-values are therefore also
 //!   accepted within an absolute 1e-15 (1e-13 for the upper tail computed by R).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,4 @@
 //! Invariants of the publication-bias methods (proptest) and their typed errors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::bias::{
     Estimator, FailSafeN, PetPeese, PetPeeseChoice, Predictor, RankTest, RegModel, RegTest, Side,

@@ -16,7 +16,6 @@
 //! ([`Sub::files`]) and what a 1-row file gives. Requests that need exact figures go to
 //! [`special_rows`]. `cargo test --release --test cli_battery -- --nocapture` prints the
 //! count of requests per subcommand and their outcomes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -546,6 +545,40 @@ fn subcommands(f: &Files) -> Vec<Sub> {
                     ("weights", Choice),
                     ("rho", Rho),
                     ("mods", Column { numeric: false }),
+                    ("format", Format),
+                ],
+            ),
+            files: true,
+            one_row: err(&["needs at least 2 clusters, got 1"]),
+        },
+        Sub {
+            name: "selmodel",
+            base: v(&["{CSV}", "--type", "stepfun", "--steps", "0.025"]),
+            csv: f.bcg.clone(),
+            ok_marker: "Selection Model Results",
+            options: with(
+                &input,
+                &[
+                    ("method", Choice),
+                    ("alternative", Choice),
+                    ("level", Level),
+                    ("format", Format),
+                ],
+            ),
+            files: true,
+            one_row: err(&["needs at least 2 studies, got 1"]),
+        },
+        Sub {
+            name: "mv",
+            base: v(&["{CSV}", "--cluster", "g"]),
+            csv: f.small.clone(),
+            ok_marker: "Multivariate Meta-Analysis Model",
+            options: with(
+                &input,
+                &[
+                    ("method", Choice),
+                    ("test", Choice),
+                    ("level", Level),
                     ("format", Format),
                 ],
             ),

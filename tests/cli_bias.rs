@@ -1,7 +1,6 @@
 //! `metan bias`: the JSON object against the metafor fixture (`tests/fixtures/bias.json`),
 //! the text blocks against metafor's printouts, sample sizes from `--measure`, and the
 //! behaviour with too few studies and bad options.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -2,7 +2,6 @@
 //! digest's sensitivity tables from the command line, on the shipped SIMULATED data, give
 //! the numbers of `examples/digest.rs` (the same scenarios of `examples/shared/findings.rs`),
 //! bit for bit.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 #[path = "../examples/shared/mod.rs"]
 mod shared;

@@ -1,7 +1,6 @@
 //! The `metan escalc`, `metan mh`, `metan peto` and `metan fit --measure` commands,
 //! checked against the metafor fixtures of `tests/fixtures/escalc.json`: the CLI is run
 //! on CSV files written from the fixtures' raw data.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

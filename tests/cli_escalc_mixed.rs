@@ -2,7 +2,6 @@
 //! column, `--convert-to d|logor`), checked against `tests/fixtures/escalc_conversions.json`
 //! (written by `tests/fixtures/generate_escalc_conversions.R` with metafor 3.8-1); and its
 //! errors on bad input: exit status 1 and one line on stderr naming the row and field.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,7 +1,6 @@
 //! `metan fit`: output against the metafor fixture, and every bad input of issue 2 point 6
 //! ending in a non-zero exit, one line on stderr naming the file, row and column, nothing
 //! on stdout, and no panic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

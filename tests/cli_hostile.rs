@@ -5,7 +5,6 @@
 //! code, exactly one line on stderr, nothing on stdout, and none of the markers of an
 //! unfinished message (`Some(`, `None`, `{ kind:`, `panicked`, `backtrace`,
 //! `RUST_BACKTRACE`). Add a subcommand's bad requests to [`bad_requests`] as rows.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -228,7 +227,7 @@ fn sigint_stops_a_huge_permutation_test_with_a_partial_result() {
         .and_then(|r| r.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{stderr}"));
-    assert!(n > 0 && n < 1_000_000_000 && n % 1024 == 0, "{n}");
+    assert!(n > 0 && n < 1_000_000_000 && n.is_multiple_of(1024), "{n}");
     assert!(
         stdout.contains(&format!(
             "STOPPED after {n} of 1000000000 permutations (interrupted)"

@@ -1,7 +1,6 @@
 //! `metan fit --scale`: the JSON object and the text output against the metafor fixture
 //! (`tests/fixtures/location_scale.json`, tolerances as in tests/location_scale_parity.rs),
 //! boundaries in JSON, and bad input (exit 1, one line on stderr).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,7 +1,6 @@
 //! `metan mv`: it prints what the library computes, with the JSON keys of issue 14, and
 //! fails on bad input with exit code 1 and one line on stderr naming the row, cluster or
 //! option.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

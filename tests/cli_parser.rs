@@ -1,7 +1,7 @@
 //! Property tests of the command line (issue 20, item 5): random values for random options
 //! of every subcommand.
 //!
-//! * In-process, on clap's parser (the binary's `Cli`, included from `src/bin/metan.rs`):
+//! * In-process, on clap's parser (the binary's `Cli`, included from `src/bin/metan/main.rs`):
 //!   parsing never panics, and every rejected command line renders as one line
 //!   `metan: error: ...` without a Rust `Debug` marker.
 //! * Through the binary, for a smaller number of cases: the run ends in exit 0, or exit 1
@@ -9,42 +9,42 @@
 //!
 //! The options are read from clap's own description of the commands, so subcommands and
 //! options added later are covered without editing this file.
-#![cfg(feature = "serde")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
-// the binary's modules are loaded twice: at the root (see below) and by `metan.rs`
+#![cfg(feature = "cli")]
+#![allow(dead_code)]
+// the binary's modules are loaded twice: at the root (see below) and by `main.rs`
 #![allow(clippy::duplicate_mod)]
 
 // The binary's modules at the crate root, where its `crate::common` etc. resolve; the
-// binary's `Cli` comes from `metan.rs` itself (its own copies of the modules are unused).
+// binary's `Cli` comes from `main.rs` itself (its own copies of the modules are unused).
 // A new subcommand module needs a line here only if another module names it by
 // `crate::...`.
-#[path = "../src/bin/cli/bias.rs"]
+#[path = "../src/bin/metan/bias.rs"]
 mod bias;
-#[path = "../src/bin/cli/common.rs"]
+#[path = "../src/bin/metan/common.rs"]
 mod common;
-#[path = "../src/bin/cli/diagnostics.rs"]
+#[path = "../src/bin/metan/diagnostics.rs"]
 mod diagnostics;
-#[path = "../src/bin/cli/escalc.rs"]
+#[path = "../src/bin/metan/escalc.rs"]
 mod escalc;
-#[path = "../src/bin/cli/fit.rs"]
+#[path = "../src/bin/metan/fit.rs"]
 mod fit;
-#[path = "../src/bin/cli/gosh.rs"]
+#[path = "../src/bin/metan/gosh.rs"]
 mod gosh;
-#[path = "../src/bin/metan.rs"]
+#[path = "../src/bin/metan/main.rs"]
 mod metan_bin;
-#[path = "../src/bin/cli/permutest.rs"]
+#[path = "../src/bin/metan/permutest.rs"]
 mod permutest;
-#[path = "../src/bin/cli/plot.rs"]
+#[path = "../src/bin/metan/plot.rs"]
 mod plot;
-#[path = "../src/bin/cli/pool.rs"]
+#[path = "../src/bin/metan/pool.rs"]
 mod pool;
-#[path = "../src/bin/cli/raw.rs"]
+#[path = "../src/bin/metan/raw.rs"]
 mod raw;
-#[path = "../src/bin/cli/robu.rs"]
+#[path = "../src/bin/metan/robu.rs"]
 mod robu;
-#[path = "../src/bin/cli/scenarios.rs"]
+#[path = "../src/bin/metan/scenarios.rs"]
 mod scenarios;
-#[path = "../src/bin/cli/subgroup.rs"]
+#[path = "../src/bin/metan/subgroup.rs"]
 mod subgroup;
 
 use clap::{CommandFactory, Parser};

@@ -1,6 +1,5 @@
 //! The `metan fit --mods`, `metan subgroup` and `metan permutest` commands: they print what
 //! the library computes, with the JSON field names of the issue.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,6 +1,5 @@
 //! `metan robu` and `metan fit --cluster --robust`: they print what the library computes,
 //! with the JSON keys of issue 14; bad input exits 1 with one line on stderr.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

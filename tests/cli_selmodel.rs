@@ -1,7 +1,6 @@
 //! `metan selmodel`: the JSON keys and numbers (against the library and the metafor
 //! reference of `tests/fixtures/selmodel.json`), moderators, the plot, and bad input (exit
 //! 1 with one line on stderr).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,6 +1,5 @@
 //! The sensitivity subcommands of the `metan` binary: JSON output against metafor's
 //! numbers (from `tests/fixtures/sensitivity.json`), the GOSH CSV and the scenario runner.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,6 +1,5 @@
 //! Convergence is data: forced non-convergence, the fallback chain, and no panics on
 //! hostile input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::{MetaAnalysis, MetaError, Method, StopReason, Studies, TestKind};
 use proptest::prelude::*;

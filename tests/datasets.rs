@@ -1,6 +1,5 @@
 //! The real data sets equal metadat's copies (fixture written by tests/fixtures/datasets.R),
 //! and the published results are read as printed.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::datasets::{bcg, landenberger2005, published_results};
 use serde_json::Value;

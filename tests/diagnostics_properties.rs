@@ -1,6 +1,5 @@
 //! Issue 10 invariants for the diagnostics: leave-one-out gives one row per study, and
 //! trim-and-fill that fills nothing returns the original fit.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::bias::TrimFill;
 use metan::sensitivity::leave_one_out;

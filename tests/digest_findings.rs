@@ -4,7 +4,6 @@
 //! pooled estimate in every table. REML, z test, 95% CI.
 //!
 //! `cargo test --release --test digest_findings -- --nocapture` prints the across-seed rates.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 #[path = "../examples/shared/mod.rs"]
 mod shared;

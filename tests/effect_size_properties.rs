@@ -1,6 +1,5 @@
 //! Invariants of the effect-size conversions, back-transformations, measures and pooling
 //! methods (proptest).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::data::effect_size::{
     Correlation, CorrelationMeasure, EffectSizes, MeansMeasure, Proportion, ProportionMeasure,

@@ -15,7 +15,6 @@
 //! mixed-outcome tables (dat.gibson2002 and a synthetic one).
 //!
 //! Tolerance: 1e-10 relative on every value; an `NA` must be `None` and vice versa.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

@@ -5,9 +5,6 @@
 //! environment variable `METAN_FUZZ_CASES`, e.g.
 //! `METAN_FUZZ_CASES=1000000 cargo test --release --test fuzz fuzz_csv_reader`.
 //! See docs/fuzzing.md.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-// `!(lo > hi)` is deliberate: a NaN (NA) bound is allowed, a reversed interval is not
-#![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 use metan::data::csv::{CsvSpec, Table, read_studies_from};
 use metan::data::effect_size::scale::{D, Effect, LogOr, Z};

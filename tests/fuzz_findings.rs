@@ -1,5 +1,4 @@
 //! Inputs found by the 10^6-case fuzz runs (tests/fuzz.rs), kept as regression tests.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::{MetaAnalysis, MetaError, MetaRegression, Method, Studies};
 

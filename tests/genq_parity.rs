@@ -10,7 +10,6 @@
 //!   calls `uniroot` without `tol` here, so its bounds are only as good as uniroot's
 //!   default `tol = .Machine$double.eps^0.25` (1.2e-4 absolute in tau^2): compared at
 //!   `1.25e-4 + 1e-12 |tau^2|` absolute, the tolerance metafor reached.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::{MetaAnalysis, Method, Studies};
 use serde_json::Value;

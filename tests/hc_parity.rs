@@ -10,7 +10,6 @@
 //!   absolute;
 //! * the `rma` row (the model printed beside the interval) at 1e-10, and metafor's printed
 //!   table for the BCG trials verbatim.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

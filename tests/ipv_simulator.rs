@@ -9,7 +9,6 @@
 //! Set `METAN_UPDATE_IPV=1` to rewrite `data/ipv_simulated.csv` and
 //! `data/ipv_simulated_long.csv` from the generator (the same as `cargo run --example
 //! simulate_ipv -- data/ipv_simulated.csv data/ipv_simulated_long.csv`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::datasets::ipv::{
     self, Assumptions, Comparison, Design, Handling, IncomeGroup, Integration, ProgrammeModel,

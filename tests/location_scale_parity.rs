@@ -29,7 +29,6 @@
 //!   optimiser stopped somewhere on a flat likelihood), metan must report the coefficient
 //!   as a boundary; the remaining numbers are compared at `1e-5` relative (they depend on
 //!   metafor's tau^2 of the boundary group, exp(alpha) ~ 1e-7 instead of 0).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,6 @@
 //! Invariants of location-scale models (proptest): permutation of the studies, location and
 //! scale equivariance, tau^2 >= 0 and confidence intervals that contain the estimates, and a
 //! log-likelihood never below that of the constant-tau^2 model.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::{LocationScale, Method, Studies};
 use proptest::prelude::*;

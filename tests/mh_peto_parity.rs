@@ -5,7 +5,6 @@
 //! `level`. Fixtures: `tests/fixtures/escalc.json` (`tests/fixtures/generate_escalc.R`).
 //!
 //! Tolerance: 1e-10 relative on every number; the printouts must be identical.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

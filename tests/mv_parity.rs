@@ -27,7 +27,6 @@
 //! bounds carry the same optimiser error. Cook's distances are compared with the ones
 //! recomputed from polished refits to 1e-7 and with metafor's own to `10 * reached`
 //! (relative to the largest distance).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,6 @@
 //! clusters or the rows within clusters changes nothing, the fit is equivariant under
 //! location and scale changes of the effects, variance components are never negative,
 //! and every interval contains its estimate.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::{MvFit, MvModel, Structure, Studies};
 use proptest::prelude::*;

@@ -22,7 +22,6 @@
 //! in their printed output, and in the other 16 metafor fails where metan converges (checked
 //! as such). The 68 GENQ fits have no reference for their tau^2 interval (see below), so
 //! their 8 interval fields and the interval's `lb.sign`/`ub.sign` are not compared.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

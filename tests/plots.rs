@@ -8,8 +8,6 @@
 //! dat.bcg) with metafor's escalc("RR") log risk ratios, tests/fixtures/bcg_rr.csv (made
 //! by tests/fixtures/plots.R).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::{Path, PathBuf};
 
 use metan::bias::{Alternative, SelectionModel, SelectionType};

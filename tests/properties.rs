@@ -1,5 +1,4 @@
 //! Invariants of the fit, for every estimator (proptest).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::{MetaAnalysis, Method, Studies, TestKind};
 use proptest::prelude::*;

@@ -22,7 +22,6 @@
 //! * **Random permutation tests** can only agree within Monte-Carlo error: `|p_metan -
 //!   p_metafor| <= 4 sqrt(p (1 - p) / iter)` (plus one permutation, 1/iter, for p near 0).
 //!   Exact permutation tests agree exactly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

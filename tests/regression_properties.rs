@@ -1,6 +1,5 @@
 //! Invariants of meta-regression, subgroup analysis and permutation tests (proptest), and
 //! the typed errors of bad input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::{
     MetaAnalysis, MetaError, MetaRegression, Method, PermutationTest, Studies, TestKind, anova,

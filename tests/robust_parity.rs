@@ -15,7 +15,6 @@
 //!
 //! The rma.mv fits of the fixture are checked inside the crate (`src/model/robust/tests.rs`,
 //! from their exported per-cluster blocks). `-- --nocapture` prints counts and worst errors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,5 @@
 //! Invariants of cluster-robust inference, robu and aggregation (proptest), and the typed
 //! errors of bad input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::data::Aggregate;
 use metan::{

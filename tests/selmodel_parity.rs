@@ -40,7 +40,6 @@
 //! one metan flags (`DeltaEstimate::at_bound`, `SelectionFit::tau2_at_bound`), with no
 //! standard error; metafor itself stops near the bound (e.g. delta = 98.27 for a bound of
 //! 100, tau^2 = 6e-7 for 0) and reports curvature there.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

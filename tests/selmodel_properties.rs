@@ -3,7 +3,6 @@
 //! (y -> c y, v -> c^2 v) give the rescaled fit, the order of the studies does not matter, and bad input gives typed errors naming the option.
 //!
 //! Data are SIMULATED (drawn from a seeded ChaCha8 generator) unless named.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::bias::{Alternative, SelectionFit, SelectionModel, SelectionType};
 use metan::{MetaError, MetaRegression, Method, Studies};

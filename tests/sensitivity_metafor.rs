@@ -21,7 +21,6 @@
 //! p-values (`pval`, `Qp`) have no absolute escape: metafor computes them with upper-tail
 //! functions, so they are compared at 1e-10 relative down to 1e-300 (below which both must
 //! be). The number of cases and of compared numbers equal the fixture's (`CASES`, ...).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::sensitivity::{CumulativeOrder, Gosh, baujat, cumulative, influence, leave_one_out};
 use metan::{MetaAnalysis, Method, Studies, TestKind};

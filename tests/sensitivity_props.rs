@@ -2,7 +2,6 @@
 //! same subset (for every estimator, on data large enough for the series shortcut of the
 //! leave-one-out engine to be used, and on random small data), and GOSH's sampling is
 //! reproducible and independent of the thread count.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metan::sensitivity::{CumulativeOrder, Gosh, cumulative, influence, leave_one_out};
 use metan::{MetaAnalysis, MetaFit, Method, Studies, TestKind};

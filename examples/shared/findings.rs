@@ -200,7 +200,7 @@ pub enum PartnerForm {
 /// the count: an assumption for the illustration (the reviews do not say how many report
 /// which), unrelated to the studies' effects.
 pub fn reported_form(s: &SimulatedStudy) -> PartnerForm {
-    if s.id % 2 == 0 {
+    if s.id.is_multiple_of(2) {
         PartnerForm::Score
     } else {
         PartnerForm::Count

@@ -236,7 +236,7 @@ impl RegTest {
     /// predictor is constant; [`MetaError::InvalidOption`] for a predictor without sample
     /// sizes, or user weights with the `rma` model (not supported with moderators);
     /// [`MetaError::LengthMismatch`] / [`MetaError::InvalidValue`] for bad sample sizes;
-    /// the errors of [`MetaAnalysis::fit`] for the options; [`MetaError::Numerical`] for a
+    /// the errors of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) for the options; [`MetaError::Numerical`] for a
     /// perfect `lm` fit.
     ///
     /// # Examples
@@ -451,7 +451,7 @@ impl RegTestFit {
 impl fmt::Display for RegTestFit {
     /// The layout of metafor's `print.regtest`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::model::{fcf, format_df, pval_str};
+        use crate::format::{fcf, format_df, pval_str};
         writeln!(f)?;
         writeln!(f, "Regression Test for Funnel Plot Asymmetry")?;
         writeln!(f)?;

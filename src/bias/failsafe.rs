@@ -252,7 +252,7 @@ fn mean_r(x: &[f64]) -> f64 {
 impl fmt::Display for FailSafeFit {
     /// The three blocks of metafor's `print.fsn`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::model::{fcf, pval_str};
+        use crate::format::{fcf, pval_str};
         let p = |x: f64| pval_str(x, 4, false, "");
         let n = |x: f64| {
             if x.is_infinite() {

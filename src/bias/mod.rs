@@ -17,7 +17,7 @@
 //!   interval, robust to publication bias (metafor's `hc`).
 //!
 //! The tests that depend on the model (the regression test and trim-and-fill) take the
-//! [`MetaAnalysis`] specification: they use its estimator as metafor's functions do when
+//! [`MetaAnalysis`](crate::MetaAnalysis) specification: they use its estimator as metafor's functions do when
 //! called on an `rma` fit with that method.
 //!
 //! Too few studies for a test give [`crate::MetaError::TooFewStudies`], never a NaN.

@@ -201,7 +201,7 @@ impl PetPeeseFit {
 
 impl fmt::Display for PetPeeseFit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::model::{fcf, format_df, pval_str};
+        use crate::format::{fcf, format_df, pval_str};
         writeln!(f)?;
         writeln!(
             f,

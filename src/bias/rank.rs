@@ -214,7 +214,7 @@ impl RankTestFit {
 impl std::fmt::Display for RankTestFit {
     /// The layout of metafor's `print.ranktest`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::model::{fcf, pval_str};
+        use crate::format::{fcf, pval_str};
         writeln!(f)?;
         writeln!(f, "Rank Correlation Test for Funnel Plot Asymmetry")?;
         writeln!(f)?;

@@ -9,10 +9,9 @@ use super::slope::fit_slope;
 use super::{resolve_method, too_few};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::format::{fcf, pval_str};
 use crate::model::tau2::{self, Data};
-use crate::model::{
-    CheckedMetaAnalysis, InterceptOnly, MetaFit, Method, Settings, TestKind, fcf, pval_str,
-};
+use crate::model::{CheckedMetaAnalysis, InterceptOnly, MetaFit, Method, Settings, TestKind};
 use crate::numeric::wls::WlsQr;
 
 /// The estimator of the number of missing studies.
@@ -190,7 +189,7 @@ impl TrimFill {
     /// re-estimate tau^2 even when it was fixed, and the refit uses a z test and a 95%
     /// level; when no study is filled, the fit is the model itself (with its own test and
     /// level). Like metafor's `rma` object, the fit carries no Q-profile interval for tau^2
-    /// (fit [`TrimFillFit::studies`] with [`MetaAnalysis::fit`] for one).
+    /// (fit [`TrimFillFit::studies`] with [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) for one).
     ///
     /// # Errors
     /// [`MetaError::TooFewStudies`] for `k < 2` (`k < 3` when the side is estimated, which
@@ -198,7 +197,7 @@ impl TrimFill {
     /// within `max_iter` iterations or a trimming fit does not converge;
     /// [`MetaError::Numerical`] when the estimator is undefined (R0 with no study below the
     /// trimmed estimate; Q0 with a negative square root); the errors of
-    /// [`MetaAnalysis::fit`].
+    /// [`MetaAnalysis::fit`](crate::MetaAnalysis::fit).
     ///
     /// # Examples
     /// ```

@@ -193,6 +193,7 @@ mod csv;
 mod generate;
 mod record;
 mod rng;
+mod scenario_data;
 
 pub use assumptions::{
     Assumptions, Country, D_TO_LOG_OR, DROPOUT_ELSEWHERE, DROPOUT_EUROPE, DROPOUT_SPAIN,

@@ -13,11 +13,11 @@ use std::fmt;
 
 use nalgebra::DMatrix;
 
-use super::fit::{fcf, print_frame, pval_str};
 use super::method::Method;
 use super::regression::MetaRegressionFit;
 use super::regression::design::collinear_columns;
 use crate::error::{MetaError, Result};
+use crate::format::{fcf, print_frame, pval_str};
 use crate::numeric::dist::chisq_sf;
 use crate::numeric::wls::WlsQr;
 

@@ -2,10 +2,12 @@
 
 use std::fmt;
 
+use super::heterogeneity::HeterogeneityBlock;
 use super::method::{Method, TestKind};
 use super::tau2::StopReason;
 use crate::data::effect_size::{BackTransformed, Measure, Transform};
 use crate::error::{MetaError, Result};
+use crate::format::{fcf, format_df, print_vector, pval_str, stars};
 
 /// One attempt of the fallback chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -353,137 +355,10 @@ impl MetaFit {
     }
 }
 
-/// `formatC(x, format = "f", digits = d)`.
-pub(crate) fn fcf(x: f64, d: usize) -> String {
-    if x.is_nan() {
-        "NA".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "Inf".into() } else { "-Inf".into() }
-    } else {
-        let d = d.min(super::analysis::MAX_DIGITS);
-        let s = format!("{x:.d$}");
-        // formatC prints -0.0000 as "-0.0000"; R does the same, keep it.
-        s
-    }
-}
-
-/// metafor's `.pval`: `"<.0001"` below the cutoff, else the value.
-pub(crate) fn pval_str(p: f64, digits: usize, showeq: bool, sep: &str) -> String {
-    let digits = digits.max(1);
-    let cutoff = 10f64.powi(-(digits as i32));
-    if p.is_nan() {
-        return format!("{}{sep}NA", if showeq { "=" } else { "" });
-    }
-    if p >= cutoff {
-        format!("{}{sep}{}", if showeq { "=" } else { "" }, fcf(p, digits))
-    } else {
-        format!("<{sep}.{}1", "0".repeat(digits - 1))
-    }
-}
-
-/// R's `symnum` significance stars.
-pub(crate) fn stars(p: f64) -> &'static str {
-    if p.is_nan() {
-        ""
-    } else if p <= 0.001 {
-        "***"
-    } else if p <= 0.01 {
-        "**"
-    } else if p <= 0.05 {
-        "*"
-    } else if p <= 0.1 {
-        "."
-    } else {
-        " "
-    }
-}
-
-/// metafor's `.print.vector`: right-aligned cells, gap of 2, each line ending with a space.
-pub(crate) fn print_vector(f: &mut fmt::Formatter<'_>, cells: &[(&str, String)]) -> fmt::Result {
-    let widths: Vec<usize> = cells
-        .iter()
-        .map(|(n, v)| n.chars().count().max(v.chars().count()))
-        .collect();
-    let head: Vec<String> = cells
-        .iter()
-        .zip(&widths)
-        .map(|((n, _), w)| format!("{n:>w$}"))
-        .collect();
-    let row: Vec<String> = cells
-        .iter()
-        .zip(&widths)
-        .map(|((_, v), w)| format!("{v:>w$}"))
-        .collect();
-    writeln!(f, "{} ", head.join("  "))?;
-    writeln!(f, "{} ", row.join("  "))
-}
-
-/// R's `print(data.frame, quote = FALSE, right = TRUE, print.gap = gap)` followed by
-/// metafor's `.print.table` (which ends every line with a space): row names left-aligned,
-/// cells and headers right-aligned to the widest entry of their column, and the columns
-/// wrapped into blocks of at most 80 characters (R's default `width`), as R does.
-pub(crate) fn print_frame(
-    f: &mut fmt::Formatter<'_>,
-    rownames: &[String],
-    headers: &[&str],
-    cols: &[Vec<String>],
-    gap: usize,
-) -> fmt::Result {
-    const WIDTH: usize = 80;
-    let rlabw = rownames
-        .iter()
-        .map(|r| r.chars().count())
-        .max()
-        .unwrap_or(0);
-    let widths: Vec<usize> = headers
-        .iter()
-        .zip(cols)
-        .map(|(h, c)| {
-            c.iter()
-                .map(|s| s.chars().count())
-                .chain(std::iter::once(h.chars().count()))
-                .max()
-                .unwrap_or(0)
-                + gap
-        })
-        .collect();
-    let ncol = headers.len();
-    let mut jmin = 0;
-    while jmin < ncol {
-        let mut width = rlabw;
-        let mut jmax = jmin;
-        loop {
-            width += widths[jmax];
-            jmax += 1;
-            if !(jmax < ncol && width + widths[jmax] < WIDTH) {
-                break;
-            }
-        }
-        let mut line = " ".repeat(rlabw);
-        for j in jmin..jmax {
-            line.push_str(&format!("{:>w$}", headers[j], w = widths[j]));
-        }
-        writeln!(f, "{line} ")?;
-        for (i, rn) in rownames.iter().enumerate() {
-            let mut line = format!("{rn:<rlabw$}");
-            for j in jmin..jmax {
-                line.push_str(&format!("{:>w$}", cols[j][i], w = widths[j]));
-            }
-            writeln!(f, "{line} ")?;
-        }
-        jmin = jmax;
-    }
-    Ok(())
-}
-
-/// R's significance legend as metafor prints it.
-pub(crate) const SIGNIF_LEGEND: &str = "Signif. codes:  0 \u{2018}***\u{2019} 0.001 \u{2018}**\u{2019} 0.01 \u{2018}*\u{2019} 0.05 \u{2018}.\u{2019} 0.1 \u{2018} \u{2019} 1";
-
 impl fmt::Display for MetaFit {
     /// The layout of metafor's `print.rma.uni`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.digits;
-        let eps10 = f64::EPSILON * 10.0;
         writeln!(f)?;
         if let Some(name) = self.method.equal_effects_title() {
             writeln!(f, "{name} (k = {})", self.k)?;
@@ -501,44 +376,20 @@ impl fmt::Display for MetaFit {
             )?;
         }
         writeln!(f)?;
-        if !self.method.is_equal_effects() {
-            let td = if self.tau2.abs() <= eps10 { 0 } else { d };
-            let se = self
-                .tau2_se
-                .map(|s| format!(" (SE = {})", fcf(s, d)))
-                .unwrap_or_default();
-            writeln!(
-                f,
-                "tau^2 (estimated amount of total heterogeneity): {}{se}",
-                fcf(self.tau2, td)
-            )?;
-            let td = if self.tau2 <= eps10 { 0 } else { d };
-            writeln!(
-                f,
-                "tau (square root of estimated tau^2 value):      {}",
-                fcf(self.tau, td)
-            )?;
+        HeterogeneityBlock {
+            equal_effects: self.method.is_equal_effects(),
+            residual: false,
+            tau2: self.tau2,
+            tau2_se: self.tau2_se,
+            tau: self.tau,
+            i2: self.i2,
+            h2: self.h2,
+            r2: None,
+            q: self.q,
+            q_df: self.q_df,
+            q_p_value: self.q_p_value,
         }
-        writeln!(
-            f,
-            "I^2 (total heterogeneity / total variability):   {}%",
-            fcf(self.i2, 2)
-        )?;
-        writeln!(
-            f,
-            "H^2 (total variability / sampling variability):  {}",
-            fcf(self.h2, 2)
-        )?;
-        writeln!(f)?;
-        writeln!(f, "Test for Heterogeneity:")?;
-        writeln!(
-            f,
-            "Q(df = {}) = {}, p-val {}",
-            self.q_df,
-            fcf(self.q, d),
-            pval_str(self.q_p_value, d, true, " ")
-        )?;
-        writeln!(f)?;
+        .write(f, d)?;
         writeln!(f, "Model Results:")?;
         writeln!(f)?;
         let mut cells: Vec<(&str, String)> =
@@ -592,31 +443,4 @@ pub(crate) fn write_back_transformed(
     }
     print_vector(f, &cells)?;
     writeln!(f)
-}
-
-/// `round(df, 2)` printed as R prints a number: no trailing zeros.
-pub(crate) fn format_df(df: f64) -> String {
-    let r = (df * 100.0).round() / 100.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0}")
-    } else {
-        let s = format!("{r:.2}");
-        s.trim_end_matches('0').to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pval_formats_like_metafor() {
-        assert_eq!(pval_str(0.00001, 4, true, " "), "< .0001");
-        assert_eq!(pval_str(0.0019, 4, false, ""), "0.0019");
-        assert_eq!(pval_str(1.0, 4, true, " "), "= 1.0000");
-        assert_eq!(stars(0.0005), "***");
-        assert_eq!(stars(0.5), " ");
-        assert_eq!(format_df(12.0), "12");
-        assert_eq!(format_df(12.5), "12.5");
-    }
 }

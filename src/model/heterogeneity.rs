@@ -184,3 +184,105 @@ pub(crate) fn q_profile_from<M: Projector>(
         signs: (lb_sign, ub_sign),
     })
 }
+
+/// The heterogeneity block of metafor's `print.rma.uni`, shared by [`super::MetaFit`] and
+/// [`super::MetaRegressionFit`] (one layout, one place): tau^2 and tau (random-effects
+/// models), I^2 and H^2 (and R^2 with moderators), and the test for (residual)
+/// heterogeneity. `residual` selects the wording of a model with moderators.
+pub(crate) struct HeterogeneityBlock {
+    pub equal_effects: bool,
+    pub residual: bool,
+    pub tau2: f64,
+    pub tau2_se: Option<f64>,
+    pub tau: f64,
+    pub i2: f64,
+    pub h2: f64,
+    pub r2: Option<f64>,
+    pub q: f64,
+    pub q_df: f64,
+    pub q_p_value: f64,
+}
+
+impl HeterogeneityBlock {
+    /// Writes the block with `d` decimals, followed by an empty line.
+    pub(crate) fn write(&self, f: &mut std::fmt::Formatter<'_>, d: usize) -> std::fmt::Result {
+        use crate::format::{fcf, pval_str};
+        let eps10 = f64::EPSILON * 10.0;
+        if !self.equal_effects {
+            let td = if self.tau2.abs() <= eps10 { 0 } else { d };
+            let se = self
+                .tau2_se
+                .map(|s| format!(" (SE = {})", fcf(s, d)))
+                .unwrap_or_default();
+            let td2 = if self.tau2 <= eps10 { 0 } else { d };
+            if self.residual {
+                writeln!(
+                    f,
+                    "tau^2 (estimated amount of residual heterogeneity):     {}{se}",
+                    fcf(self.tau2, td)
+                )?;
+                writeln!(
+                    f,
+                    "tau (square root of estimated tau^2 value):             {}",
+                    fcf(self.tau, td2)
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "tau^2 (estimated amount of total heterogeneity): {}{se}",
+                    fcf(self.tau2, td)
+                )?;
+                writeln!(
+                    f,
+                    "tau (square root of estimated tau^2 value):      {}",
+                    fcf(self.tau, td2)
+                )?;
+            }
+        }
+        if self.residual {
+            writeln!(
+                f,
+                "I^2 (residual heterogeneity / unaccounted variability): {}%",
+                fcf(self.i2, 2)
+            )?;
+            writeln!(
+                f,
+                "H^2 (unaccounted variability / sampling variability):   {}",
+                fcf(self.h2, 2)
+            )?;
+            if let Some(r2) = self.r2 {
+                writeln!(
+                    f,
+                    "R^2 (amount of heterogeneity accounted for):            {}%",
+                    fcf(r2, 2)
+                )?;
+            }
+        } else {
+            writeln!(
+                f,
+                "I^2 (total heterogeneity / total variability):   {}%",
+                fcf(self.i2, 2)
+            )?;
+            writeln!(
+                f,
+                "H^2 (total variability / sampling variability):  {}",
+                fcf(self.h2, 2)
+            )?;
+        }
+        writeln!(f)?;
+        let (title, q) = if self.residual {
+            ("Test for Residual Heterogeneity:", "QE")
+        } else {
+            ("Test for Heterogeneity:", "Q")
+        };
+        writeln!(f, "{title}")?;
+        writeln!(
+            f,
+            "{q}(df = {}) = {}, p-val {}",
+            self.q_df,
+            fcf(self.q, d),
+            pval_str(self.q_p_value, d, true, " ")
+        )?;
+        writeln!(f)
+    }
+}

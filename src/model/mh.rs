@@ -3,14 +3,14 @@
 
 use std::fmt;
 
-use super::fit::{fcf, pval_str};
 use super::tables::{
-    TableOptions, heterogeneity, prepare, pval_add0, sum, table_option_setters, write_heterogeneity,
+    TableOptions, heterogeneity, prepare, sum, table_option_setters, write_heterogeneity,
 };
 use crate::data::effect_size::{
     BackTransformed, Measure, To, Transform, TwoByTwo, TwoByTwoMeasure,
 };
 use crate::error::Result;
+use crate::format::{fcf, pval_add0, pval_str};
 use crate::numeric::dist::{chisq_sf, norm_isf, norm_p2};
 
 /// The measures the Mantel-Haenszel method pools.
@@ -489,7 +489,7 @@ pub(crate) fn write_results(
     back: Option<(&str, &BackTransformed)>,
     d: usize,
 ) -> fmt::Result {
-    use super::fit::print_vector;
+    use crate::format::print_vector;
     let (estimate, se, z, p, lb, ub) = est;
     let cells = [
         ("estimate", fcf(estimate, d)),

@@ -55,7 +55,6 @@ pub use subgroup::{CommonTau2, QBetween, Subgroup, SubgroupFit, subgroup_analysi
 pub use tau2::StopReason;
 
 // for the publication-bias module
-pub(crate) use fit::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
 pub(crate) use inference::crit_and_p;
 pub(crate) use projection::{InterceptOnly, PSums, Projector};
 pub(crate) use regression::design::format_btt;

@@ -32,11 +32,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
 use super::analysis::MetaAnalysis;
-use super::fit::SIGNIF_LEGEND;
 use super::regression::print::{write_coef_table, write_qm};
 use super::regression::{MetaRegression, MetaRegressionFit, core_fit};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::format::SIGNIF_LEGEND;
 use crate::progress::{Completion, Monitor, run_chunks};
 
 /// Largest number of permutations an exact test may enumerate.

@@ -12,12 +12,13 @@
 use std::fmt;
 
 use super::analysis::{CheckedMetaAnalysis, MetaAnalysis};
-use super::fit::{MetaFit, SIGNIF_LEGEND, fcf, format_df, print_frame, pval_str, stars};
+use super::fit::MetaFit;
 use super::projection::{InterceptOnly, Projector};
 use super::regression::design::{ModSpec, build, format_btt};
 use super::regression::{Coefficient, MetaRegression};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, pval_str, stars};
 use crate::numeric::dist::chisq_sf;
 
 /// One subgroup: its level and the model fitted to its studies.

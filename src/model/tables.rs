@@ -283,20 +283,6 @@ pub(crate) fn heterogeneity(yi: &[f64], vi: &[f64], beta: f64) -> (f64, f64, f64
     )
 }
 
-/// metafor's `.pval(p, digits, showeq = TRUE, sep = " ", add0 = TRUE)`.
-pub(crate) fn pval_add0(p: f64, digits: usize) -> String {
-    let digits = digits.max(1);
-    if p.is_nan() {
-        return "= NA".to_string();
-    }
-    let cutoff = 10f64.powi(-(digits as i32));
-    if p >= cutoff {
-        format!("= {p:.digits$}")
-    } else {
-        format!("< 0.{}1", "0".repeat(digits - 1))
-    }
-}
-
 /// The heterogeneity block shared by the MH and Peto printouts.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_heterogeneity(
@@ -309,7 +295,7 @@ pub(crate) fn write_heterogeneity(
     q_p: f64,
     d: usize,
 ) -> fmt::Result {
-    use super::fit::{fcf, pval_str};
+    use crate::format::{fcf, pval_str};
     writeln!(f)?;
     writeln!(f, "Equal-Effects Model (k = {k})")?;
     writeln!(f)?;
@@ -351,7 +337,5 @@ mod tests {
     #[test]
     fn compensated_sum() {
         assert_eq!(sum([1e16, 1.0, -1e16]), 1.0);
-        assert_eq!(pval_add0(0.00001, 4), "< 0.0001");
-        assert_eq!(pval_add0(0.5, 4), "= 0.5000");
     }
 }

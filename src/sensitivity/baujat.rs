@@ -42,7 +42,7 @@ impl Baujat {
 /// without study `i`.
 ///
 /// # Errors
-/// Those of [`MetaAnalysis::fit`], and [`crate::MetaError::TooFewStudies`] for k < 2.
+/// Those of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit), and [`crate::MetaError::TooFewStudies`] for k < 2.
 ///
 /// # Examples
 /// ```

@@ -111,11 +111,11 @@ impl CumulativeOrder {
 /// weights. Row `i` is labelled with the study that entered at step `i`.
 ///
 /// # Formula
-/// Row `i` is [`MetaAnalysis::fit`] on the studies `order[0..=i]`. The first row (k = 1)
+/// Row `i` is [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) on the studies `order[0..=i]`. The first row (k = 1)
 /// has tau^2 = 0, Q = 0, I^2 = 0, H^2 = 1 and a z test, as in metafor.
 ///
 /// # Errors
-/// Those of [`MetaAnalysis::fit`] and of [`CumulativeOrder::indices`].
+/// Those of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) and of [`CumulativeOrder::indices`].
 ///
 /// # Examples
 /// ```

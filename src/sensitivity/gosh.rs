@@ -135,7 +135,7 @@ impl Gosh {
     /// Fits every subset with the specification's estimator.
     ///
     /// # Formula
-    /// Each subset is fitted like [`MetaAnalysis::fit`] (estimate, tau^2, Q, I^2, H^2). As in
+    /// Each subset is fitted like [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) (estimate, tau^2, Q, I^2, H^2). As in
     /// metafor, equal-effects and DerSimonian-Laird fits without user weights or a fixed
     /// tau^2 report `I2 = max(0, 100 (Q - df)/Q)` and `H2 = Q/df` (so H^2 is below 1 when
     /// Q < df); a subset of one study has Q = 0, I^2 = 0, H^2 = 1. The sums of each subset
@@ -144,7 +144,7 @@ impl Gosh {
     /// tau^2 > 0, one per iteration for the iterative estimators.
     ///
     /// # Errors
-    /// Those of [`MetaAnalysis::fit`], [`MetaError::TooFewStudies`] for k < 2 and
+    /// Those of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit), [`MetaError::TooFewStudies`] for k < 2 and
     /// [`MetaError::InvalidOption`] for `max_subsets = 0`.
     pub fn run(&self, spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<GoshResult> {
         let plan = self.plan(spec, studies)?;

@@ -4,9 +4,10 @@ use std::fmt;
 
 use super::engine::{SeriesData, Source};
 use super::leave_one_out::deletion_fits;
-use super::{fmt_num, prepare, write_table};
+use super::prepare;
 use crate::data::Studies;
 use crate::error::Result;
+use crate::format::{fcf, write_table};
 use crate::model::Settings;
 use crate::numeric::dist::chisq_cdf;
 
@@ -134,7 +135,7 @@ impl fmt::Display for Influence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.digits;
         let col = |g: &dyn Fn(&InfluenceRow) -> f64| -> Vec<String> {
-            self.rows.iter().map(|r| fmt_num(g(r), d)).collect()
+            self.rows.iter().map(|r| fcf(g(r), d)).collect()
         };
         let mut headers = vec![
             "rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight",
@@ -198,7 +199,7 @@ impl fmt::Display for Influence {
 ///   `hat > 3p/k` or `|DFBETAS| > 1` (here `p = 1`).
 ///
 /// # Errors
-/// Those of [`MetaAnalysis::fit`], and [`crate::MetaError::TooFewStudies`] for k < 2.
+/// Those of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit), and [`crate::MetaError::TooFewStudies`] for k < 2.
 ///
 /// # Examples
 /// ```

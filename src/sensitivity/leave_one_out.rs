@@ -15,9 +15,10 @@
 use std::fmt;
 
 use super::engine::{self, SeriesData, SubFit};
-use super::{Prepared, fmt_num, prepare, stat_name, write_table};
+use super::{Prepared, prepare, stat_name};
 use crate::data::Studies;
 use crate::error::Result;
+use crate::format::{fcf, write_table};
 use crate::model::{Method, Settings, TestKind};
 
 /// One refit: the model without one study (leave-one-out) or on the first studies
@@ -131,7 +132,7 @@ impl fmt::Display for Refits {
             "Qp",
         ];
         let col = |g: &dyn Fn(&RefitRow) -> f64| -> Vec<String> {
-            self.rows.iter().map(|r| fmt_num(g(r), d)).collect()
+            self.rows.iter().map(|r| fcf(g(r), d)).collect()
         };
         let mut cols = vec![
             col(&|r| r.estimate),
@@ -223,11 +224,11 @@ fn spread(cands: &[f64], v: &[f64]) -> Vec<f64> {
 /// # Formula
 /// Row `i` is the fit of the specification on the studies `j != i`: its estimate, SE,
 /// test statistic, p-value and CI, Cochran's Q with its p-value, tau^2, I^2 and H^2 (see
-/// [`MetaAnalysis::fit`]). A refit that does not converge is reported with
+/// [`MetaAnalysis::fit`](crate::MetaAnalysis::fit)). A refit that does not converge is reported with
 /// `converged = false` (metafor leaves the row `NA`).
 ///
 /// # Errors
-/// Those of [`MetaAnalysis::fit`] on the full data, and [`crate::MetaError::TooFewStudies`]
+/// Those of [`MetaAnalysis::fit`](crate::MetaAnalysis::fit) on the full data, and [`crate::MetaError::TooFewStudies`]
 /// for k < 2.
 ///
 /// # Examples

@@ -2,7 +2,7 @@
 //! order of the evidence, on which outcome source is used, on flawed studies and on
 //! drop-out?
 //!
-//! **Standard diagnostics** of an intercept-only [`MetaAnalysis`] (metafor's names in
+//! **Standard diagnostics** of an intercept-only [`MetaAnalysis`](crate::MetaAnalysis) (metafor's names in
 //! brackets), all refitted with the same estimator, test and level as the fit:
 //!
 //! * [`leave_one_out`] (`leave1out`): the model without each study in turn;
@@ -63,11 +63,9 @@ mod engine;
 mod gosh;
 mod influence;
 mod leave_one_out;
+mod outcome;
 pub mod scenarios;
 
-use std::fmt;
-
-pub use attrition::{ArmCounts, BinaryCounts, MissingRule};
 pub use baujat::{Baujat, BaujatPoint, baujat};
 pub use cumulative::{CumulativeOrder, cumulative};
 pub use dependent::{
@@ -76,6 +74,7 @@ pub use dependent::{
 pub use gosh::{Gosh, GoshResult, GoshSubset, GoshSummary};
 pub use influence::{Influence, InfluenceCutoffs, InfluenceRow, influence};
 pub use leave_one_out::{RefitRow, Refits, leave_one_out};
+pub use outcome::{ArmCounts, BinaryCounts, MissingRule};
 #[cfg(feature = "serde")]
 pub use scenarios::ScenarioSpec;
 pub use scenarios::{
@@ -121,56 +120,6 @@ pub(crate) fn prepare(
     let fit = spec.fit(studies)?;
     let spec = spec.with_method(fit.method());
     Ok(Prepared { fit, spec })
-}
-
-/// `formatC(x, format = "f", digits = d)` with `NA` for NaN.
-pub(crate) fn fmt_num(x: f64, d: usize) -> String {
-    if x.is_nan() {
-        "NA".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "Inf".into() } else { "-Inf".into() }
-    } else {
-        let d = d.min(crate::model::MAX_DIGITS);
-        format!("{x:.d$}")
-    }
-}
-
-/// A metafor-style table: row names left-aligned, columns right-aligned, one space apart.
-pub(crate) fn write_table(
-    f: &mut fmt::Formatter<'_>,
-    row_names: &[String],
-    headers: &[&str],
-    columns: &[Vec<String>],
-) -> fmt::Result {
-    let name_w = row_names
-        .iter()
-        .map(|s| s.chars().count())
-        .max()
-        .unwrap_or(0);
-    let widths: Vec<usize> = headers
-        .iter()
-        .zip(columns)
-        .map(|(h, c)| {
-            c.iter()
-                .map(|s| s.chars().count())
-                .chain(std::iter::once(h.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    write!(f, "{:name_w$} ", "")?;
-    for (h, w) in headers.iter().zip(&widths) {
-        write!(f, "{h:>w$} ")?;
-    }
-    writeln!(f)?;
-    for (r, name) in row_names.iter().enumerate() {
-        write!(f, "{name:<name_w$} ")?;
-        for (c, w) in columns.iter().zip(&widths) {
-            write!(f, "{:>w$} ", c[r])?;
-        }
-        writeln!(f)?;
-    }
-    Ok(())
 }
 
 /// The name metafor gives the test statistic column.

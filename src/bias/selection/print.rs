@@ -5,7 +5,8 @@ use std::fmt;
 
 use super::fit::SelectionFit;
 use super::kind::SelectionType;
-use crate::model::{SIGNIF_LEGEND, fcf, format_btt, print_frame, print_vector, pval_str, stars};
+use crate::format::{SIGNIF_LEGEND, fcf, print_frame, print_vector, pval_str, stars};
+use crate::model::format_btt;
 
 /// metafor's labels of the p-value intervals: `"0     < p <= 0.025"`, the left ends
 /// padded to a common width.

@@ -5,9 +5,7 @@
 use std::fmt;
 
 use super::LocationScaleFit;
-use crate::model::fit::{
-    SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
-};
+use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
 use crate::model::regression::design::format_btt;
 
 /// `"F(df1 = m, df2 = d) = s, p-val ..."` or `"<name>(df = m) = s, p-val ..."`.

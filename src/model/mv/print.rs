@@ -5,9 +5,7 @@ use std::fmt;
 
 use super::fit::{LinearHypotheses, MvFit, RandomPart};
 use super::params::Structure;
-use crate::model::fit::{
-    SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
-};
+use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
 use crate::model::regression::print::write_qm;
 
 /// R's `as.character` of a number: integers without decimals, others in the shortest

@@ -4,9 +4,8 @@ use std::fmt;
 
 use super::MetaRegressionFit;
 use super::design::format_btt;
-use crate::model::fit::{
-    SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
-};
+use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
+use crate::model::heterogeneity::HeterogeneityBlock;
 
 /// The "Test of Moderators" line(s) for a Wald test.
 /// `mark` appends metafor's footnote symbol (permutation tests).
@@ -50,7 +49,6 @@ impl fmt::Display for MetaRegressionFit {
     /// models; the random-effects layout for an intercept-only model).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.digits;
-        let eps10 = f64::EPSILON * 10.0;
         let ee = self.method.is_equal_effects();
         let io = self.int_only;
         writeln!(f)?;
@@ -77,88 +75,20 @@ impl fmt::Display for MetaRegressionFit {
             }
         }
         writeln!(f)?;
-        if !ee {
-            let td = if self.tau2.abs() <= eps10 { 0 } else { d };
-            let se = self
-                .tau2_se
-                .map(|s| format!(" (SE = {})", fcf(s, d)))
-                .unwrap_or_default();
-            let td2 = if self.tau2 <= eps10 { 0 } else { d };
-            if io {
-                writeln!(
-                    f,
-                    "tau^2 (estimated amount of total heterogeneity): {}{se}",
-                    fcf(self.tau2, td)
-                )?;
-                writeln!(
-                    f,
-                    "tau (square root of estimated tau^2 value):      {}",
-                    fcf(self.tau, td2)
-                )?;
-            } else {
-                writeln!(
-                    f,
-                    "tau^2 (estimated amount of residual heterogeneity):     {}{se}",
-                    fcf(self.tau2, td)
-                )?;
-                writeln!(
-                    f,
-                    "tau (square root of estimated tau^2 value):             {}",
-                    fcf(self.tau, td2)
-                )?;
-            }
+        HeterogeneityBlock {
+            equal_effects: ee,
+            residual: !io,
+            tau2: self.tau2,
+            tau2_se: self.tau2_se,
+            tau: self.tau,
+            i2: self.i2,
+            h2: self.h2,
+            r2: self.r2,
+            q: self.q,
+            q_df: self.q_df,
+            q_p_value: self.q_p_value,
         }
-        if io {
-            writeln!(
-                f,
-                "I^2 (total heterogeneity / total variability):   {}%",
-                fcf(self.i2, 2)
-            )?;
-            writeln!(
-                f,
-                "H^2 (total variability / sampling variability):  {}",
-                fcf(self.h2, 2)
-            )?;
-        } else {
-            writeln!(
-                f,
-                "I^2 (residual heterogeneity / unaccounted variability): {}%",
-                fcf(self.i2, 2)
-            )?;
-            writeln!(
-                f,
-                "H^2 (unaccounted variability / sampling variability):   {}",
-                fcf(self.h2, 2)
-            )?;
-            if let Some(r2) = self.r2 {
-                writeln!(
-                    f,
-                    "R^2 (amount of heterogeneity accounted for):            {}%",
-                    fcf(r2, 2)
-                )?;
-            }
-        }
-        writeln!(f)?;
-        if io {
-            writeln!(f, "Test for Heterogeneity:")?;
-            writeln!(
-                f,
-                "Q(df = {}) = {}, p-val {}",
-                self.q_df,
-                fcf(self.q, d),
-                pval_str(self.q_p_value, d, true, " ")
-            )?;
-        } else {
-            writeln!(f, "Test for Residual Heterogeneity:")?;
-            writeln!(
-                f,
-                "QE(df = {}) = {}, p-val {}",
-                self.q_df,
-                fcf(self.q, d),
-                pval_str(self.q_p_value, d, true, " ")
-            )?;
-        }
-        writeln!(f)?;
+        .write(f, d)?;
         if self.p > 1 && !self.qm.is_nan() {
             write_qm(
                 f,

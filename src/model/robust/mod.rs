@@ -20,7 +20,8 @@
 //! * `univariate` — [`crate::MetaFit::robust`] and [`crate::MetaRegressionFit::robust`];
 //! * `robu` — [`Robu`] -> [`RobuFit`], robumeta's correlated and hierarchical effects
 //!   models;
-//! * `rformat` — R's `format()` of numbers, for the reference packages' print layouts.
+//! * R's `format()` of numbers (for the reference packages' print layouts) is in the
+//!   crate's private `format` module.
 //!
 //! # Formula
 //!
@@ -67,7 +68,6 @@
 mod fit;
 mod multilevel;
 mod print;
-mod rformat;
 mod robu;
 mod sandwich;
 mod satterthwaite;

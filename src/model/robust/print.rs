@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use super::rformat::{format_column, format_num, format_pval, print_columns};
 use super::{RobustFit, RobustKind, WaldTest};
-use crate::model::fit::{
-    SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars,
+use crate::format::{
+    SIGNIF_LEGEND, fcf, format_column, format_df, format_num, format_pval, print_columns,
+    print_frame, print_vector, pval_str, stars,
 };
 use crate::model::regression::print::write_qm;
 

@@ -38,11 +38,11 @@ use std::str::FromStr;
 
 use nalgebra::{DMatrix, DVector};
 
-use super::rformat::{format_column, format_num, print_columns};
 use super::sandwich::EigenFloor;
 use super::{DiagonalSource, RobustKind, Settings};
 use crate::data::Studies;
 use crate::error::{MetaError, Result};
+use crate::format::{format_column, format_num, print_columns};
 use crate::model::Coefficient;
 use crate::model::regression::design::{ModSpec, build};
 

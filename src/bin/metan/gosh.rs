@@ -16,13 +16,13 @@ use metan::progress::{Completion, Monitor};
 use metan::sensitivity::Gosh;
 
 use crate::common::{ProgressLine, catch_interrupt, mark_partial};
-use crate::diagnostics::ModelArgs;
+use crate::diagnostics::DiagModel;
 
 /// Arguments of `metan gosh`.
 #[derive(Args, Debug)]
 pub struct GoshArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: DiagModel,
     /// At most this many subsets: all when 2^k - 1 <= N, otherwise N random subsets
     /// (default: all up to k = 20, 10^6 random beyond).
     #[arg(long, allow_negative_numbers = true)]

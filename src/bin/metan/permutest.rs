@@ -5,10 +5,9 @@ use metan::progress::{Completion, Monitor};
 use metan::{MetaError, MetaRegression, PermutationTest, TestKind};
 
 use crate::common::{
-    Format, Input, ProgressLine, catch_interrupt, load_studies, mark_partial, parse_btt,
+    Format, Input, ModelArgs, ProgressLine, catch_interrupt, load_studies, mark_partial, parse_btt,
     parse_reference, split_list, to_json,
 };
-use crate::fit::parse_methods;
 
 /// Arguments of `metan permutest`.
 #[derive(Args, Debug)]
@@ -38,15 +37,8 @@ pub struct PermutestArgs {
     /// Enumerate every permutation even when there are more than --iter.
     #[arg(long)]
     pub exact: bool,
-    /// tau^2 estimator or fallback chain.
-    #[arg(long, default_value = "REML")]
-    pub method: String,
-    /// Test: z, t, knha or adhoc.
-    #[arg(long, default_value = "z")]
-    pub test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
     /// Decimals in the text output.
     #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
@@ -57,13 +49,14 @@ pub struct PermutestArgs {
 
 /// Runs `metan permutest` and returns what to print.
 pub fn run(a: &PermutestArgs) -> Result<String, MetaError> {
-    let test: TestKind = a.test.parse()?;
+    let test: TestKind = a.model_args.test()?;
+    let level = a.model_args.level()?;
     let mods = split_list(&a.mods);
     let studies = load_studies(&a.input, &mods, &[])?;
     let mut mr = MetaRegression::new()
-        .methods(parse_methods(&a.method)?)
+        .methods(a.model_args.methods()?)
         .test(test)
-        .level(a.level)
+        .level(level)
         .digits(a.digits)
         .moderators(mods)
         .intercept(!a.no_intercept);

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use metan::data::csv::{CsvSpec, Table, read_studies};
+use metan::{MetaAnalysis, MetaError, Method, TestKind};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -150,7 +151,6 @@ static PARTIAL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// once (exit 130); one within the second is the same request delivered twice (e.g. by
 /// `timeout`, which signals the command and its process group).
 pub fn catch_interrupt() -> &'static std::sync::atomic::AtomicBool {
-    #[cfg(feature = "ctrlc")]
     {
         static ONCE: std::sync::Once = std::sync::Once::new();
         static FIRST: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -223,5 +223,75 @@ impl ProgressLine {
             eprint!("\r\x1b[2K");
             self.shown = false;
         }
+    }
+}
+
+/// The model options of every subcommand that fits a random- or equal-effects model
+/// (`--method`, `--test`, `--level`), declared once and flattened into each: every
+/// subcommand parses them alike (a negative number reaches the library's range check
+/// rather than clap's "unexpected argument") and a bad value gives the same error whichever
+/// subcommand received it.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Model / tau^2 estimator: EE, FE, CE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, GENQ
+    /// (case-insensitive). A comma-separated list is a fallback chain, e.g. REML,DL.
+    #[arg(long, default_value = "REML")]
+    pub method: String,
+    /// Test for the pooled estimate: z, t, knha or adhoc.
+    #[arg(long, default_value = "z")]
+    pub test: String,
+    #[command(flatten)]
+    pub level: LevelArg,
+}
+
+impl ModelArgs {
+    /// The estimator or fallback chain of `--method`.
+    pub fn methods(&self) -> Result<Vec<Method>, MetaError> {
+        self.method.split(',').map(str::parse).collect()
+    }
+
+    /// The test of `--test`.
+    pub fn test(&self) -> Result<TestKind, MetaError> {
+        self.test.parse()
+    }
+
+    /// `--level`, checked (see [`LevelArg::get`]).
+    pub fn level(&self) -> Result<f64, MetaError> {
+        self.level.get()
+    }
+
+    /// The model settings of these options (`--method`, `--test`, `--level`, in that order
+    /// of checking).
+    pub fn analysis(&self) -> Result<MetaAnalysis, MetaError> {
+        let methods = self.methods()?;
+        let test = self.test()?;
+        Ok(MetaAnalysis::new()
+            .methods(methods)
+            .test(test)
+            .level(self.level()?))
+    }
+}
+
+/// `--level`, for every subcommand with a confidence level (also those without
+/// `--method`/`--test`: `mh`, `peto`, `selmodel`).
+#[derive(Args, Debug, Clone)]
+pub struct LevelArg {
+    /// Confidence level in percent, in (0, 100).
+    #[arg(
+        id = "level",
+        long = "level",
+        value_name = "LEVEL",
+        default_value_t = 95.0,
+        allow_negative_numbers = true
+    )]
+    pub value: f64,
+}
+
+impl LevelArg {
+    /// The level, checked by the library's own rule (the same typed error, `invalid option
+    /// `level``, from every subcommand).
+    pub fn get(&self) -> Result<f64, MetaError> {
+        MetaAnalysis::new().level(self.value).check()?;
+        Ok(self.value)
     }
 }

@@ -11,7 +11,9 @@ use metan::{
 };
 use serde::Serialize;
 
-use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
+use crate::common::{
+    Format, Input, ModelArgs, load_studies, parse_btt, parse_reference, split_list, to_json,
+};
 
 /// Arguments of `metan mv`.
 #[derive(Args, Debug)]
@@ -37,15 +39,9 @@ pub struct MvArgs {
     /// The autocorrelation of --time.
     #[arg(long, allow_negative_numbers = true, requires = "time")]
     pub phi: Option<f64>,
-    /// REML or ML.
-    #[arg(long, default_value = "REML")]
-    pub method: String,
-    /// Test of the coefficients: z or t (t on k - p df).
-    #[arg(long, default_value = "z")]
-    pub test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    /// (--method: REML or ML; --test: z or t, t on k - p df.)
+    #[command(flatten)]
+    pub model_args: ModelArgs,
     /// Moderator columns (comma-separated or repeated). A column that is not numeric is
     /// categorical (dummy-coded against its first level).
     #[arg(long, value_name = "COL[,COL...]")]
@@ -148,8 +144,9 @@ fn parse_contrast(s: &str) -> Result<Vec<f64>, MetaError> {
 
 /// Builds the specification and fits.
 pub fn fit(a: &MvArgs) -> Result<MvFit, MetaError> {
-    let method: Method = a.method.parse()?;
-    let test: TestKind = a.test.parse()?;
+    let method: Method = a.model_args.method.parse()?;
+    let test: TestKind = a.model_args.test()?;
+    let level = a.model_args.level()?;
     let mods = split_list(&a.mods);
     let mut groups = Vec::new();
     if let Some(o) = &a.outcome {
@@ -181,7 +178,7 @@ pub fn fit(a: &MvArgs) -> Result<MvFit, MetaError> {
     let mut spec = MvModel::new()
         .method(method)
         .test(test)
-        .level(a.level)
+        .level(level)
         .digits(a.digits)
         .moderators(mods)
         .factor_names(

@@ -11,8 +11,7 @@ use metan::data::effect_size::Measure;
 use metan::{Coefficient, MetaAnalysis, MetaError, Studies, TestKind};
 use serde_json::{Map, Value, json};
 
-use crate::common::{Format, Input, to_json};
-use crate::fit::parse_methods;
+use crate::common::{Format, Input, ModelArgs, to_json};
 use crate::raw::{Corrections, RawColumns, effect_sizes};
 
 /// Arguments of `metan bias`.
@@ -20,16 +19,8 @@ use crate::raw::{Corrections, RawColumns, effect_sizes};
 pub struct BiasArgs {
     #[command(flatten)]
     pub input: Input,
-    /// Model / tau^2 estimator of the regression test and trim-and-fill (as `metan fit`;
-    /// a comma-separated list is a fallback chain).
-    #[arg(long, default_value = "REML")]
-    pub method: String,
-    /// Test of the model: z, t, knha or adhoc (the regression test uses it).
-    #[arg(long, default_value = "z")]
-    pub test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
     /// Fix tau^2 of the model at this value (the regression test uses it).
     #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
@@ -134,17 +125,15 @@ fn read(a: &BiasArgs) -> Result<(Studies, Option<Vec<f64>>), MetaError> {
 /// `errors` (text: in place of its block); the command fails only when the data or the
 /// options cannot be read, or when no test at all could be computed.
 pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
-    let methods = parse_methods(&a.method)?;
-    let test: TestKind = a.test.parse()?;
+    let methods = a.model_args.methods()?;
+    let test: TestKind = a.model_args.test()?;
+    let level = a.model_args.level()?;
     let predictor: Predictor = a.predictor.parse()?;
     let model: RegModel = a.model.parse()?;
     let estimator: Estimator = a.estimator.parse()?;
     let side: Option<Side> = a.side.as_deref().map(str::parse).transpose()?;
     let (studies, ni) = read(a)?;
-    let mut spec = MetaAnalysis::new()
-        .methods(methods)
-        .test(test)
-        .level(a.level);
+    let mut spec = MetaAnalysis::new().methods(methods).test(test).level(level);
     if let Some(t) = a.tau2 {
         spec = spec.tau2(t);
     }
@@ -171,7 +160,7 @@ pub fn run(a: &BiasArgs) -> Result<String, MetaError> {
     let failsafe = fsn.run(&studies);
     let pet_peese = PetPeese::new()
         .alpha(a.pet_alpha)
-        .level(a.level)
+        .level(level)
         .run(&studies);
     let hc = HenmiCopas::new().run(&spec, &studies);
     // an option out of range fails the command (naming the command-line option); only

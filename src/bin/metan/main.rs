@@ -4,35 +4,20 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[path = "cli/bias.rs"]
 mod bias;
-#[path = "cli/common.rs"]
 mod common;
-#[path = "cli/diagnostics.rs"]
 mod diagnostics;
-#[path = "cli/escalc.rs"]
 mod escalc;
-#[path = "cli/fit.rs"]
 mod fit;
-#[path = "cli/gosh.rs"]
 mod gosh;
-#[path = "cli/mv.rs"]
 mod mv;
-#[path = "cli/permutest.rs"]
 mod permutest;
-#[path = "cli/plot.rs"]
 mod plot;
-#[path = "cli/pool.rs"]
 mod pool;
-#[path = "cli/raw.rs"]
 mod raw;
-#[path = "cli/robu.rs"]
 mod robu;
-#[path = "cli/scenarios.rs"]
 mod scenarios;
-#[path = "cli/selmodel.rs"]
 mod selmodel;
-#[path = "cli/subgroup.rs"]
 mod subgroup;
 
 /// Meta-analysis with metafor's numbers, from the command line.

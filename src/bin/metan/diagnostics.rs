@@ -13,26 +13,17 @@
 use clap::Args;
 use metan::data::csv::Table;
 use metan::sensitivity::{CumulativeOrder, cumulative, influence, leave_one_out};
-use metan::{CheckedMetaAnalysis, MetaAnalysis, MetaError, Method, Studies, TestKind};
+use metan::{CheckedMetaAnalysis, MetaError, Studies};
 
-use crate::common::{Format, Input, to_json};
+use crate::common::{Format, Input, ModelArgs, to_json};
 
 /// The data and model options shared by the sensitivity subcommands.
 #[derive(Args, Debug)]
-pub struct ModelArgs {
+pub struct DiagModel {
     #[command(flatten)]
     pub input: Input,
-    /// Model / tau^2 estimator: EE, FE, CE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, GENQ
-    /// (case-insensitive). A comma-separated list is a fallback chain, e.g. REML,DL; the
-    /// diagnostics refit with the estimator that produced the full fit.
-    #[arg(long, default_value = "REML")]
-    pub method: String,
-    /// Test for the pooled estimate: z, t, knha or adhoc.
-    #[arg(long, default_value = "z")]
-    pub test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
     /// Fix tau^2 at this value instead of estimating it.
     #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
@@ -44,21 +35,11 @@ pub struct ModelArgs {
     pub digits: usize,
 }
 
-impl ModelArgs {
+impl DiagModel {
     /// The studies and the checked model settings.
     pub fn load(&self) -> Result<(Studies, CheckedMetaAnalysis), MetaError> {
-        let methods: Vec<Method> = self
-            .method
-            .split(',')
-            .map(str::parse)
-            .collect::<Result<_, _>>()?;
-        let test: TestKind = self.test.parse()?;
+        let mut ma = self.model_args.analysis()?.digits(self.digits);
         let studies = self.input.read()?;
-        let mut ma = MetaAnalysis::new()
-            .methods(methods)
-            .test(test)
-            .level(self.level)
-            .digits(self.digits);
         if let Some(t) = self.tau2 {
             ma = ma.tau2(t);
         }
@@ -73,7 +54,7 @@ impl ModelArgs {
 #[derive(Args, Debug)]
 pub struct DiagArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: DiagModel,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -83,7 +64,7 @@ pub struct DiagArgs {
 #[derive(Args, Debug)]
 pub struct CumulArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: DiagModel,
     /// Numeric column giving the order in which studies enter (ties keep the input order);
     /// default: input order.
     #[arg(long)]

@@ -3,8 +3,7 @@
 use clap::Args;
 use metan::{MetaAnalysis, MetaError, TestKind, subgroup_analysis};
 
-use crate::common::{Format, Input, load_studies, to_json};
-use crate::fit::parse_methods;
+use crate::common::{Format, Input, ModelArgs, load_studies, to_json};
 
 /// Arguments of `metan subgroup`.
 #[derive(Args, Debug)]
@@ -14,16 +13,8 @@ pub struct SubgroupArgs {
     /// The grouping column (its values are the subgroups).
     #[arg(long)]
     pub by: String,
-    /// tau^2 estimator (or fallback chain, e.g. REML,DL) of every subgroup and of the
-    /// common-tau^2 model.
-    #[arg(long, default_value = "REML")]
-    pub method: String,
-    /// Test: z, t, knha or adhoc.
-    #[arg(long, default_value = "z")]
-    pub test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
     /// Decimals in the text output.
     #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
@@ -34,12 +25,13 @@ pub struct SubgroupArgs {
 
 /// Runs `metan subgroup` and returns what to print.
 pub fn run(a: &SubgroupArgs) -> Result<String, MetaError> {
-    let test: TestKind = a.test.parse()?;
+    let test: TestKind = a.model_args.test()?;
+    let level = a.model_args.level()?;
     let studies = load_studies(&a.input, &[], std::slice::from_ref(&a.by))?;
     let ma = MetaAnalysis::new()
-        .methods(parse_methods(&a.method)?)
+        .methods(a.model_args.methods()?)
         .test(test)
-        .level(a.level)
+        .level(level)
         .digits(a.digits);
     let fit = subgroup_analysis(&studies, &a.by, &ma)?;
     match a.format {

@@ -7,7 +7,7 @@ use metan::bias::{Alternative, SelectionModel, SelectionType};
 use metan::plot::SelectionPlot;
 use metan::{MetaError, MetaRegression, Method};
 
-use crate::common::{Format, Input, load_studies, parse_reference, split_list, to_json};
+use crate::common::{Format, Input, LevelArg, load_studies, parse_reference, split_list, to_json};
 
 /// Arguments of `metan selmodel`.
 #[derive(Args, Debug)]
@@ -40,9 +40,8 @@ pub struct SelmodelArgs {
     /// Direction of the p-values: greater, less or two.sided.
     #[arg(long, default_value = "greater")]
     pub alternative: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub level: LevelArg,
     /// Decimals in the text output.
     #[arg(long, default_value_t = 4)]
     pub digits: usize,
@@ -59,11 +58,12 @@ pub fn run(a: &SelmodelArgs) -> Result<String, MetaError> {
     let kind: SelectionType = a.kind.parse()?;
     let alternative: Alternative = a.alternative.parse()?;
     let method: Method = a.method.parse()?;
+    let level = a.level.get()?;
     let mods = split_list(&a.mods);
     let studies = load_studies(&a.input, &mods, &[])?;
     let mut base = MetaRegression::new()
         .method(method)
-        .level(a.level)
+        .level(level)
         .digits(a.digits)
         .moderators(mods.iter().cloned());
     for r in &a.reference {

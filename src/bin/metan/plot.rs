@@ -8,8 +8,7 @@ use metan::plot::{
 };
 use metan::{MetaAnalysis, MetaError, MetaFit, Studies, TestKind};
 
-use crate::common::Input;
-use crate::fit::parse_methods;
+use crate::common::{Input, ModelArgs};
 
 /// Data and model options shared by the plot subcommands (the columns as in `metan fit`).
 #[derive(Args, Debug)]
@@ -19,16 +18,8 @@ pub struct PlotDataArgs {
     /// SVG file to write (`-` for standard output).
     #[arg(long, short)]
     pub output: PathBuf,
-    /// Model / tau^2 estimator (as in `metan fit`; a comma-separated list is a fallback
-    /// chain).
-    #[arg(long, default_value = "REML")]
-    pub method: String,
-    /// Test for the pooled estimate: z, t, knha or adhoc.
-    #[arg(long, default_value = "z")]
-    pub test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
     /// Fix tau^2 at this value instead of estimating it.
     #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
@@ -96,13 +87,11 @@ pub struct BaujatArgs {
 
 /// Reads the studies and fits the model.
 fn load(a: &PlotDataArgs) -> Result<(Studies, MetaFit), MetaError> {
-    let methods = parse_methods(&a.method)?;
-    let test: TestKind = a.test.parse()?;
+    let methods = a.model_args.methods()?;
+    let test: TestKind = a.model_args.test()?;
+    let level = a.model_args.level()?;
     let studies = a.input.read()?;
-    let mut ma = MetaAnalysis::new()
-        .methods(methods)
-        .test(test)
-        .level(a.level);
+    let mut ma = MetaAnalysis::new().methods(methods).test(test).level(level);
     if let Some(t) = a.tau2 {
         ma = ma.tau2(t);
     }

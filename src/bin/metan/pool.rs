@@ -9,7 +9,7 @@ use metan::data::csv::Table;
 use metan::data::effect_size::To;
 use metan::model::{MantelHaenszel, MhMeasure, Peto};
 
-use crate::common::{Format, to_json};
+use crate::common::{Format, LevelArg, to_json};
 use crate::raw::{TableColumns, two_by_two};
 
 /// Options shared by `metan mh` and `metan peto`.
@@ -40,9 +40,8 @@ pub struct PoolArgs {
     /// Whether double-zero tables are left out of the pooled estimate: true or false
     #[arg(long, default_value_t = false, action = ArgAction::Set)]
     pub table_drop00: bool,
-    /// Confidence level in percent
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub level: LevelArg,
     /// Decimals in the text output
     #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub digits: usize,
@@ -87,7 +86,7 @@ pub fn run_mh(a: &MhArgs) -> Result<String, MetaError> {
         .table_to(p.table_to.parse::<To>()?)
         .table_drop00(p.table_drop00)
         .correct(a.correct)
-        .level(p.level)
+        .level(p.level.get()?)
         .digits(p.digits)
         .labels(labels)
         .fit(&tables)?;
@@ -110,7 +109,7 @@ pub fn run_peto(p: &PoolArgs) -> Result<String, MetaError> {
         .table_add(p.table_add)
         .table_to(p.table_to.parse::<To>()?)
         .table_drop00(p.table_drop00)
-        .level(p.level)
+        .level(p.level.get()?)
         .digits(p.digits)
         .labels(labels)
         .fit(&tables)?;

@@ -7,7 +7,9 @@ use metan::{
     LocationScale, MetaAnalysis, MetaError, MetaRegression, Method, RobustFit, RobustKind, TestKind,
 };
 
-use crate::common::{Format, Input, load_studies, parse_btt, parse_reference, split_list, to_json};
+use crate::common::{
+    Format, Input, ModelArgs, load_studies, parse_btt, parse_reference, split_list, to_json,
+};
 use crate::raw::{Corrections, RawColumns, effect_sizes};
 use crate::robu::with_clusters;
 
@@ -16,16 +18,8 @@ use crate::robu::with_clusters;
 pub struct FitArgs {
     #[command(flatten)]
     pub input: Input,
-    /// Model / tau^2 estimator: EE, FE, CE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, GENQ
-    /// (case-insensitive). A comma-separated list is a fallback chain, e.g. REML,DL.
-    #[arg(long, default_value = "REML")]
-    pub method: String,
-    /// Test for the pooled estimate: z, t, knha or adhoc.
-    #[arg(long, default_value = "z")]
-    pub test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true)]
-    pub level: f64,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
     /// Fix tau^2 at this value instead of estimating it.
     #[arg(long, allow_negative_numbers = true)]
     pub tau2: Option<f64>,
@@ -72,11 +66,6 @@ pub struct FitArgs {
     pub columns: RawColumns,
     #[command(flatten)]
     pub corrections: Corrections,
-}
-
-/// Parses a method or a comma-separated fallback chain.
-pub fn parse_methods(s: &str) -> Result<Vec<Method>, MetaError> {
-    s.split(',').map(str::parse).collect()
 }
 
 /// The robust estimator and cluster column, when asked for (both or neither).
@@ -130,9 +119,10 @@ fn output<T: serde::Serialize + std::fmt::Display>(
 
 /// Runs `metan fit` and returns what to print.
 pub fn run(a: &FitArgs) -> Result<String, MetaError> {
-    let methods = parse_methods(&a.method)?;
+    let methods = a.model_args.methods()?;
     let robust = robust_request(a)?;
-    let test: TestKind = a.test.parse()?;
+    let test: TestKind = a.model_args.test()?;
+    let level = a.model_args.level()?;
     let mods = split_list(&a.mods);
     let scale = split_list(&a.scale);
     if !scale.is_empty() {
@@ -190,7 +180,7 @@ pub fn run(a: &FitArgs) -> Result<String, MetaError> {
     let mut ma = MetaAnalysis::new()
         .methods(methods)
         .test(test)
-        .level(a.level)
+        .level(level)
         .digits(a.digits);
     if let Some(t) = a.tau2 {
         ma = ma.tau2(t);
@@ -246,7 +236,7 @@ fn run_regression(
     let mut mr = MetaRegression::new()
         .methods(methods)
         .test(test)
-        .level(a.level)
+        .level(a.model_args.level()?)
         .digits(a.digits)
         .moderators(mods.iter().cloned())
         .intercept(!a.no_intercept);
@@ -310,14 +300,14 @@ fn run_location_scale(
             "location-scale models test all location (and all scale) moderators",
         ));
     }
-    let method: Method = a.method.parse()?;
+    let method: Method = a.model_args.method.parse()?;
     let mut cols: Vec<String> = mods.to_vec();
     cols.extend(scale.iter().filter(|c| !mods.contains(c)).cloned());
     let studies = load_studies(&a.input, &cols, &[])?;
     let mut ls = LocationScale::new()
         .method(method)
         .test(test)
-        .level(a.level)
+        .level(a.model_args.level()?)
         .digits(a.digits)
         .location(mods.iter().cloned())
         .scale(scale.iter().cloned())

@@ -1,7 +1,87 @@
-//! R's `format()` of numbers (its `formatReal`): a column of numbers shown with a
-//! common number of decimals so that every entry has at least `digits` significant
-//! digits (up to `digits`), or in scientific notation when that is narrower; and
-//! `format.pval`. The print layouts of clubSandwich and robumeta are built from these.
+//! Numbers and tables as R and the reference packages print them: the one home of the
+//! crate's text formatting (private). Every `Display` of a fitted model is built from these.
+//!
+//! * fixed decimals: [`fcf`] (`formatC(x, format = "f")`), [`format_df`];
+//! * p-values: [`pval_str`] and [`pval_add0`] (metafor's `.pval`), [`stars`],
+//!   [`SIGNIF_LEGEND`];
+//! * R's `format()` (`formatReal`): [`format_column`], [`format_num`], [`format_pval`]
+//!   (clubSandwich's and robumeta's layouts);
+//! * tables: [`print_vector`] (metafor's `.print.vector`), [`print_frame`] and
+//!   [`print_columns`] (R's `print(data.frame)`, with and without metafor's trailing
+//!   space), [`write_table`] (the sensitivity tables).
+
+use std::fmt;
+
+/// `formatC(x, format = "f", digits = d)`.
+pub(crate) fn fcf(x: f64, d: usize) -> String {
+    if x.is_nan() {
+        "NA".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Inf".into() } else { "-Inf".into() }
+    } else {
+        let d = d.min(crate::model::MAX_DIGITS);
+        let s = format!("{x:.d$}");
+        // formatC prints -0.0000 as "-0.0000"; R does the same, keep it.
+        s
+    }
+}
+
+/// metafor's `.pval(p, digits, showeq, sep)` (`add0 = FALSE`): `"<.0001"` (with `sep`
+/// after `<`) below the cutoff `10^-digits`, else `"="` (with `showeq`), `sep` and the
+/// value with `digits` decimals.
+pub(crate) fn pval_str(p: f64, digits: usize, showeq: bool, sep: &str) -> String {
+    pval(p, digits, showeq, sep, false)
+}
+
+/// metafor's `.pval(p, digits, showeq = TRUE, sep = " ", add0 = TRUE)`: `"< 0.0001"`.
+pub(crate) fn pval_add0(p: f64, digits: usize) -> String {
+    pval(p, digits, true, " ", true)
+}
+
+fn pval(p: f64, digits: usize, showeq: bool, sep: &str, add0: bool) -> String {
+    let digits = digits.max(1);
+    let cutoff = 10f64.powi(-(digits as i32));
+    let eq = if showeq { "=" } else { "" };
+    if p.is_nan() {
+        format!("{eq}{sep}NA")
+    } else if p >= cutoff {
+        format!("{eq}{sep}{}", fcf(p, digits))
+    } else {
+        let zero = if add0 { "0" } else { "" };
+        format!("<{sep}{zero}.{}1", "0".repeat(digits - 1))
+    }
+}
+
+/// R's `symnum` significance stars.
+pub(crate) fn stars(p: f64) -> &'static str {
+    if p.is_nan() {
+        ""
+    } else if p <= 0.001 {
+        "***"
+    } else if p <= 0.01 {
+        "**"
+    } else if p <= 0.05 {
+        "*"
+    } else if p <= 0.1 {
+        "."
+    } else {
+        " "
+    }
+}
+
+/// `round(df, 2)` printed as R prints a number: no trailing zeros.
+pub(crate) fn format_df(df: f64) -> String {
+    let r = (df * 100.0).round() / 100.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        let s = format!("{r:.2}");
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+/// R's significance legend as metafor prints it.
+pub(crate) const SIGNIF_LEGEND: &str = "Signif. codes:  0 \u{2018}***\u{2019} 0.001 \u{2018}**\u{2019} 0.01 \u{2018}*\u{2019} 0.05 \u{2018}.\u{2019} 0.1 \u{2018} \u{2019} 1";
 
 /// R's decomposition of `|x|` rounded to `digits` significant digits: the power of ten
 /// of the leading digit and the number of significant digits needed (trailing zeros
@@ -137,15 +217,36 @@ pub(crate) fn format_pval(p: &[f64], digits: usize, eps: f64) -> Vec<String> {
     out
 }
 
+/// metafor's `.print.vector`: right-aligned cells, gap of 2, each line ending with a space.
+pub(crate) fn print_vector(f: &mut fmt::Formatter<'_>, cells: &[(&str, String)]) -> fmt::Result {
+    let widths: Vec<usize> = cells
+        .iter()
+        .map(|(n, v)| n.chars().count().max(v.chars().count()))
+        .collect();
+    let head: Vec<String> = cells
+        .iter()
+        .zip(&widths)
+        .map(|((n, _), w)| format!("{n:>w$}"))
+        .collect();
+    let row: Vec<String> = cells
+        .iter()
+        .zip(&widths)
+        .map(|((_, v), w)| format!("{v:>w$}"))
+        .collect();
+    writeln!(f, "{} ", head.join("  "))?;
+    writeln!(f, "{} ", row.join("  "))
+}
+
 /// R's `print(data.frame)` of already formatted columns: every column right-aligned to
-/// its widest entry (header included) after a gap of one space, the row names (if any)
+/// its widest entry (header included) after a gap of `gap` spaces, the row names (if any)
 /// left-aligned before them, and the columns wrapped into blocks narrower than 80
-/// characters (R's `width`), each block repeating the row names.
-pub(crate) fn print_columns(
+/// characters (R's `width`), each block repeating the row names. One line per entry.
+fn frame_lines(
     rownames: Option<&[String]>,
     headers: &[&str],
     cols: &[Vec<String>],
-) -> String {
+    gap: usize,
+) -> Vec<String> {
     const WIDTH: usize = 80;
     let widths: Vec<usize> = headers
         .iter()
@@ -156,10 +257,10 @@ pub(crate) fn print_columns(
                 .chain(std::iter::once(h.chars().count()))
                 .max()
                 .unwrap_or(0)
-                + 1
+                + gap
         })
         .collect();
-    let nrow = cols.first().map_or(0, Vec::len);
+    let nrow = rownames.map_or_else(|| cols.first().map_or(0, Vec::len), <[String]>::len);
     let rlabw = rownames.map_or(0, |r| {
         r.iter().map(|s| s.chars().count()).max().unwrap_or(0)
     });
@@ -170,7 +271,7 @@ pub(crate) fn print_columns(
         };
         format!("{s:<rlabw$}")
     };
-    let mut out = String::new();
+    let mut out = Vec::new();
     let ncol = headers.len();
     let mut jmin = 0;
     while jmin < ncol {
@@ -183,26 +284,115 @@ pub(crate) fn print_columns(
                 break;
             }
         }
-        out.push_str(&label(None));
+        let mut line = label(None);
         for j in jmin..jmax {
-            out.push_str(&format!("{:>w$}", headers[j], w = widths[j]));
+            line.push_str(&format!("{:>w$}", headers[j], w = widths[j]));
         }
-        out.push('\n');
+        out.push(line);
         for r in 0..nrow {
-            out.push_str(&label(Some(r)));
+            let mut line = label(Some(r));
             for (col, w) in cols[jmin..jmax].iter().zip(&widths[jmin..jmax]) {
-                out.push_str(&format!("{:>w$}", col[r]));
+                line.push_str(&format!("{:>w$}", col[r]));
             }
-            out.push('\n');
+            out.push(line);
         }
         jmin = jmax;
     }
     out
 }
 
+/// R's `print(data.frame, quote = FALSE, right = TRUE, print.gap = gap)` followed by
+/// metafor's `.print.table` (which ends every line with a space): row names left-aligned,
+/// cells and headers right-aligned to the widest entry of their column, and the columns
+/// wrapped into blocks of at most 80 characters (R's default `width`), as R does.
+pub(crate) fn print_frame(
+    f: &mut fmt::Formatter<'_>,
+    rownames: &[String],
+    headers: &[&str],
+    cols: &[Vec<String>],
+    gap: usize,
+) -> fmt::Result {
+    for line in frame_lines(Some(rownames), headers, cols, gap) {
+        writeln!(f, "{line} ")?;
+    }
+    Ok(())
+}
+
+/// R's `print(data.frame)` of already formatted columns with a gap of one space (the
+/// layout of clubSandwich's and robumeta's printouts), as a string.
+pub(crate) fn print_columns(
+    rownames: Option<&[String]>,
+    headers: &[&str],
+    cols: &[Vec<String>],
+) -> String {
+    let mut out = String::new();
+    for line in frame_lines(rownames, headers, cols, 1) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// A metafor-style table: row names left-aligned, columns right-aligned, one space apart.
+pub(crate) fn write_table(
+    f: &mut fmt::Formatter<'_>,
+    row_names: &[String],
+    headers: &[&str],
+    columns: &[Vec<String>],
+) -> fmt::Result {
+    let name_w = row_names
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0);
+    let widths: Vec<usize> = headers
+        .iter()
+        .zip(columns)
+        .map(|(h, c)| {
+            c.iter()
+                .map(|s| s.chars().count())
+                .chain(std::iter::once(h.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    write!(f, "{:name_w$} ", "")?;
+    for (h, w) in headers.iter().zip(&widths) {
+        write!(f, "{h:>w$} ")?;
+    }
+    writeln!(f)?;
+    for (r, name) in row_names.iter().enumerate() {
+        write!(f, "{name:<name_w$} ")?;
+        for (c, w) in columns.iter().zip(&widths) {
+            write!(f, "{:>w$} ", c[r])?;
+        }
+        writeln!(f)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pval_formats_like_metafor() {
+        assert_eq!(pval_str(0.00001, 4, true, " "), "< .0001");
+        assert_eq!(pval_str(0.0019, 4, false, ""), "0.0019");
+        assert_eq!(pval_str(1.0, 4, true, " "), "= 1.0000");
+        assert_eq!(stars(0.0005), "***");
+        assert_eq!(stars(0.5), " ");
+        assert_eq!(format_df(12.0), "12");
+        assert_eq!(format_df(12.5), "12.5");
+    }
+
+    #[test]
+    fn pval_add0_keeps_the_leading_zero() {
+        assert_eq!(pval_add0(0.00001, 4), "< 0.0001");
+        assert_eq!(pval_add0(0.5, 4), "= 0.5000");
+        assert_eq!(pval_add0(0.0123, 4), "= 0.0123");
+        assert_eq!(pval_add0(f64::NAN, 4), "= NA");
+    }
 
     #[test]
     fn columns_like_r() {
