@@ -75,6 +75,7 @@ pub struct SelectionModel {
     base: MetaRegression,
     max_iter: usize,
     fixed: Option<Vec<Option<f64>>>,
+    tau2_init: Option<f64>,
 }
 
 impl SelectionModel {
@@ -88,6 +89,7 @@ impl SelectionModel {
             base: MetaRegression::new().method(Method::ML),
             max_iter: 200,
             fixed: None,
+            tau2_init: None,
         }
     }
 
@@ -149,6 +151,16 @@ impl SelectionModel {
     /// Most Newton iterations of each optimisation (default 200).
     pub fn max_iter(mut self, n: usize) -> Self {
         self.max_iter = n;
+        self
+    }
+
+    /// The starting value of tau^2 (metafor's `control = list(tau2.init = ...)`); by
+    /// default the unadjusted fit's tau^2 + 0.001, as metafor. That default is not
+    /// scale-equivariant (0.001 is on the scale of the effects): where the likelihood has
+    /// several local maxima, effects rescaled by `c` may reach another one unless the start
+    /// is rescaled by `c^2` too.
+    pub fn tau2_init(mut self, tau2: f64) -> Self {
+        self.tau2_init = Some(tau2);
         self
     }
 
@@ -369,7 +381,18 @@ impl SelectionModel {
             None => beta0_orig.clone(),
         };
         let mut x0: Vec<f64> = beta0.iter().copied().collect();
-        x0.push(base.tau2() + 0.001);
+        let tau2_start = match self.tau2_init {
+            None => base.tau2() + 0.001,
+            Some(t) if t.is_finite() && t > 0.0 => t,
+            Some(t) => {
+                return Err(MetaError::invalid_option(
+                    "tau2_init",
+                    t.to_string(),
+                    "the starting value of tau^2 must be finite and > 0",
+                ));
+            }
+        };
+        x0.push(tau2_start);
         for &j in &free {
             x0.push(delta0[j]);
         }
