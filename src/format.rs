@@ -170,6 +170,28 @@ pub(crate) fn format_num(x: f64, digits: usize) -> String {
     format_column(&[x], digits, true).remove(0)
 }
 
+/// A list of values as the user writes them on the command line, comma-separated
+/// (`0.025,0.5`, `2,3`): how an error message quotes a list option.
+pub(crate) fn list<T: fmt::Display>(xs: &[T]) -> String {
+    xs.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A list of numbers as [`list`] writes it, very large and very small ones in scientific
+/// notation (`1e308`, not its 309 digits).
+pub(crate) fn list_num(xs: &[f64]) -> String {
+    let one = |x: f64| {
+        if x.is_finite() && x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+            format!("{x:e}")
+        } else {
+            x.to_string()
+        }
+    };
+    list(&xs.iter().map(|&x| one(x)).collect::<Vec<_>>())
+}
+
 /// R's `format.pval(p, digits, eps)`: values below `eps` as `<eps` (e.g. `<0.001`), the
 /// others formatted together (fixed-notation ones and scientific ones as two groups).
 pub(crate) fn format_pval(p: &[f64], digits: usize, eps: f64) -> Vec<String> {

@@ -155,6 +155,7 @@ pub struct Sub {
 struct Files {
     dir: PathBuf,
     bcg: String,
+    bivariate: String,
     bcg_raw: String,
     small: String,
     rob: String,
@@ -213,6 +214,8 @@ fn files() -> Files {
     let spec = "provenance = \"battery\"\n[model]\nmethod = \"DL\"\n[base]\nname = \"all\"\nsources = [\"official\"]\nmix_comparisons = true\n";
     Files {
         bcg: "tests/fixtures/bcg_rr.csv".into(),
+        // SIMULATED: 8 studies with an official and a partner-reported effect each
+        bivariate: "tests/fixtures/digest_bivariate.csv".into(),
         bcg_raw: "data/bcg.csv".into(),
         small: write(&dir, "small.csv", &small),
         rob: write(
@@ -560,14 +563,22 @@ fn subcommands(f: &Files) -> Vec<Sub> {
                 &input,
                 &[
                     ("method", Choice),
+                    ("mods", Column { numeric: false }),
+                    ("reference", Choice),
+                    ("type", Choice),
+                    // (0, 1]: attacked as a probability, 1 is valid (see `refine`)
+                    ("steps", Prob),
                     ("alternative", Choice),
                     ("level", Level),
+                    ("digits", Digits(22)),
                     ("format", Format),
+                    ("plot", OutPath),
                 ],
             ),
             files: true,
             one_row: err(&["needs at least 2 studies, got 1"]),
         },
+        // three-level model (cluster/obs)
         Sub {
             name: "mv",
             base: v(&["{CSV}", "--cluster", "g"]),
@@ -576,14 +587,70 @@ fn subcommands(f: &Files) -> Vec<Sub> {
             options: with(
                 &input,
                 &[
+                    ("cluster", Column { numeric: false }),
+                    ("obs", Column { numeric: false }),
+                    ("rho", Rho),
                     ("method", Choice),
                     ("test", Choice),
                     ("level", Level),
+                    ("mods", Column { numeric: false }),
+                    ("reference", Choice),
+                    ("btt", Choice),
+                    ("robust", Choice),
+                    ("digits", Digits(22)),
                     ("format", Format),
                 ],
             ),
             files: true,
             one_row: err(&["needs at least 2 clusters, got 1"]),
+        },
+        // the time-lag correlation rho * phi^|t_i - t_j| (--time needs --rho and --phi)
+        Sub {
+            name: "mv",
+            base: v(&[
+                "{CSV}",
+                "--cluster",
+                "g",
+                "--rho",
+                "0.5",
+                "--time",
+                "x",
+                "--phi",
+                "0.5",
+            ]),
+            csv: f.small.clone(),
+            ok_marker: "Multivariate Meta-Analysis Model",
+            // (rho is attacked in the three-level request above)
+            options: vec![("time", Column { numeric: true }), ("phi", Rho)],
+            files: false,
+            one_row: err(&[]),
+        },
+        // the multivariate model: a mean per outcome, outcome-level random effects
+        Sub {
+            name: "mv",
+            base: v(&[
+                "{CSV}",
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "1,-1",
+            ]),
+            csv: f.bivariate.clone(),
+            ok_marker: "Multivariate Meta-Analysis Model",
+            options: vec![
+                ("outcome", Column { numeric: false }),
+                ("struct", Choice),
+                ("contrast", Choice),
+                ("robust", Choice),
+                ("level", Level),
+                ("test", Choice),
+            ],
+            files: false,
+            one_row: err(&[]),
         },
     ]
 }
@@ -749,6 +816,8 @@ fn special_rows(f: &Files) -> Vec<Row> {
     };
     let bcg = f.bcg.as_str();
     let gosh_out = f.dir.join("g.csv").display().to_string();
+    let sel_svg = f.dir.join("selmodel.svg").display().to_string();
+    let (small, biv) = (f.small.as_str(), f.bivariate.as_str());
     vec![
         // u64::MAX permutations of 13 studies: the 2^13 sign flips, exactly
         large(
@@ -925,6 +994,374 @@ fn special_rows(f: &Files) -> Vec<Row> {
             err(&["invalid option `target` = NaN"]),
         ),
         row(&["bias", bcg, "--target", "1e308"], ok(&["Fail-safe N: 0"])),
+        // mv: combinations of options
+        row(
+            &["mv", small, "--cluster", "g", "--confint"],
+            ok(&["sigma^2.1  estimate", "sigma^2.2  estimate", "95% CI ["]),
+        ),
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "UN",
+                "--confint",
+            ],
+            ok(&["tau^2.1", "rho", "95% CI ["]),
+        ),
+        row(
+            &["mv", small, "--cluster", "g", "--mods", "x", "--btt", "3"],
+            err(&["invalid option `btt` = 3: coefficients are numbered 1..=2"]),
+        ),
+        row(
+            &[
+                "mv",
+                small,
+                "--cluster",
+                "g",
+                "--mods",
+                "g",
+                "--reference",
+                "g=zzz",
+            ],
+            err(&["unknown level of `g` `zzz`; expected one of: a, b"]),
+        ),
+        row(
+            &["mv", small, "--cluster", "g", "--reference", "g=b"],
+            err(&["invalid option `reference` = g: only a categorical moderator"]),
+        ),
+        // six coefficients for six effects
+        row(
+            &["mv", small, "--cluster", "g", "--mods", "study"],
+            err(&["a model with 6 coefficients needs at least 7 studies, got 6"]),
+        ),
+        // one observation per cluster: the two components are not identified (was "needs
+        // at least 2 studies, got 1")
+        row(
+            &["mv", small, "--cluster", "g", "--obs", "source"],
+            err(&[
+                "invalid option `observations` = one per cluster: a three-level model needs a cluster with at least 2 observations",
+            ]),
+        ),
+        row(
+            &["mv", small, "--cluster", "study"],
+            err(&["invalid option `observations` = one per cluster"]),
+        ),
+        row(
+            &["mv", small, "--cluster", "g", "--phi", "0.5"],
+            err(&["--time"]),
+        ),
+        row(
+            &["mv", small, "--cluster", "g", "--rho", "0.5", "--time", "x"],
+            err(&["--phi"]),
+        ),
+        row(
+            &["mv", small, "--cluster", "g", "--time", "x", "--phi", "0.5"],
+            err(&["invalid option `time` = x: a time lag needs --rho"]),
+        ),
+        row(
+            &["mv", biv, "--cluster", "study", "--outcome", "source"],
+            err(&["--struct"]),
+        ),
+        row(
+            &["mv", biv, "--cluster", "study", "--struct", "CS"],
+            err(&["--outcome"]),
+        ),
+        // the outcome column's errors name --outcome (was `moderators`)
+        row(
+            &[
+                "mv",
+                small,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+            ],
+            err(&["invalid option `outcome` = source: outcome column has a single level"]),
+        ),
+        row(
+            &[
+                "mv",
+                small,
+                "--cluster",
+                "study",
+                "--outcome",
+                "g",
+                "--struct",
+                "CS",
+            ],
+            err(&["invalid option `outcome` = g: the outcome is constant within every cluster"]),
+        ),
+        // contrasts: one coefficient per model coefficient, finite, not all zero, no
+        // overflow (were "invalid option `X` = [1.0]", NA and "Inf" printed as results)
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "1",
+            ],
+            err(&["invalid option `contrast` = 1: each combination needs 2 finite coefficients"]),
+        ),
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "1,-1,0",
+            ],
+            err(&["invalid option `contrast` = 1,-1,0: each combination needs 2"]),
+        ),
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "0,0",
+            ],
+            err(&["invalid option `contrast` = 0,0: a combination of zeros tests nothing"]),
+        ),
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "1e308,1",
+            ],
+            err(&[
+                "invalid option `contrast` = 1e308,1: the combination overflows double precision",
+            ]),
+        ),
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "NaN,1",
+            ],
+            err(&["invalid option `contrast` = NaN,1: expected comma-separated numbers"]),
+        ),
+        // two equal contrasts: each tested, no joint test (metafor: QM NA), also robustly
+        // (was "invalid option `constraints` = 2 rows")
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "1,-1",
+                "--contrast",
+                "1,-1",
+                "--robust",
+                "CR2",
+            ],
+            ok(&[
+                "Hypotheses:",
+                "2: sourceofficial - sourcepartner = 0",
+                "Cluster-robust inference (CR2)",
+            ]),
+        ),
+        row(
+            &[
+                "mv",
+                biv,
+                "--cluster",
+                "study",
+                "--outcome",
+                "source",
+                "--struct",
+                "CS",
+                "--contrast",
+                "1,-1",
+                "--robust",
+                "CR2",
+            ],
+            ok(&["Robust test of the contrast(s) (HTZ)"]),
+        ),
+        row(
+            &[
+                "mv",
+                small,
+                "--cluster",
+                "g",
+                "--mods",
+                "x",
+                "--robust",
+                "CR2",
+            ],
+            err(&[
+                "cluster-robust inference (CR2) with 2 coefficients needs at least 3 clusters, got 2",
+            ]),
+        ),
+        large(
+            &[
+                "mv",
+                &f.wide,
+                "--cluster",
+                "g",
+                "--mods",
+                "x",
+                "--rho",
+                "0.5",
+            ],
+            ok(&[
+                "Multivariate Meta-Analysis Model (k = 5",
+                "Test of Moderators",
+            ]),
+        ),
+        // selmodel
+        row(&["selmodel", bcg, "--steps", "0.025"], err(&["--type"])),
+        row(
+            &["selmodel", bcg, "--type", "stepfun"],
+            err(&["invalid option `steps` = none: the step function needs at least one step"]),
+        ),
+        row(
+            &["selmodel", bcg, "--type", "stepfun", "--steps", "0.5,0.025"],
+            err(&["invalid option `steps` = 0.5,0.025: steps must be strictly increasing"]),
+        ),
+        row(
+            &[
+                "selmodel",
+                bcg,
+                "--type",
+                "stepfun",
+                "--steps",
+                "0.025,0.025",
+            ],
+            err(&["invalid option `steps` = 0.025,0.025: steps must be strictly increasing"]),
+        ),
+        row(
+            &["selmodel", bcg, "--type", "stepfun", "--steps", "0.025,0.5"],
+            ok(&["Selection Model Results"]),
+        ),
+        row(
+            &["selmodel", bcg, "--type", "stepfun", "--steps", "0.025,2"],
+            err(&["invalid option `steps` = 0.025,2: step 2 is outside (0, 1]"]),
+        ),
+        row(
+            &["selmodel", bcg, "--type", "halfnorm", "--steps", "0.025"],
+            err(&[
+                "invalid option `steps` = 0.025: no observed p-value in the interval 0 < p <= 0.025",
+            ]),
+        ),
+        row(
+            &["selmodel", bcg, "--type", "halfnorm"],
+            ok(&["Selection Model Results"]),
+        ),
+        row(
+            &["selmodel", bcg, "--type", "power"],
+            ok(&["Selection Model Results"]),
+        ),
+        row(
+            &["selmodel", bcg, "--type", "beta", "--steps", "0.025"],
+            ok(&["Selection Model Results"]),
+        ),
+        row(
+            &[
+                "selmodel", bcg, "--type", "stepfun", "--steps", "0.025", "--method", "DL",
+            ],
+            err(&[
+                "invalid option `method` = DL: a selection model is fitted on an ML or REML model",
+            ]),
+        ),
+        row(
+            &[
+                "selmodel",
+                bcg,
+                "--type",
+                "stepfun",
+                "--steps",
+                "0.025",
+                "--reference",
+                "alloc=random",
+            ],
+            err(&["invalid option `reference` = alloc: only a categorical moderator"]),
+        ),
+        row(
+            &[
+                "selmodel",
+                bcg,
+                "--type",
+                "stepfun",
+                "--steps",
+                "0.025",
+                "--mods",
+                "alloc",
+                "--reference",
+                "alloc=zz",
+            ],
+            err(&["unknown level of `alloc` `zz`"]),
+        ),
+        row(
+            &[
+                "selmodel",
+                bcg,
+                "--type",
+                "stepfun",
+                "--steps",
+                "0.025",
+                "--mods",
+                "ablat",
+                "--alternative",
+                "two.sided",
+            ],
+            ok(&["Mixed-Effects Model", "Selection Model Results"]),
+        ),
+        // the plot goes to a file: stdout holds the results (was a file named `-`); an
+        // unwritable path is refused before the fit, with no warning line before it
+        row(
+            &[
+                "selmodel", bcg, "--type", "stepfun", "--steps", "0.025", "--plot", "-",
+            ],
+            err(&["invalid option `plot` = -: stdout holds the results"]),
+        ),
+        row(
+            &[
+                "selmodel", bcg, "--type", "stepfun", "--steps", "0.025", "--plot", &sel_svg,
+            ],
+            ok(&["Selection Model Results"]),
+        ),
     ]
 }
 
@@ -984,9 +1421,13 @@ fn rows(f: &Files) -> Vec<Row> {
             for (value, want) in values(&sub, name, *kind, f) {
                 let mut a = base(&sub.csv);
                 output(&mut a, name);
-                a.push(format!("--{name}"));
-                a.push(value);
-                let want = refine(sub.name, name, a.last().unwrap(), want);
+                // an option of the base request is attacked in place
+                let flag = format!("--{name}");
+                match a.iter().position(|x| *x == flag) {
+                    Some(i) => a[i + 1] = value.clone(),
+                    None => a.extend([flag, value.clone()]),
+                }
+                let want = refine(sub.name, name, &value, want);
                 out.push(Row {
                     sub: sub.name.into(),
                     args: a,
@@ -1047,6 +1488,12 @@ fn refine(sub: &str, opt: &str, value: &str, want: Want) -> Want {
         // a label column may hold any text; the moderator list of permutest must name a
         // column (an empty list is the intercept-only model, which is fine)
         (_, "mods" | "scale", "") => ok(&[]),
+        // a step at p = 1 is the last interval's end (metafor allows it)
+        ("selmodel", "steps", "1") => ok(&["Selection Model Results"]),
+        // mv's sampling and time-lag correlations lie in [-1, 1]; rho = +-1 between
+        // effects of different variances is a singular block
+        ("mv", "rho" | "phi", "-0.1") => ok(&["Multivariate Meta-Analysis Model"]),
+        ("mv", "rho", "1") => err(&["cluster `a`", "not positive definite"]),
         // --tau2 is accepted by clap at any float; fixed tau^2 = 1e6 is a valid answer
         _ => want,
     }

@@ -185,7 +185,7 @@ impl SelectionModel {
             }
             Some(s) => s.clone(),
         };
-        let shown = format!("{given:?}");
+        let shown = crate::format::list_num(&given);
         if given.is_empty() {
             return Err(MetaError::invalid_option("steps", shown, "no steps given"));
         }
@@ -297,7 +297,11 @@ impl SelectionModel {
             Some(v) => {
                 return Err(MetaError::invalid_option(
                     "delta",
-                    format!("{v:?}"),
+                    crate::format::list(
+                        &v.iter()
+                            .map(|d| d.map_or("NA".to_string(), |d| d.to_string()))
+                            .collect::<Vec<_>>(),
+                    ),
                     format!("the {} selection model has {n_delta} deltas", self.kind),
                 ));
             }
@@ -362,7 +366,7 @@ impl SelectionModel {
                 if r.k == 0 && estimated {
                     return Err(MetaError::invalid_option(
                         "steps",
-                        format!("{:?}", self.steps.as_deref().unwrap_or(&[])),
+                        crate::format::list_num(self.steps.as_deref().unwrap_or(&[])),
                         format!(
                             "no observed p-value in the interval {} < p <= {}",
                             r.lower, r.upper

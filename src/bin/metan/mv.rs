@@ -195,10 +195,10 @@ pub fn fit(a: &MvArgs) -> Result<MvFit, MetaError> {
     match (a.rho, &a.time, a.phi) {
         (Some(r), Some(t), Some(phi)) => spec = spec.vcalc(Vcalc::new(r).time_lag(t, phi)),
         (Some(r), None, _) => spec = spec.rho(r),
-        (None, Some(_), _) => {
+        (None, Some(t), _) => {
             return Err(MetaError::InvalidOption {
                 option: "time".into(),
-                value: "given".into(),
+                value: t.clone(),
                 reason: "a time lag needs --rho".into(),
             });
         }
@@ -233,8 +233,10 @@ pub fn run(a: &MvArgs) -> Result<String, MetaError> {
         Some(kind) => Some(fit.robust(kind.parse::<RobustKind>()?)?),
         None => None,
     };
+    // the joint robust test of the contrasts, when they have full row rank (metafor's
+    // anova on a robust fit reports no omnibus test otherwise)
     let robust_contrast = match (&robust, &contrasts) {
-        (Some(r), Some(_)) => {
+        (Some(r), Some(h)) if h.qm().is_some() => {
             let rows = a
                 .contrast
                 .iter()

@@ -55,6 +55,47 @@ pub struct SelmodelArgs {
 
 /// Runs `metan selmodel` and returns what to print.
 pub fn run(a: &SelmodelArgs) -> Result<String, MetaError> {
+    let plot_err = |path: &std::path::Path, reason: String| MetaError::InvalidOption {
+        option: "plot".into(),
+        value: path.display().to_string(),
+        reason,
+    };
+    // the plot's file is opened before the work: a path that cannot be written is said
+    // at once, and a failed fit leaves no empty file behind
+    let plot = match &a.plot {
+        Some(path) if path.as_os_str() == "-" => {
+            return Err(plot_err(
+                path,
+                "stdout holds the results; name the SVG file to write".into(),
+            ));
+        }
+        Some(path) if path.is_dir() => {
+            return Err(plot_err(
+                path,
+                "cannot write the file: it is a directory".into(),
+            ));
+        }
+        Some(path) => {
+            let existed = path.exists();
+            let file = std::fs::File::create(path)
+                .map_err(|e| plot_err(path, format!("cannot write the file: {e}")))?;
+            Some((path, file, existed))
+        }
+        None => None,
+    };
+    let out = fit_and_print(a, plot.as_ref().map(|(p, f, _)| (p.as_path(), f)));
+    if out.is_err() {
+        if let Some((path, _, false)) = &plot {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    out
+}
+
+fn fit_and_print(
+    a: &SelmodelArgs,
+    plot: Option<(&std::path::Path, &std::fs::File)>,
+) -> Result<String, MetaError> {
     let kind: SelectionType = a.kind.parse()?;
     let alternative: Alternative = a.alternative.parse()?;
     let method: Method = a.method.parse()?;
@@ -77,19 +118,24 @@ pub fn run(a: &SelmodelArgs) -> Result<String, MetaError> {
         model = model.steps(s.clone());
     }
     let fit = model.fit(&studies)?;
+    if let Some((path, mut file)) = plot {
+        use std::io::Write;
+        let svg = SelectionPlot::from_fit(&fit).render()?;
+        file.write_all(svg.as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(|e| MetaError::InvalidOption {
+                option: "plot".into(),
+                value: path.display().to_string(),
+                reason: format!("cannot write the file: {e}"),
+            })?;
+    }
+    let out = match a.format {
+        Format::Text => fit.to_string(),
+        Format::Json => to_json(&fit)?,
+    };
+    // warnings once the command has succeeded: an error is one line
     for w in fit.warnings() {
         eprintln!("metan: warning: {w}");
     }
-    if let Some(path) = &a.plot {
-        let svg = SelectionPlot::from_fit(&fit).render()?;
-        std::fs::write(path, svg).map_err(|e| MetaError::InvalidOption {
-            option: "plot".into(),
-            value: path.display().to_string(),
-            reason: format!("cannot write the file: {e}"),
-        })?;
-    }
-    match a.format {
-        Format::Text => Ok(fit.to_string()),
-        Format::Json => to_json(&fit),
-    }
+    Ok(out)
 }

@@ -618,8 +618,9 @@ impl MvFit {
     /// against F(m, k - p)).
     ///
     /// # Errors
-    /// [`MetaError::InvalidOption`] for no rows, rows of the wrong length or non-finite
-    /// entries.
+    /// [`MetaError::InvalidOption`] (option `contrast`) for no rows, rows of the wrong
+    /// length, non-finite entries, a row of zeros, or a combination whose value or variance
+    /// overflows double precision.
     ///
     /// # Examples
     /// See [`MvModel`].
@@ -627,23 +628,32 @@ impl MvFit {
         let p = self.p;
         if l.is_empty() {
             return Err(MetaError::invalid_option(
-                "X",
-                "no rows",
+                "contrast",
+                "none",
                 "give at least one linear combination",
             ));
         }
         let mut rows: Vec<Vec<f64>> = Vec::with_capacity(l.len());
-        for r in l {
-            let r = if self.int_incl && r.len() + 1 == p {
-                std::iter::once(1.0).chain(r.iter().copied()).collect()
+        for given in l {
+            let r: Vec<f64> = if self.int_incl && given.len() + 1 == p {
+                std::iter::once(1.0).chain(given.iter().copied()).collect()
             } else {
-                r.clone()
+                given.clone()
             };
             if r.len() != p || r.iter().any(|v| !v.is_finite()) {
                 return Err(MetaError::invalid_option(
-                    "X",
-                    format!("{r:?}"),
-                    format!("each row needs {p} finite coefficients"),
+                    "contrast",
+                    crate::format::list_num(given),
+                    format!(
+                        "each combination needs {p} finite coefficients, one per model coefficient"
+                    ),
+                ));
+            }
+            if r.iter().all(|&v| v == 0.0) {
+                return Err(MetaError::invalid_option(
+                    "contrast",
+                    crate::format::list_num(given),
+                    "a combination of zeros tests nothing (metafor prints NA for it)",
                 ));
             }
             rows.push(r);
@@ -656,6 +666,14 @@ impl MvFit {
         let lvl = &lm * &vb * lm.transpose();
         let dfr = (self.k - self.p) as f64;
         let df = self.test.uses_t().then_some(dfr);
+        // a combination whose value or variance overflows double precision has no test
+        if let Some(a) = (0..m).find(|&a| !(lb[a].is_finite() && lvl[(a, a)].is_finite())) {
+            return Err(MetaError::invalid_option(
+                "contrast",
+                crate::format::list_num(&l[a]),
+                "the combination overflows double precision; rescale its coefficients",
+            ));
+        }
         let names = self.names();
         let out: Vec<Hypothesis> = (0..m)
             .map(|a| {

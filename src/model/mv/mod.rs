@@ -308,6 +308,7 @@ impl MvModel {
                 "the confidence level must lie in (0, 100)",
             ));
         }
+        crate::model::analysis::check_digits(self.digits)?;
         if !(self.tol > 0.0 && self.tol.is_finite()) || self.max_iter == 0 {
             return Err(MetaError::invalid_option(
                 "tol/max_iter",
@@ -325,7 +326,19 @@ impl MvModel {
             Some((col, _)) => {
                 let mut mods = vec![ModSpec::Categorical(col.clone())];
                 mods.extend(self.mods.iter().cloned());
-                build(studies, &mods, &self.references, false)
+                // the outcome column enters as the first moderator: its errors name it
+                build(studies, &mods, &self.references, false).map_err(|e| match e {
+                    MetaError::InvalidOption {
+                        option,
+                        value,
+                        reason,
+                    } if option == "moderators" && value == *col => MetaError::InvalidOption {
+                        option: "outcome".into(),
+                        value,
+                        reason: reason.replace("categorical moderator", "outcome column"),
+                    },
+                    e => e,
+                })
             }
         }
     }
@@ -343,7 +356,7 @@ impl MvModel {
                 if b.is_empty() || b.iter().any(|&j| j == 0 || j > p) {
                     return Err(MetaError::invalid_option(
                         "btt",
-                        format!("{:?}", self.btt.as_deref().unwrap_or(&[])),
+                        crate::format::list(self.btt.as_deref().unwrap_or(&[])),
                         format!("coefficients are numbered 1..={p} (1-based, as in metafor)"),
                     ));
                 }
@@ -365,14 +378,14 @@ impl MvModel {
     ///
     /// # Errors
     /// * [`MetaError::InvalidOption`] for a method other than REML/ML, a test other than
-    ///   z/t, a level outside (0, 100), studies without clusters, `rho` or `phi` outside
+    ///   z/t, a level outside (0, 100), `digits` above [`MAX_DIGITS`](crate::model::MAX_DIGITS), studies without clusters, `rho` or `phi` outside
     ///   `[-1, 1]`, `rho` given together with covariance blocks, `rho` when every cluster
     ///   has a single effect, a multivariate outcome that never varies within a cluster
-    ///   (its correlation cannot be estimated);
+    ///   (its correlation cannot be estimated), option `outcome` for an outcome column with
+    ///   a single level, option `observations` for a three-level model in which no cluster
+    ///   has two observations (the two components are not identified);
     /// * [`MetaError::TooFewClusters`] for fewer than 2 clusters;
-    /// * [`MetaError::TooFewStudies`] for `k <= p`, or a
-    ///   three-level model in which no cluster has two observations (the two components
-    ///   are not identified);
+    /// * [`MetaError::TooFewStudies`] for `k <= p`;
     /// * [`MetaError::InvalidCluster`] naming the cluster (and its first row) for a
     ///   sampling covariance block that is not positive definite; the errors of the model matrix
     ///   (unknown or missing moderator, collinear columns: [`MetaError::RankDeficient`]);
@@ -500,13 +513,12 @@ impl MvModel {
         let (re, param, random_info) = match &self.outcome {
             None => {
                 if ngroups.iter().all(|&g| g < 2) {
-                    return Err(MetaError::TooFewStudies {
-                        analysis: "a three-level model (no cluster has two observations, so the \
-                                   cluster and observation components are not identified)"
-                            .into(),
-                        needed: 2,
-                        found: 1,
-                    });
+                    return Err(MetaError::invalid_option(
+                        "observations",
+                        "one per cluster",
+                        "a three-level model needs a cluster with at least 2 observations \
+                         (otherwise the cluster and observation components are not identified)",
+                    ));
                 }
                 (Re::Multilevel, Param::Multilevel, None)
             }
@@ -682,7 +694,7 @@ fn check_fixed(param: &Param, fx: &[f64]) -> Result<()> {
     if !param.feasible(&param.from_public(fx)) {
         return Err(MetaError::invalid_option(
             "fixed components",
-            format!("{fx:?}"),
+            crate::format::list_num(fx),
             "the outcome-level covariance matrix is not positive semi-definite",
         ));
     }

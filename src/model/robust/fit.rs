@@ -175,7 +175,7 @@ fn btt_of<S: Source + ?Sized>(model: &S, btt: Option<&[usize]>) -> Result<Vec<us
             if b.iter().any(|&j| j == 0 || j > p) {
                 return Err(MetaError::invalid_option(
                     "btt",
-                    format!("{b:?}"),
+                    crate::format::list(&b),
                     format!("coefficients are numbered 1..={p} (1-based, as in metafor)"),
                 ));
             }
