@@ -9,6 +9,7 @@
 
 use super::projection::{PSums, Projector};
 use super::tau2::q_newton;
+use crate::format::{fcf, pval_str};
 use crate::numeric::dist::{chisq_isf, chisq_quantile, chisq_sf};
 
 /// Q-test and the "typical" within-study variance.
@@ -206,7 +207,6 @@ pub(crate) struct HeterogeneityBlock {
 impl HeterogeneityBlock {
     /// Writes the block with `d` decimals, followed by an empty line.
     pub(crate) fn write(&self, f: &mut std::fmt::Formatter<'_>, d: usize) -> std::fmt::Result {
-        use crate::format::{fcf, pval_str};
         let eps10 = f64::EPSILON * 10.0;
         if !self.equal_effects {
             let td = if self.tau2.abs() <= eps10 { 0 } else { d };
@@ -270,19 +270,32 @@ impl HeterogeneityBlock {
             )?;
         }
         writeln!(f)?;
-        let (title, q) = if self.residual {
-            ("Test for Residual Heterogeneity:", "QE")
-        } else {
-            ("Test for Heterogeneity:", "Q")
-        };
-        writeln!(f, "{title}")?;
-        writeln!(
-            f,
-            "{q}(df = {}) = {}, p-val {}",
-            self.q_df,
-            fcf(self.q, d),
-            pval_str(self.q_p_value, d, true, " ")
-        )?;
+        write_q_test(f, self.residual, self.q_df, self.q, self.q_p_value, d)?;
         writeln!(f)
     }
+}
+
+/// metafor's Q-test lines: "Test for Heterogeneity:" / "Q(df = ..)" for a model without
+/// moderators, "Test for Residual Heterogeneity:" / "QE(df = ..)" with them (every
+/// model's print: univariate, meta-regression, location-scale, multilevel).
+pub(crate) fn write_q_test(
+    f: &mut std::fmt::Formatter<'_>,
+    residual: bool,
+    q_df: f64,
+    q: f64,
+    q_p_value: f64,
+    d: usize,
+) -> std::fmt::Result {
+    let (title, name) = if residual {
+        ("Test for Residual Heterogeneity:", "QE")
+    } else {
+        ("Test for Heterogeneity:", "Q")
+    };
+    writeln!(f, "{title}")?;
+    writeln!(
+        f,
+        "{name}(df = {q_df}) = {}, p-val {}",
+        fcf(q, d),
+        pval_str(q_p_value, d, true, " ")
+    )
 }

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::model::heterogeneity::write_q_test;
+
 use super::LocationScaleFit;
 use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
 use crate::model::regression::design::format_btt;
@@ -78,25 +80,7 @@ impl fmt::Display for LocationScaleFit {
             self.k, self.method
         )?;
         writeln!(f)?;
-        if self.int_only {
-            writeln!(f, "Test for Heterogeneity:")?;
-            writeln!(
-                f,
-                "Q(df = {}) = {}, p-val {}",
-                self.q_df,
-                fcf(self.q, d),
-                pval_str(self.q_p_value, d, true, " ")
-            )?;
-        } else {
-            writeln!(f, "Test for Residual Heterogeneity:")?;
-            writeln!(
-                f,
-                "QE(df = {}) = {}, p-val {}",
-                self.q_df,
-                fcf(self.q, d),
-                pval_str(self.q_p_value, d, true, " ")
-            )?;
-        }
+        write_q_test(f, !self.int_only, self.q_df, self.q, self.q_p_value, d)?;
         writeln!(f)?;
         if let (true, Some(qm), Some(qp)) = (self.p > 1, self.qm, self.qm_p_value) {
             writeln!(

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::model::heterogeneity::write_q_test;
+
 use super::fit::{LinearHypotheses, MvFit, RandomPart};
 use super::params::Structure;
 use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
@@ -180,25 +182,7 @@ impl fmt::Display for MvFit {
                 writeln!(f)?;
             }
         }
-        if self.int_only {
-            writeln!(f, "Test for Heterogeneity:")?;
-            writeln!(
-                f,
-                "Q(df = {}) = {}, p-val {}",
-                self.q_df,
-                fcf(self.q, d),
-                pval_str(self.q_p_value, d, true, " ")
-            )?;
-        } else {
-            writeln!(f, "Test for Residual Heterogeneity:")?;
-            writeln!(
-                f,
-                "QE(df = {}) = {}, p-val {}",
-                self.q_df,
-                fcf(self.q, d),
-                pval_str(self.q_p_value, d, true, " ")
-            )?;
-        }
+        write_q_test(f, !self.int_only, self.q_df, self.q, self.q_p_value, d)?;
         writeln!(f)?;
         if let (Some(qm), Some(qp)) = (self.qm, self.qm_p_value) {
             write_qm(f, &self.btt, qm, (self.qm_df, self.qm_df2), qp, d, false)?;
