@@ -40,6 +40,42 @@ pub struct Studies {
     observations: Option<Vec<String>>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     covariance: Option<CovarianceBlocks>,
+    /// What every fit asks of `yi` and `vi`, found once when they are set.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    screen: Screen,
+}
+
+/// A summary of `yi` and `vi` taken once, when the studies are built (they never change
+/// afterwards), so that fits need not pass over the data for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Screen {
+    /// Every study surely in range (see [`Studies::check_range`]).
+    in_range: bool,
+    /// Smallest and largest `vi`.
+    v_min: f64,
+    v_max: f64,
+}
+
+impl Screen {
+    /// One branch-free pass without divisions. It passes only studies surely in range:
+    /// `|yi| <= 1e150 vi / 2` implies `|yi| / vi <= 1e150` after rounding.
+    fn of(yi: &[f64], vi: &[f64]) -> Self {
+        let (flagged, v_min, v_max) = yi.iter().zip(vi).fold(
+            (false, f64::INFINITY, f64::NEG_INFINITY),
+            |(any, lo, hi), (&y, &v)| {
+                let a = y.abs();
+                let out = (a > MAX_ABS_EFFECT)
+                    | !(MIN_VARIANCE..=MAX_VARIANCE).contains(&v)
+                    | (a > 0.5 * MAX_WEIGHTED_EFFECT * v);
+                (any | out, lo.min(v), hi.max(v))
+            },
+        );
+        Screen {
+            in_range: !flagged,
+            v_min,
+            v_max,
+        }
+    }
 }
 
 /// Largest `|yi|` an analysis accepts: `tau^2` is of the order of the squared spread of the
@@ -144,7 +180,9 @@ impl Studies {
     /// Builds without checks; callers guarantee finite `yi` and finite positive `vi`.
     pub(crate) fn unchecked(yi: Vec<f64>, vi: Vec<f64>) -> Self {
         let labels = (0..yi.len()).map(default_label).collect();
+        let screen = Screen::of(&yi, &vi);
         Studies {
+            screen,
             yi,
             vi,
             labels,
@@ -155,6 +193,11 @@ impl Studies {
             observations: None,
             covariance: None,
         }
+    }
+
+    /// The smallest and largest sampling variances `(min vi, max vi)`.
+    pub(crate) fn v_range(&self) -> (f64, f64) {
+        (self.screen.v_min, self.screen.v_max)
     }
 
     /// Checks that every study lies in the range where metan's double-precision
@@ -190,6 +233,12 @@ impl Studies {
     /// # Ok::<(), metan::MetaError>(())
     /// ```
     pub fn check_range(&self) -> Result<()> {
+        // Every fit passes here: the screen taken when the studies were built lets through
+        // only studies surely in range; the exact test below finds the first study out of
+        // range when it flagged any.
+        if self.screen.in_range {
+            return Ok(());
+        }
         let Some((i, field, value, bound)) = self.yi.iter().zip(&self.vi).enumerate().find_map(
             |(i, (&y, &v))| {
                 if y.abs() > MAX_ABS_EFFECT {
@@ -576,9 +625,11 @@ impl Studies {
         }
         let pick_f = |v: &[f64]| indices.iter().map(|&i| v[i]).collect::<Vec<_>>();
         let pick_s = |v: &[String]| indices.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+        let (yi, vi) = (pick_f(&self.yi), pick_f(&self.vi));
         Ok(Studies {
-            yi: pick_f(&self.yi),
-            vi: pick_f(&self.vi),
+            screen: Screen::of(&yi, &vi),
+            yi,
+            vi,
             labels: pick_s(&self.labels),
             moderators: self
                 .moderators

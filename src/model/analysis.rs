@@ -604,9 +604,7 @@ impl CheckedMetaAnalysis {
         let v = studies.vi();
         let k = studies.k();
         let mut warnings = Vec::new();
-        let (vmin, vmax) = v
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+        let (vmin, vmax) = studies.v_range();
         if vmax / vmin >= 1e7 {
             // metafor warns at 1/evtol = 1e7
             warnings.push("Ratio of largest to smallest sampling variance extremely large. May not be able to obtain stable results.".to_string());
@@ -691,7 +689,7 @@ impl CheckedMetaAnalysis {
                 (Interval::GeneralizedQ, None) | (Interval::None, _) => None,
                 (Interval::QProfile, _) => {
                     let known = [zero, at].map(|a| (a.tau2, a.sums.q, a.sums.ypp, a.mean));
-                    q_profile_from(&model, alpha, tau2_max, Some(tau2), &known)
+                    q_profile_from(&model, alpha, tau2_max, Some(tau2), &known, Some(vmax))
                 }
             };
             if ci_t.is_none() {

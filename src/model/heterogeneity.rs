@@ -104,19 +104,26 @@ pub(crate) fn q_profile<M: Projector>(
     tau2_max: f64,
     start: Option<f64>,
 ) -> Option<Tau2Interval> {
-    q_profile_from(model, alpha, tau2_max, start, &[])
+    q_profile_from(model, alpha, tau2_max, start, &[], None)
 }
 
 /// [`q_profile`] reusing sums with `w = 1/(v + t)` already computed at some `t` (at 0 and
 /// at the estimate by the fit): `(t, Q, y'PPy, weighted mean or NaN)`. Every other
 /// evaluation passes over the data once when the previous one's weighted mean centres it
-/// well, twice otherwise.
+/// well, twice otherwise. `vmax` is the largest sampling variance when the caller has it.
+///
+/// `Q(tau2_max)` is only compared with the two quantiles. It is not computed when a bound
+/// from a point `t0 < tau2_max` already evaluated puts it below both: for `t >= t0`,
+/// `w_i(t) / w_i(t0) = (v_i + t0) / (v_i + t) <= (vmax + t0) / (vmax + t)`, and `Q(t)` is
+/// the minimum over `c` of `sum w_i(t) (y_i - c)^2`, so
+/// `Q(t) <= Q(t0) (vmax + t0) / (vmax + t)`.
 pub(crate) fn q_profile_from<M: Projector>(
     model: &M,
     alpha: f64,
     tau2_max: f64,
     start: Option<f64>,
     known: &[(f64, f64, f64, f64)],
+    vmax: Option<f64>,
 ) -> Option<Tau2Interval> {
     if model.k() <= model.p() {
         return None;
@@ -143,7 +150,15 @@ pub(crate) fn q_profile_from<M: Projector>(
         .map(|t| (t, qs(t, mean_min)))
         .filter(|&(_, (q, ypp, _))| q.is_finite() && ypp.is_finite() && ypp > 0.0);
     let near = hint.map_or(mean_min, |(_, (_, _, mean))| mean);
-    let (q_max, _, _) = qs(tau2_max, near);
+    let (t0, q0) = hint.map_or((0.0, q_min), |(t, (q, _, _))| (t, q));
+    let vmax = vmax.unwrap_or_else(|| v.iter().fold(0.0, |m: f64, &a| m.max(a)));
+    // the bound, widened by a few roundings of its own
+    let bound = q0 * ((vmax + t0) / (vmax + tau2_max)) * (1.0 + 16.0 * f64::EPSILON);
+    let q_max = if bound.is_finite() && bound < crit_l.min(crit_u) {
+        bound
+    } else {
+        qs(tau2_max, near).0
+    };
     let root = |target: f64| -> Option<f64> {
         let (bracket, (t0, (q, ypp, mut centre))) = match hint {
             // Q decreases in tau2: the root lies above the hint when Q(hint) > target

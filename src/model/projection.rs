@@ -75,6 +75,12 @@ pub(crate) trait Projector {
         let _ = centre;
         (self.q_slope(w), f64::NAN)
     }
+    /// `(y'Py, tr(PV), mean)` for unit weights (ordinary least squares): Hedges' sums, and
+    /// the plain mean of `y` (NaN when the model has none to offer).
+    fn unit_q_trpv(&self) -> (f64, f64, f64) {
+        let s = self.psums(true, |_| 1.0);
+        (s.q, s.trpv, f64::NAN)
+    }
     /// Residual degrees of freedom `k - p`.
     fn df(&self) -> f64 {
         self.k() as f64 - self.p() as f64
@@ -131,6 +137,24 @@ impl Projector for InterceptOnly<'_> {
     fn psums_near_logdet(&self, w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64, f64) {
         let (s, mean) = psums_near(self.y, w, centre);
         (s, mean, s.sw.ln())
+    }
+    /// Two lean passes (the default computes every summary of `P`): the same lanes and
+    /// operations as [`psums`] with `w = 1` for these three, so the same values to the bit.
+    fn unit_q_trpv(&self) -> (f64, f64, f64) {
+        let (y, v) = (self.y, self.v);
+        let k = y.len();
+        let [sw, swy] = lane_sums(k, |i, a: &mut [f64; 2]| {
+            a[0] += 1.0;
+            a[1] += y[i];
+        });
+        let mean = swy / sw;
+        let one_h = 1.0 - 1.0 / sw;
+        let [q, trpv] = lane_sums(k, |i, a: &mut [f64; 2]| {
+            let e = y[i] - mean;
+            a[0] += e * e;
+            a[1] += one_h * v[i];
+        });
+        (q, trpv, mean)
     }
 }
 
@@ -411,7 +435,7 @@ fn well_centred(total: f64, correction: f64) -> bool {
 }
 
 /// `((sum(w), y'Py, y'PPy), mean)` in one pass when `centre` is near the weighted mean,
-/// two otherwise.
+/// two otherwise (a `centre` that is NaN is replaced by the plain mean of `y`).
 ///
 /// # Formula
 /// With `d = y - centre`, `S_j = sum w d^j`, `T_j = sum w^2 d^j` and `delta = S_1 / S_0`
@@ -422,7 +446,7 @@ pub(crate) fn q_slope_near(
     w: impl Fn(usize) -> f64,
     centre: f64,
 ) -> ((f64, f64, f64), f64) {
-    q_slope_one_pass(y, &w, centre).unwrap_or_else(|| {
+    q_slope_one_pass(y, &w, or_plain_mean(y, centre)).unwrap_or_else(|| {
         let (mean, sw, q, ypp) = q_slope_mean(y, w);
         ((sw, q, ypp), mean)
     })
@@ -458,14 +482,26 @@ fn q_slope_one_pass(
 }
 
 /// [`psums`] without the `V` terms and the weighted mean, in one pass when `centre` is near
-/// that mean, two otherwise.
+/// that mean, two otherwise (a `centre` that is NaN is replaced by the plain mean of `y`).
 ///
 /// # Formula
 /// As [`q_slope_near`] for `y'Py` and `y'PPy`; with `U = sum w^3`,
 /// `tr(P) = S_0 - T_0 / S_0` and `tr(PP) = T_0 - 2 U / S_0 + (T_0 / S_0)^2`, used while no
 /// weight exceeds half their sum (`T_0 <= S_0^2 / 4`).
 pub(crate) fn psums_near(y: &[f64], w: impl Fn(usize) -> f64, centre: f64) -> (PSums, f64) {
-    psums_one_pass(y, &w, centre).unwrap_or_else(|| psums_mean(y, None, w))
+    psums_one_pass(y, &w, or_plain_mean(y, centre)).unwrap_or_else(|| psums_mean(y, None, w))
+}
+
+/// `centre`, or when it is not finite (no earlier weighted mean), the plain mean of `y`: a
+/// pass without divisions (the weights cost one each) that usually lets the weighted sums
+/// take one pass instead of two.
+#[inline]
+fn or_plain_mean(y: &[f64], centre: f64) -> f64 {
+    if centre.is_finite() {
+        return centre;
+    }
+    let [s] = lane_sums(y.len(), |i, a: &mut [f64; 1]| a[0] += y[i]);
+    s / y.len() as f64
 }
 
 /// The one pass of [`psums_near`], or `None` when `centre` or the weights would cost

@@ -61,6 +61,9 @@ pub(crate) fn sum_ln(x: impl Iterator<Item = f64>) -> f64 {
 
 /// `(sum ln(x + t), sum ln(x))` in one pass over `x`, each exactly as [`sum_ln`] computes it.
 pub(crate) fn sum_ln_pair(x: &[f64], t: f64) -> (f64, f64) {
+    if let Some(both) = sum_ln_pair_normal(x, t) {
+        return both;
+    }
     let mut shifted = LnSum::new();
     let mut plain = LnSum::new();
     for &a in x {
@@ -68,6 +71,64 @@ pub(crate) fn sum_ln_pair(x: &[f64], t: f64) -> (f64, f64) {
         plain.push(a);
     }
     (shifted.value(), plain.value())
+}
+
+/// [`sum_ln_pair`] when every `x` and `x + t` is a positive normal number (`None`
+/// otherwise): the same products, lanes, renormalisations and exponent sums as
+/// [`LnSum::push`], hence the same result to the bit, without its per-term branches. Each
+/// block of `RENORM * LANES` terms is one straight loop; one flag collects the terms that
+/// need [`LnSum::push`]'s plain path.
+fn sum_ln_pair_normal(x: &[f64], t: f64) -> Option<(f64, f64)> {
+    /// The mantissa of a positive normal `x` (as [`split`]), its biased exponent, and
+    /// whether `x` is anything else (negative, zero, subnormal, infinite or NaN).
+    #[inline(always)]
+    fn split_bits(x: f64) -> (f64, i64, u64) {
+        let bits = x.to_bits();
+        let biased = (bits & EXP_MASK) >> 52;
+        let other = (bits >> 63) | u64::from(biased == 0) | u64::from(biased == 0x7ff);
+        (
+            f64::from_bits((bits & MANT_MASK) | ONE_BITS),
+            biased as i64,
+            other,
+        )
+    }
+    const BLOCK: usize = LnSum::RENORM * LnSum::LANES;
+    let mut shifted = LnSum::new();
+    let mut plain = LnSum::new();
+    let mut other = 0u64;
+    for block in x.chunks(BLOCK) {
+        let (mut e_shifted, mut e_plain) = (0i64, 0i64);
+        let quads = block.chunks_exact(LnSum::LANES);
+        let rest = quads.remainder();
+        for quad in quads {
+            for (l, &a) in quad.iter().enumerate() {
+                let (m, e, o) = split_bits(a + t);
+                shifted.prod[l] *= m;
+                e_shifted += e;
+                let (m, e, p) = split_bits(a);
+                plain.prod[l] *= m;
+                e_plain += e;
+                other |= o | p;
+            }
+        }
+        for (l, &a) in rest.iter().enumerate() {
+            let (m, e, o) = split_bits(a + t);
+            shifted.prod[l] *= m;
+            e_shifted += e;
+            let (m, e, p) = split_bits(a);
+            plain.prod[l] *= m;
+            e_plain += e;
+            other |= o | p;
+        }
+        let bias = 1023 * block.len() as i64;
+        shifted.exps += e_shifted - bias;
+        plain.exps += e_plain - bias;
+        if block.len() == BLOCK {
+            shifted.renormalise();
+            plain.renormalise();
+        }
+    }
+    (other == 0).then(|| (shifted.value(), plain.value()))
 }
 
 /// The running state of [`sum_ln`].
@@ -105,16 +166,22 @@ impl LnSum {
                 self.count += 1;
                 if self.count == Self::RENORM * Self::LANES {
                     self.count = 0;
-                    for p in &mut self.prod {
-                        // every lane product is in [1, 2^256): normal, positive
-                        if let Some((m, e)) = split(*p) {
-                            *p = m;
-                            self.exps += e;
-                        }
-                    }
+                    self.renormalise();
                 }
             }
             None => self.plain += a.ln(),
+        }
+    }
+
+    /// Moves each lane product's exponent into `exps`, leaving its mantissa.
+    #[inline]
+    fn renormalise(&mut self) {
+        for p in &mut self.prod {
+            // every lane product is in [1, 2^256): normal, positive
+            if let Some((m, e)) = split(*p) {
+                *p = m;
+                self.exps += e;
+            }
         }
     }
 
@@ -144,6 +211,51 @@ mod tests {
             s = n;
         }
         s + c
+    }
+
+    /// The branch-free path of `sum_ln_pair` gives the per-term path's result to the bit
+    /// (block boundaries, remainders, a shift), and steps aside for any other term.
+    #[test]
+    fn pair_fast_path_is_the_slow_path() {
+        let slow = |x: &[f64], t: f64| {
+            let (mut a, mut b) = (LnSum::new(), LnSum::new());
+            for &v in x {
+                a.push(v + t);
+                b.push(v);
+            }
+            (a.value(), b.value())
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for n in [0usize, 1, 3, 4, 5, 1023, 1024, 1025, 4096 + 7, 10_001] {
+            let x: Vec<f64> = (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    1e-6 + 1e3 * ((state >> 11) as f64 / (1u64 << 53) as f64)
+                })
+                .collect();
+            for t in [0.0, 0.37, 1e6] {
+                let fast = sum_ln_pair_normal(&x, t).unwrap();
+                let want = slow(&x, t);
+                assert_eq!(fast.0.to_bits(), want.0.to_bits(), "n {n} t {t}");
+                assert_eq!(fast.1.to_bits(), want.1.to_bits(), "n {n} t {t}");
+            }
+        }
+        for bad in [0.0, -1.0, 1e-310, f64::INFINITY, f64::NAN] {
+            let x = [0.5, bad, 2.0];
+            assert!(sum_ln_pair_normal(&x, 0.0).is_none(), "{bad}");
+            let (a, b) = sum_ln_pair(&x, 0.0);
+            let (c, d) = slow(&x, 0.0);
+            assert!(
+                a.to_bits() == c.to_bits() || (a.is_nan() && c.is_nan()),
+                "{bad}"
+            );
+            assert!(
+                b.to_bits() == d.to_bits() || (b.is_nan() && d.is_nan()),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -256,6 +256,14 @@ pub(crate) trait Sums {
     /// [`Sums::near`] with the weighted mean and `ln det(X'WX)` for `w = 1/(v + tau2)`;
     /// updates `centre` as [`Sums::near`].
     fn near_logdet(&self, tau2: f64, centre: &mut f64) -> AtTau2;
+    /// Fisher scoring's start: the raw Hedges estimate, and a centre for the first
+    /// weighted sums (the plain mean of `y`; NaN when the source has none).
+    fn hedges_start(&self) -> (f64, f64)
+    where
+        Self: Sized,
+    {
+        (he::raw(self).0, f64::NAN)
+    }
 }
 
 /// A model seen through its [`Projector`], with the user weights (GENQ) if any: the sums
@@ -310,6 +318,10 @@ impl<M: Projector> Sums for Data<'_, M> {
     }
     fn ln_det_v_pair(&self, tau2: f64) -> (f64, f64) {
         sum_ln_pair(self.model.v(), tau2)
+    }
+    fn hedges_start(&self) -> (f64, f64) {
+        let (q, trpv, mean) = self.model.unit_q_trpv();
+        ((q - trpv) / self.df(), mean)
     }
     fn near_logdet(&self, tau2: f64, centre: &mut f64) -> AtTau2 {
         let v = self.model.v();

@@ -1,6 +1,6 @@
 //! Maximum likelihood, restricted maximum likelihood and empirical Bayes, by Fisher scoring.
 
-use super::{AtTau2, Control, LogSums, StopReason, Sums, Tau2Estimate, he};
+use super::{AtTau2, Control, LogSums, StopReason, Sums, Tau2Estimate};
 
 /// Which likelihood (or moment equation) Fisher scoring solves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,11 @@ pub(super) fn estimate<S: Sums>(data: &S, ctrl: &Control, kind: Scoring) -> Tau2
             .filter(|w| ctrl.scoring_warm && w.is_finite() && *w >= 0.0);
         tau2 = match ctrl.tau2_init.or(warm) {
             Some(t) => t,
-            None => he::raw(data).0.max(0.0),
+            None => {
+                let (raw, mean) = data.hedges_start();
+                centre = mean;
+                raw.max(0.0)
+            }
         };
         let mut prev_change = f64::INFINITY;
         while iterations < ctrl.max_iter {
