@@ -230,7 +230,7 @@ impl MetaError {
                 label: label.to_string(),
             },
             field: field.to_string(),
-            value: value.to_string(),
+            value: echo(value),
             reason: reason.into(),
         }
     }
@@ -242,11 +242,46 @@ impl MetaError {
     ) -> Self {
         MetaError::InvalidOption {
             option: option.to_string(),
-            value: value.to_string(),
+            value: echo(value),
             reason: reason.into(),
         }
     }
 }
 
+/// A value as an error message echoes it. A float's `Display` writes every digit (`1e308`
+/// as 309 of them): a number longer than 24 characters is written in exponent form
+/// instead, the same value (`Display` round-trips).
+fn echo(value: impl fmt::Display) -> String {
+    let text = value.to_string();
+    match text.parse::<f64>() {
+        Ok(x) if text.len() > 24 => format!("{x:e}"),
+        _ => text,
+    }
+}
+
 /// Shorthand for `Result<T, MetaError>`.
 pub type Result<T> = std::result::Result<T, MetaError>;
+
+#[cfg(test)]
+mod echo_tests {
+    use super::*;
+
+    #[test]
+    fn long_numbers_are_echoed_in_exponent_form() {
+        let e = MetaError::invalid_option("level", 1e308, "must be in (0, 100)");
+        assert_eq!(
+            e.to_string(),
+            MetaError::InvalidOption {
+                option: "level".into(),
+                value: "1e308".into(),
+                reason: "must be in (0, 100)".into(),
+            }
+            .to_string()
+        );
+        assert_eq!(echo(95.5), "95.5");
+        assert_eq!(echo(-0.000_001_25), "-0.00000125");
+        assert_eq!(echo("two.sided"), "two.sided");
+        assert_eq!(echo(1.5e-300), "1.5e-300");
+        assert_eq!(echo(u64::MAX), "18446744073709551615");
+    }
+}
