@@ -441,29 +441,40 @@ pub(crate) fn cr2_piece_dense(
             y[i * p + b] = acc;
         }
     }
-    // N = L'L (symmetric), G = N^2 - Y Y' (lower triangle)
+    // N = L'L (symmetric: rows of N are its columns), G = N^2 - Y Y' (lower triangle);
+    // `g` holds L' (row-major) first
+    g.clear();
+    g.resize(n * n, 0.0);
+    for k in 0..n {
+        for i in 0..=k {
+            g[i * n + k] = l[k * n + i];
+        }
+    }
     nn.clear();
     nn.resize(n * n, 0.0);
     for i in 0..n {
+        let li = &g[i * n + i..i * n + n];
         for c in 0..=i {
-            let mut acc = 0.0;
-            for k in i..n {
-                acc += l[k * n + i] * l[k * n + c];
-            }
+            let acc: f64 = li
+                .iter()
+                .zip(&g[c * n + i..c * n + n])
+                .map(|(a, b)| a * b)
+                .sum();
             nn[i * n + c] = acc;
             nn[c * n + i] = acc;
         }
     }
-    g.clear();
-    g.resize(n * n, 0.0);
     for r in 0..n {
+        let nr = &nn[r * n..r * n + n];
+        let yr = &y[r * p..r * p + p];
         for c in 0..=r {
-            let mut acc = 0.0;
-            for k in 0..n {
-                acc += nn[r * n + k] * nn[k * n + c];
-            }
-            for a in 0..p {
-                acc -= y[r * p + a] * y[c * p + a];
+            let mut acc: f64 = nr
+                .iter()
+                .zip(&nn[c * n..c * n + n])
+                .map(|(a, b)| a * b)
+                .sum();
+            for (ya, yb) in yr.iter().zip(&y[c * p..c * p + p]) {
+                acc -= ya * yb;
             }
             g[r * n + c] = acc;
         }
@@ -491,10 +502,12 @@ pub(crate) fn cr2_piece_dense(
     eig.load(n, |rr, c| g[rr * n + c]);
     eig.solve_applied(z, r);
     let lambda = &eig.values;
+    // p x p accumulators (row-major) in `u`: X'WAX, U~' diag(f) Y~, and the kept u~ u~'
+    u.clear();
+    u.resize(3 * p * p, 0.0);
+    let (xwax, rest) = u.split_at_mut(p * p);
+    let (ay, q) = rest.split_at_mut(p * p);
     let mut t = DVector::<f64>::zeros(p);
-    let mut xwax = DMatrix::<f64>::zeros(p, p);
-    let mut ay = DMatrix::<f64>::zeros(p, p);
-    let mut q = DMatrix::<f64>::zeros(p, p);
     for i in 0..n {
         if !floor.keeps(j, lambda[i]) {
             continue;
@@ -502,23 +515,47 @@ pub(crate) fn cr2_piece_dense(
         let f = 1.0 / lambda[i].sqrt();
         let zi = &z[i * r..i * r + r];
         let (ui, ti) = (&zi[1..=p], &zi[1 + p..]);
+        // Y~_i = T~_i L_B
+        let yi = &mut y[..p];
+        for b in 0..p {
+            yi[b] = (b..p).map(|c| ti[c] * bread_l[(c, b)]).sum();
+        }
         for a in 0..p {
             let fu = f * ui[a];
             t[a] += fu * zi[0];
             for b in 0..p {
-                xwax[(a, b)] += fu * ti[b];
-                q[(a, b)] += ui[a] * ui[b];
-                // Y~_ib = sum_{c >= b} T~_ic L_B[c, b]
-                let mut yib = 0.0;
-                for c in b..p {
-                    yib += ti[c] * bread_l[(c, b)];
-                }
-                ay[(a, b)] += fu * yib;
+                xwax[a * p + b] += fu * ti[b];
+                ay[a * p + b] += fu * yi[b];
+                q[a * p + b] += ui[a] * ui[b];
             }
         }
     }
-    q += &ay * ay.transpose();
-    let delta = bread * q * bread;
-    let psi = bread * xwax * bread_l;
+    // q += (U~' diag(f) Y~)(U~' diag(f) Y~)'
+    for a in 0..p {
+        for b in 0..p {
+            q[a * p + b] += (0..p).map(|c| ay[a * p + c] * ay[b * p + c]).sum::<f64>();
+        }
+    }
+    // Delta = B q B, Psi = B X'WAX L_B (through tx as p x p scratch)
+    if tx.len() < p * p {
+        tx.resize(p * p, 0.0);
+    }
+    let bq = &mut tx[..p * p];
+    for a in 0..p {
+        for b in 0..p {
+            bq[a * p + b] = (0..p).map(|c| bread[(a, c)] * q[c * p + b]).sum();
+        }
+    }
+    let delta = DMatrix::from_fn(p, p, |a, b| {
+        (0..p).map(|c| bq[a * p + c] * bread[(c, b)]).sum()
+    });
+    for a in 0..p {
+        for b in 0..p {
+            bq[a * p + b] = (0..p).map(|c| bread[(a, c)] * xwax[c * p + b]).sum();
+        }
+    }
+    let psi = DMatrix::from_fn(p, p, |a, b| {
+        (b..p).map(|c| bq[a * p + c] * bread_l[(c, b)]).sum()
+    });
     Ok(Piece { t, delta, psi })
 }
