@@ -25,11 +25,16 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use metan::bias::TrimFill;
+use metan::bias::{SelectionModel, SelectionType, TrimFill};
 use metan::sensitivity::{Gosh, influence, leave_one_out};
-use metan::{MetaAnalysis, MetaRegression, Method, PermutationTest, Studies};
+use metan::{MetaAnalysis, MetaRegression, Method, MvModel, PermutationTest, RobustKind, Studies};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
+
+#[path = "../examples/shared/che.rs"]
+mod che;
+#[path = "../examples/shared/selected.rs"]
+mod selected;
 
 /// One timed operation: its name (the key in `benches/baseline.json`) and a function that
 /// prepares its data and returns the work to time.
@@ -99,6 +104,27 @@ const OPS: &[Op] = &[
             let m = MetaAnalysis::new().method(Method::REML);
             Box::new(move || {
                 black_box(TrimFill::new().run(&m, &s).expect("trimfill"));
+            })
+        },
+    },
+    Op {
+        name: "three-level CHE REML + CR2, 1,500 effects in 300 clusters",
+        make: || {
+            let s = che::che_data(300, 5, 1).expect("valid SIMULATED data");
+            let m = MvModel::new().rho(0.6).moderator("x");
+            Box::new(move || {
+                let f = m.fit(&s).expect("CHE fit");
+                black_box(f.robust(RobustKind::CR2).expect("CR2"));
+            })
+        },
+    },
+    Op {
+        name: "3PSM selection model (one step at 0.025), k = 100",
+        make: || {
+            let s = selected::selected(100, 2024);
+            let m = SelectionModel::new(SelectionType::StepFunction).steps([0.025]);
+            Box::new(move || {
+                black_box(m.fit(&s).expect("selection model"));
             })
         },
     },

@@ -11,31 +11,11 @@
 //! probability 1 when the one-sided p <= 0.025 and 0.35 otherwise, until k are published.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use metan::Studies;
 use metan::bias::{SelectionModel, SelectionType};
-use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
 
-/// SIMULATED data with step-function selection (see the module documentation).
-pub fn selected(k: usize, seed: u64) -> Studies {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut u = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    let (mut y, mut v) = (Vec::with_capacity(k), Vec::with_capacity(k));
-    while y.len() < k {
-        let n = (20f64.ln() + u() * (400f64.ln() - 20f64.ln()))
-            .exp()
-            .round();
-        let vi = 4.0 / n;
-        let z = (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos();
-        let yi = 0.15 + z * (vi + 0.04f64).sqrt();
-        let p = 0.5 * libm::erfc(yi / vi.sqrt() / std::f64::consts::SQRT_2);
-        if p <= 0.025 || u() < 0.35 {
-            y.push(yi);
-            v.push(vi);
-        }
-    }
-    Studies::from_variances(y, v).expect("valid data")
-}
+#[path = "../examples/shared/selected.rs"]
+mod selected;
+use selected::selected;
 
 fn bench_selection(c: &mut Criterion) {
     let mut g = c.benchmark_group("selection");

@@ -127,16 +127,14 @@ impl Problem {
         (beta, out)
     }
 
-    /// Row `i` (cluster order) of the original design, `x_i R`.
-    pub(crate) fn x_original(&self, i: usize) -> Vec<f64> {
+    /// Row `i` (cluster order) of the original design, `x_i R`, appended to `out`.
+    pub(crate) fn push_x_original(&self, i: usize, out: &mut Vec<f64>) {
         let p = self.p;
-        (0..p)
-            .map(|j| {
-                (0..=j)
-                    .map(|l| self.x[i * p + l] * self.r_factor[l * p + j])
-                    .sum()
-            })
-            .collect()
+        out.extend((0..p).map(|j| {
+            (0..=j)
+                .map(|l| self.x[i * p + l] * self.r_factor[l * p + j])
+                .sum::<f64>()
+        }));
     }
 
     /// `Some(rho)` when the block of every cluster whose observations are all distinct is

@@ -17,7 +17,6 @@ use crate::model::inference::crit_and_p;
 use crate::model::method::{Method, TestKind};
 use crate::model::regression::design::Design;
 use crate::model::regression::{Coefficient, wald};
-use crate::model::robust::{ClusterBlock, ClusteredModel};
 use crate::numeric::dense::spd_inverse;
 use crate::numeric::dist::{chisq_sf, f_sf};
 
@@ -727,49 +726,6 @@ impl MvFit {
     /// As [`MvFit::hypotheses`].
     pub fn contrast(&self, l: &[f64]) -> Result<LinearHypotheses> {
         self.hypotheses(&[l.to_vec()])
-    }
-
-    /// The fit as cluster-robust inference sees it: per cluster (sorted names), the rows,
-    /// `X_j`, the weights `W_j = M_j^-1`, the working covariance `M_j` and the residuals
-    /// `y_j - X_j beta` (what clubSandwich's `vcovCR.rma.mv` uses), and the bread
-    /// `(X'M^-1X)^-1`.
-    pub(crate) fn clustered_model(&self) -> ClusteredModel {
-        let pb = &self.inner.pb;
-        let p = pb.p;
-        let psi = self.inner.param.psi(&self.inner.theta);
-        let beta = self.beta();
-        let bq = &self.inner.beta_q;
-        let mut blk = Vec::new();
-        let clusters = (0..pb.nclusters())
-            .map(|c| {
-                let s = pb.start[c];
-                let n = pb.start[c + 1] - s;
-                pb.m_block(c, Some(&psi), &mut blk);
-                let w = spd_inverse(&blk, n).unwrap_or_else(|| vec![f64::NAN; n * n]);
-                let xo: Vec<f64> = (s..s + n).flat_map(|i| pb.x_original(i)).collect();
-                let x = DMatrix::from_row_slice(n, p, &xo);
-                let e = DVector::from_iterator(
-                    n,
-                    (0..n).map(|a| {
-                        pb.y[s + a] - (0..p).map(|j| pb.x[(s + a) * p + j] * bq[j]).sum::<f64>()
-                    }),
-                );
-                ClusterBlock {
-                    rows: pb.rows[s..s + n].to_vec(),
-                    x,
-                    w: DMatrix::from_row_slice(n, n, &w),
-                    working: DMatrix::from_row_slice(n, n, &blk),
-                    e,
-                }
-            })
-            .collect();
-        ClusteredModel {
-            names: self.names().iter().map(|s| s.to_string()).collect(),
-            beta: DVector::from_vec(beta),
-            bread: DMatrix::from_fn(p, p, |a, b| self.vcov[a][b]),
-            clusters,
-            cluster_names: self.inner.cluster_names.clone(),
-        }
     }
 }
 

@@ -3,7 +3,8 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::sandwich::{
-    EigenFloor, Piece, Scratch, cr0_piece, cr0_piece_diagonal, cr2_piece, cr2_piece_diagonal,
+    EigenFloor, Piece, Scratch, cr0_piece, cr0_piece_dense, cr0_piece_diagonal, cr2_piece,
+    cr2_piece_dense, cr2_piece_diagonal,
 };
 use super::satterthwaite::coefficient_df;
 use super::wald::{WaldInput, WaldKind, WaldTest, wald};
@@ -125,6 +126,15 @@ fn pieces<S: Source + ?Sized>(
     floor: &EigenFloor,
 ) -> Result<Vec<Piece>> {
     let one = |sc: &mut Scratch, j: usize| -> Result<Piece> {
+        if model.dense(j, &mut sc.dense) {
+            let p = model.beta().len();
+            return match kind {
+                RobustKind::CR1 => cr0_piece_dense(model.name(j), p, sc),
+                RobustKind::CR2 => {
+                    cr2_piece_dense(j, model.name(j), model.bread(), bread_l, floor, sc)
+                }
+            };
+        }
         if let Some(v) = model.diagonal(j) {
             return match kind {
                 RobustKind::CR1 => Ok(cr0_piece_diagonal(&v)),

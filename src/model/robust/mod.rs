@@ -230,6 +230,12 @@ pub(crate) trait Source: Sync {
     fn diagonal(&self, _j: usize) -> Option<sandwich::DiagonalView<'_>> {
         None
     }
+    /// Writes cluster `j` into `out` and returns `true` when its weights are the inverse
+    /// of its working covariance (`W_j = Phi_j^-1`): the dense fast path of the sandwich,
+    /// which never forms `W_j`.
+    fn dense(&self, _j: usize, _out: &mut sandwich::DenseBlock) -> bool {
+        false
+    }
 }
 
 impl Source for ClusteredModel {

@@ -30,6 +30,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::ClusterBlock;
 use crate::error::{MetaError, Result};
+use crate::numeric::dense::cholesky;
 use crate::numeric::symeig::{Workspace, sym_eigen};
 
 /// Which eigenvalues of `G_j` count as zero: the reference package's rule.
@@ -193,12 +194,34 @@ pub(crate) struct DiagonalView<'a> {
     pub e: &'a [f64],
 }
 
-/// Per-thread buffers of [`cr2_piece_diagonal`].
+/// Per-thread buffers of [`cr2_piece_diagonal`] and [`cr2_piece_dense`].
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     eig: Workspace,
     y: Vec<f64>,
     z: Vec<f64>,
+    /// The cluster a [`super::Source`] writes for the dense path.
+    pub dense: DenseBlock,
+    l: Vec<f64>,
+    nn: Vec<f64>,
+    g: Vec<f64>,
+    u: Vec<f64>,
+    tx: Vec<f64>,
+}
+
+/// One cluster whose weights are the inverse of its working covariance (`W_j = Phi_j^-1`,
+/// inverse-variance weighting by the marginal covariance), in flat row-major buffers that
+/// are reused from cluster to cluster.
+#[derive(Debug, Default)]
+pub(crate) struct DenseBlock {
+    /// The number of rows `n_j`.
+    pub n: usize,
+    /// `Phi_j`, `n x n` (both triangles).
+    pub phi: Vec<f64>,
+    /// `X_j`, `n x p`.
+    pub x: Vec<f64>,
+    /// Residuals `e_j`.
+    pub e: Vec<f64>,
 }
 
 /// CR0's share of a diagonal cluster: `t_j = sum_i w_i e_i x_i`.
@@ -311,5 +334,228 @@ pub(crate) fn cr2_piece_diagonal(
     let q = ztwx.tr_mul(&(&ztphiz * &ztwx));
     let delta = bread * q * bread;
     let psi = bread * xwax * bread_l;
+    Ok(Piece { t, delta, psi })
+}
+
+/// CR0's share of a dense cluster with `W = Phi^-1`: `t_j = X_j' Phi_j^-1 e_j`, through the
+/// Cholesky factor of `Phi_j` (never its inverse).
+pub(crate) fn cr0_piece_dense(name: &str, p: usize, sc: &mut Scratch) -> Result<Piece> {
+    let Scratch { dense, l, u, .. } = sc;
+    let n = dense.n;
+    l.clear();
+    l.extend_from_slice(&dense.phi);
+    cholesky(l, n).ok_or_else(|| not_pd(name))?;
+    // u = L^-1 [X e] (n x (p + 1))
+    let r = p + 1;
+    u.clear();
+    u.resize(n * r, 0.0);
+    for i in 0..n {
+        for a in 0..r {
+            let mut acc = if a < p {
+                dense.x[i * p + a]
+            } else {
+                dense.e[i]
+            };
+            for k in 0..i {
+                acc -= l[i * n + k] * u[k * r + a];
+            }
+            u[i * r + a] = acc / l[i * n + i];
+        }
+    }
+    let t = DVector::from_fn(p, |a, _| (0..n).map(|i| u[i * r + a] * u[i * r + p]).sum());
+    Ok(Piece {
+        t,
+        delta: DMatrix::zeros(0, 0),
+        psi: DMatrix::zeros(0, 0),
+    })
+}
+
+/// [`cr2_piece`] for a dense cluster with `W = Phi^-1` (the cluster in `sc.dense`), in
+/// O(n^3) with no allocation besides the result and no inverse of `Phi_j`.
+///
+/// # Formula
+/// With `Phi_j = L L'`, `N = L'L`, `T = L'X_j`, `Y = T L_B` and `U = L^-1 X_j` (so that
+/// `L'W_j X_j = U` and `X_j'W_j L = U'`): `G_j = N^2 - Y Y'` as in [`cr2_piece`], and with
+/// `G_j = V diag(lambda) V'`, `S = V diag(f) V'` (`f = lambda^{-1/2}` over the kept
+/// eigenvalues, 0 otherwise) the adjustment is `A_j = L S L'`. Every output is a product
+/// of `V'` with the `1 + 2p` vectors `L'e`, `U`, `T` (written `~`), which the
+/// eigen-decomposition transforms directly without forming `V`:
+///
+/// ```text
+/// t_j            = X'W A e       = U~' diag(f) e~
+/// X'W A X        = U'S T         = U~' diag(f) T~
+/// X'W A Phi A W X = U'S N^2 S U   = sum_{i kept} u~_i u~_i' + (U~' diag(f) Y~)(U~' diag(f) Y~)'
+/// ```
+///
+/// (`N^2 = G_j + Y Y'` and `f_i^2 lambda_i = 1` on the kept eigenvalues), `Y~ = T~ L_B`.
+pub(crate) fn cr2_piece_dense(
+    j: usize,
+    name: &str,
+    bread: &DMatrix<f64>,
+    bread_l: &DMatrix<f64>,
+    floor: &EigenFloor,
+    sc: &mut Scratch,
+) -> Result<Piece> {
+    let p = bread.nrows();
+    let Scratch {
+        eig,
+        y,
+        z,
+        dense,
+        l,
+        nn,
+        g,
+        u,
+        tx,
+    } = sc;
+    let n = dense.n;
+    let x = &dense.x;
+    l.clear();
+    l.extend_from_slice(&dense.phi);
+    cholesky(l, n).ok_or_else(|| not_pd(name))?;
+    // U = L^-1 X, T = L'X, Y = T L_B (n x p each)
+    u.clear();
+    u.resize(n * p, 0.0);
+    tx.clear();
+    tx.resize(n * p, 0.0);
+    y.clear();
+    y.resize(n * p, 0.0);
+    for i in 0..n {
+        for a in 0..p {
+            let mut acc = x[i * p + a];
+            for k in 0..i {
+                acc -= l[i * n + k] * u[k * p + a];
+            }
+            u[i * p + a] = acc / l[i * n + i];
+            let mut acc = 0.0;
+            for k in i..n {
+                acc += l[k * n + i] * x[k * p + a];
+            }
+            tx[i * p + a] = acc;
+        }
+        for b in 0..p {
+            let mut acc = 0.0;
+            for a in b..p {
+                acc += tx[i * p + a] * bread_l[(a, b)];
+            }
+            y[i * p + b] = acc;
+        }
+    }
+    // N = L'L (symmetric: rows of N are its columns), G = N^2 - Y Y' (lower triangle);
+    // `g` holds L' (row-major) first
+    g.clear();
+    g.resize(n * n, 0.0);
+    for k in 0..n {
+        for i in 0..=k {
+            g[i * n + k] = l[k * n + i];
+        }
+    }
+    nn.clear();
+    nn.resize(n * n, 0.0);
+    for i in 0..n {
+        let li = &g[i * n + i..i * n + n];
+        for c in 0..=i {
+            let acc: f64 = li
+                .iter()
+                .zip(&g[c * n + i..c * n + n])
+                .map(|(a, b)| a * b)
+                .sum();
+            nn[i * n + c] = acc;
+            nn[c * n + i] = acc;
+        }
+    }
+    for r in 0..n {
+        let nr = &nn[r * n..r * n + n];
+        let yr = &y[r * p..r * p + p];
+        for c in 0..=r {
+            let mut acc: f64 = nr
+                .iter()
+                .zip(&nn[c * n..c * n + n])
+                .map(|(a, b)| a * b)
+                .sum();
+            for (ya, yb) in yr.iter().zip(&y[c * p..c * p + p]) {
+                acc -= ya * yb;
+            }
+            g[r * n + c] = acc;
+        }
+    }
+    if !g.iter().all(|v| v.is_finite()) {
+        return Err(MetaError::Numerical {
+            context: format!("CR2 adjustment of cluster `{name}`"),
+        });
+    }
+    // the 1 + 2p vectors L'e, U, T, component by component
+    let r = 1 + 2 * p;
+    z.clear();
+    z.resize(n * r, 0.0);
+    for i in 0..n {
+        let mut acc = 0.0;
+        for k in i..n {
+            acc += l[k * n + i] * dense.e[k];
+        }
+        z[i * r] = acc;
+        for a in 0..p {
+            z[i * r + 1 + a] = u[i * p + a];
+            z[i * r + 1 + p + a] = tx[i * p + a];
+        }
+    }
+    eig.load(n, |rr, c| g[rr * n + c]);
+    eig.solve_applied(z, r);
+    let lambda = &eig.values;
+    // p x p accumulators (row-major) in `u`: X'WAX, U~' diag(f) Y~, and the kept u~ u~'
+    u.clear();
+    u.resize(3 * p * p, 0.0);
+    let (xwax, rest) = u.split_at_mut(p * p);
+    let (ay, q) = rest.split_at_mut(p * p);
+    let mut t = DVector::<f64>::zeros(p);
+    for i in 0..n {
+        if !floor.keeps(j, lambda[i]) {
+            continue;
+        }
+        let f = 1.0 / lambda[i].sqrt();
+        let zi = &z[i * r..i * r + r];
+        let (ui, ti) = (&zi[1..=p], &zi[1 + p..]);
+        // Y~_i = T~_i L_B
+        let yi = &mut y[..p];
+        for b in 0..p {
+            yi[b] = (b..p).map(|c| ti[c] * bread_l[(c, b)]).sum();
+        }
+        for a in 0..p {
+            let fu = f * ui[a];
+            t[a] += fu * zi[0];
+            for b in 0..p {
+                xwax[a * p + b] += fu * ti[b];
+                ay[a * p + b] += fu * yi[b];
+                q[a * p + b] += ui[a] * ui[b];
+            }
+        }
+    }
+    // q += (U~' diag(f) Y~)(U~' diag(f) Y~)'
+    for a in 0..p {
+        for b in 0..p {
+            q[a * p + b] += (0..p).map(|c| ay[a * p + c] * ay[b * p + c]).sum::<f64>();
+        }
+    }
+    // Delta = B q B, Psi = B X'WAX L_B (through tx as p x p scratch)
+    if tx.len() < p * p {
+        tx.resize(p * p, 0.0);
+    }
+    let bq = &mut tx[..p * p];
+    for a in 0..p {
+        for b in 0..p {
+            bq[a * p + b] = (0..p).map(|c| bread[(a, c)] * q[c * p + b]).sum();
+        }
+    }
+    let delta = DMatrix::from_fn(p, p, |a, b| {
+        (0..p).map(|c| bq[a * p + c] * bread[(c, b)]).sum()
+    });
+    for a in 0..p {
+        for b in 0..p {
+            bq[a * p + b] = (0..p).map(|c| bread[(a, c)] * xwax[c * p + b]).sum();
+        }
+    }
+    let psi = DMatrix::from_fn(p, p, |a, b| {
+        (b..p).map(|c| bq[a * p + c] * bread_l[(c, b)]).sum()
+    });
     Ok(Piece { t, delta, psi })
 }

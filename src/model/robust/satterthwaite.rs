@@ -50,8 +50,8 @@ use nalgebra::{DMatrix, SymmetricEigen};
 
 use super::sandwich::Piece;
 
-/// `y' s y` for a p-vector `y` (a row of a matrix) and a symmetric p x p `s`.
-fn quad(y: &nalgebra::RowDVector<f64>, s: &DMatrix<f64>) -> f64 {
+/// `y' s y` for a p-vector `y` and a symmetric p x p `s`.
+fn quad(y: &[f64], s: &DMatrix<f64>) -> f64 {
     let p = y.len();
     let mut q = 0.0;
     for b in 0..p {
@@ -73,10 +73,13 @@ pub(crate) fn coefficient_df(pieces: &[Piece], p: usize) -> Vec<f64> {
     // sum_{j != k} (y_j . y_k)^2 = 2 sum_j y_j' s_{<j} y_j, with no subtraction of the
     // diagonal terms |y_j|^4 (which dominate when one cluster has leverage near 1)
     let mut s = vec![DMatrix::<f64>::zeros(p, p); p];
+    let mut y = vec![0.0; p];
     for pc in pieces {
         for i in 0..p {
-            let y = pc.psi.row(i).into_owned();
-            let yy = y.norm_squared();
+            for (a, ya) in y.iter_mut().enumerate() {
+                *ya = pc.psi[(i, a)];
+            }
+            let yy: f64 = y.iter().map(|a| a * a).sum();
             let pjj = pc.delta[(i, i)] - yy;
             e[i] += pjj;
             diag[i] += pjj * pjj;
