@@ -71,10 +71,10 @@ fn q_profile_tau2_is_never_negative() {
         Method::SJ,
     ] {
         let f = MetaAnalysis::new().method(m).fit(&homogeneous()).unwrap();
-        let (lo, hi) = f.tau2_ci().unwrap();
+        let (lo, hi) = f.heterogeneity().tau2_ci().unwrap();
         assert_eq!(lo, 0.0, "{m}");
         assert!(hi >= 0.0, "{m}");
-        let (i2lo, _) = f.i2_ci().unwrap();
+        let (i2lo, _) = f.heterogeneity().i2_ci().unwrap();
         assert!(i2lo >= 0.0, "{m}");
     }
 }
@@ -85,9 +85,9 @@ fn dl_is_truncated_at_zero() {
         .method(Method::DL)
         .fit(&homogeneous())
         .unwrap();
-    assert!(f.q() < f.q_df());
+    assert!(f.heterogeneity().q() < f.heterogeneity().q_df());
     assert_eq!(f.tau2(), 0.0);
-    assert_eq!(f.i2(), 0.0);
+    assert_eq!(f.heterogeneity().i2(), 0.0);
     for m in [Method::HE, Method::HS, Method::HSk] {
         assert_eq!(
             MetaAnalysis::new()

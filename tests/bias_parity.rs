@@ -409,7 +409,13 @@ fn trimfill_matches_metafor() {
                 Some(m.tau2()),
                 1e-12,
             );
-            c.num(g, &format!("{label} QE"), &t["q"], Some(m.q()), 0.0);
+            c.num(
+                g,
+                &format!("{label} QE"),
+                &t["q"],
+                Some(m.heterogeneity().q()),
+                0.0,
+            );
             n_cases += 1;
         }
     }

@@ -100,14 +100,14 @@ fn fit_with_moderators_json() {
     assert_eq!(v["qm"].as_f64().unwrap(), lib.qm());
     assert_eq!(v["qm_df"].as_f64().unwrap(), 2.0);
     assert_eq!(v["qm_p_value"].as_f64().unwrap(), lib.qm_p_value());
-    assert_eq!(v["r2"].as_f64().unwrap(), lib.r2().unwrap());
+    assert_eq!(v["r2"].as_f64().unwrap(), lib.heterogeneity().r2().unwrap());
     for (key, val) in [
-        ("q", lib.q()),
-        ("q_df", lib.q_df()),
-        ("q_p_value", lib.q_p_value()),
+        ("q", lib.heterogeneity().q()),
+        ("q_df", lib.heterogeneity().q_df()),
+        ("q_p_value", lib.heterogeneity().q_p_value()),
         ("tau2", lib.tau2()),
-        ("i2", lib.i2()),
-        ("h2", lib.h2()),
+        ("i2", lib.heterogeneity().i2()),
+        ("h2", lib.heterogeneity().h2()),
     ] {
         assert_eq!(v[key].as_f64().unwrap(), val, "{key}");
     }

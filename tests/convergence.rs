@@ -122,10 +122,18 @@ fn single_study_behaves_as_metafor() {
             .fit(&s)
             .unwrap();
         assert_eq!(f.tau2(), 0.0);
-        assert_eq!((f.q(), f.q_p_value(), f.i2(), f.h2()), (0.0, 1.0, 0.0, 1.0));
+        assert_eq!(
+            (
+                f.heterogeneity().q(),
+                f.heterogeneity().q_p_value(),
+                f.heterogeneity().i2(),
+                f.heterogeneity().h2()
+            ),
+            (0.0, 1.0, 0.0, 1.0)
+        );
         assert_eq!(f.test(), TestKind::Z);
         assert_eq!(f.estimate(), 0.4);
-        assert!(f.tau2_ci().is_none());
+        assert!(f.heterogeneity().tau2_ci().is_none());
     }
 }
 

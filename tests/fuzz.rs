@@ -539,7 +539,7 @@ proptest! {
                 prop_assert!(f.estimate().is_finite(), "{method} {test:?}: estimate {}", f.estimate());
                 prop_assert!(f.se().is_finite() && f.se() >= 0.0, "{method}: se {}", f.se());
                 prop_assert!(f.tau2().is_finite() && f.tau2() >= 0.0, "{method}: tau2 {}", f.tau2());
-                prop_assert!(f.i2().is_nan() || (0.0..=100.0).contains(&f.i2()), "{method}: I2 {}", f.i2());
+                prop_assert!(f.heterogeneity().i2().is_nan() || (0.0..=100.0).contains(&f.heterogeneity().i2()), "{method}: I2 {}", f.heterogeneity().i2());
                 prop_assert!(f.p_value().is_nan() || prob_ok(f.p_value()), "{method}: p {}", f.p_value());
                 let (lo, hi) = f.ci();
                 prop_assert!(!(lo > hi), "{method}: ci ({lo}, {hi})");
@@ -575,7 +575,7 @@ proptest! {
                     prop_assert!(!(c.ci_lower > c.ci_upper));
                 }
                 prop_assert!(f.tau2().is_finite() && f.tau2() >= 0.0, "{method}: tau2 {}", f.tau2());
-                prop_assert!(f.i2().is_nan() || (0.0..=100.0).contains(&f.i2()), "{method}: I2 {}", f.i2());
+                prop_assert!(f.heterogeneity().i2().is_nan() || (0.0..=100.0).contains(&f.heterogeneity().i2()), "{method}: I2 {}", f.heterogeneity().i2());
             }
             Err(e) => prop_assert!(typed(&e)),
         }

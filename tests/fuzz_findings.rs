@@ -17,9 +17,9 @@ fn subnormal_q_does_not_panic() {
         }
         if let Ok(f) = ma.fit(&s) {
             assert!(
-                (0.0..=1.0).contains(&f.q_p_value()),
+                (0.0..=1.0).contains(&f.heterogeneity().q_p_value()),
                 "{m}: {}",
-                f.q_p_value()
+                f.heterogeneity().q_p_value()
             );
         }
     }
@@ -39,9 +39,9 @@ fn degenerate_design_is_a_typed_error_not_an_infinite_i2() {
         .fit(&s);
     match r {
         Ok(f) => assert!(
-            f.i2().is_finite() && (0.0..=100.0).contains(&f.i2()),
+            f.heterogeneity().i2().is_finite() && (0.0..=100.0).contains(&f.heterogeneity().i2()),
             "I2 = {}",
-            f.i2()
+            f.heterogeneity().i2()
         ),
         Err(e) => assert!(matches!(e, MetaError::Numerical { .. }), "{e}"),
     }

@@ -60,6 +60,7 @@ fn genq_interval_matches_metafor_algorithm() {
             "{name}: tau2"
         );
         let (lo, hi) = fit
+            .heterogeneity()
             .tau2_ci()
             .unwrap_or_else(|| panic!("{name}: no GENQ interval"));
         let t = &c["tight"];
@@ -78,7 +79,7 @@ fn genq_interval_matches_metafor_algorithm() {
                 worst_at = format!("{name} {what}");
             }
         }
-        let signs = fit.tau2_ci_signs();
+        let signs = fit.heterogeneity().tau2_ci_signs();
         for (what, mine, theirs) in [
             ("lb", signs.0, t["lb_sign"].as_str().unwrap()),
             ("ub", signs.1, t["ub_sign"].as_str().unwrap()),

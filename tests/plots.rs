@@ -360,7 +360,7 @@ fn golden_gosh() {
             .fit(&s.subset(&idx).unwrap())
             .unwrap();
         est.push(f.estimate());
-        i2.push(f.i2());
+        i2.push(f.heterogeneity().i2());
     }
     assert_eq!(est.len(), 247);
     let svg = GoshPlot::new(est, i2)

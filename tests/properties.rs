@@ -62,7 +62,7 @@ proptest! {
             prop_assert!(close(fa.estimate(), fb.estimate(), 1e-9, 1e-12), "{m}: {} vs {}", fa.estimate(), fb.estimate());
             prop_assert!(close(fa.tau2(), fb.tau2(), 1e-8, 1e-12), "{m}: tau2 {} vs {}", fa.tau2(), fb.tau2());
             prop_assert!(close(fa.se(), fb.se(), 1e-9, 1e-12));
-            prop_assert!(close(fa.q(), fb.q(), 1e-9, 1e-12));
+            prop_assert!(close(fa.heterogeneity().q(), fb.heterogeneity().q(), 1e-9, 1e-12));
         }
     }
 
@@ -86,7 +86,7 @@ proptest! {
             prop_assert!(close(f1.tau2(), c * c * f0.tau2(), 1e-8, 1e-12 * c * c),
                 "{m}: tau2 {} vs {}", f1.tau2(), c * c * f0.tau2());
             prop_assert!(close(f1.se(), c * f0.se(), 1e-8, 0.0), "{m}: se");
-            prop_assert!(close(f1.i2(), f0.i2(), 1e-8, 1e-9), "{m}: I2");
+            prop_assert!(close(f1.heterogeneity().i2(), f0.heterogeneity().i2(), 1e-8, 1e-9), "{m}: I2");
         }
     }
 
@@ -103,8 +103,8 @@ proptest! {
                 if let Some((a, b)) = f.pi() {
                     prop_assert!(a <= lo + 1e-12 && hi <= b + 1e-12, "{m} {t}: PI inside CI");
                 }
-                prop_assert!((0.0..100.0).contains(&f.i2()), "{m}: I2 {}", f.i2());
-                if let Some((a, b)) = f.tau2_ci() {
+                prop_assert!((0.0..100.0).contains(&f.heterogeneity().i2()), "{m}: I2 {}", f.heterogeneity().i2());
+                if let Some((a, b)) = f.heterogeneity().tau2_ci() {
                     prop_assert!(0.0 <= a && a <= b);
                 }
                 let wsum: f64 = f.weights().iter().sum();

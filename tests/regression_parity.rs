@@ -304,21 +304,21 @@ fn check_fit(c: &mut Checker, label: &str, f: &Value, fit: &MetaRegressionFit, s
         g,
         &format!("{label} qe"),
         nonnull(&f["qe"]),
-        Some(fit.q()),
+        Some(fit.heterogeneity().q()),
         0.0,
     );
     c.num(
         g,
         &format!("{label} qe_df"),
         nonnull(&f["qe_df"]),
-        Some(fit.q_df()),
+        Some(fit.heterogeneity().q_df()),
         0.0,
     );
     c.num(
         g,
         &format!("{label} qe_p"),
         nonnull(&f["qe_p"]),
-        Some(fit.q_p_value()),
+        Some(fit.heterogeneity().q_p_value()),
         0.0,
     );
     let b = if boundary { 1e-12 } else { 0.0 };
@@ -333,29 +333,35 @@ fn check_fit(c: &mut Checker, label: &str, f: &Value, fit: &MetaRegressionFit, s
         g,
         &format!("{label} tau2_se"),
         nonnull(&f["tau2_se"]),
-        fit.tau2_se(),
+        fit.heterogeneity().tau2_se(),
         0.0,
     );
     c.num(
         g,
         &format!("{label} i2"),
         nonnull(&f["i2"]),
-        Some(fit.i2()),
+        Some(fit.heterogeneity().i2()),
         b,
     );
     c.num(
         g,
         &format!("{label} h2"),
         nonnull(&f["h2"]),
-        Some(fit.h2()),
+        Some(fit.heterogeneity().h2()),
         b,
     );
-    c.num(g, &format!("{label} r2"), nonnull(&f["r2"]), fit.r2(), b);
+    c.num(
+        g,
+        &format!("{label} r2"),
+        nonnull(&f["r2"]),
+        fit.heterogeneity().r2(),
+        b,
+    );
     c.num(
         g,
         &format!("{label} vt"),
         nonnull(&f["vt"]),
-        Some(fit.vt()),
+        Some(fit.heterogeneity().vt()),
         0.0,
     );
     c.num(
@@ -454,12 +460,12 @@ fn check_fit(c: &mut Checker, label: &str, f: &Value, fit: &MetaRegressionFit, s
     // Q-profile confidence intervals
     let ci = |o: Option<(f64, f64)>, i: usize| o.map(|t| if i == 0 { t.0 } else { t.1 });
     for (name, mine) in [
-        ("tau2_ci_lb", ci(fit.tau2_ci(), 0)),
-        ("tau2_ci_ub", ci(fit.tau2_ci(), 1)),
-        ("i2_ci_lb", ci(fit.i2_ci(), 0)),
-        ("i2_ci_ub", ci(fit.i2_ci(), 1)),
-        ("h2_ci_lb", ci(fit.h2_ci(), 0)),
-        ("h2_ci_ub", ci(fit.h2_ci(), 1)),
+        ("tau2_ci_lb", ci(fit.heterogeneity().tau2_ci(), 0)),
+        ("tau2_ci_ub", ci(fit.heterogeneity().tau2_ci(), 1)),
+        ("i2_ci_lb", ci(fit.heterogeneity().i2_ci(), 0)),
+        ("i2_ci_ub", ci(fit.heterogeneity().i2_ci(), 1)),
+        ("h2_ci_lb", ci(fit.heterogeneity().h2_ci(), 0)),
+        ("h2_ci_ub", ci(fit.heterogeneity().h2_ci(), 1)),
     ] {
         let theirs = nonnull(&f[name]);
         // metafor's confint() of an equal-effects model errors; metan has no interval
@@ -536,9 +542,9 @@ fn ill_conditioned_design_metan_matches_exact_arithmetic() {
     }
     let qe = exact["qe"].as_f64().unwrap();
     assert!(
-        rel_err(qe, fit.q()) < 1e-13,
+        rel_err(qe, fit.heterogeneity().q()) < 1e-13,
         "QE exact {qe} metan {}",
-        fit.q()
+        fit.heterogeneity().q()
     );
     // metafor's fitted values are off by more than 1e-10 here
     let model = fixture()["regressions"]
@@ -653,26 +659,32 @@ fn subgroup_analysis_matches_metafor() {
                 Some(f.tau2()),
                 1e-12,
             );
-            c.num(g, &format!("{l} q"), nonnull(&t["q"]), Some(f.q()), 1e-12);
+            c.num(
+                g,
+                &format!("{l} q"),
+                nonnull(&t["q"]),
+                Some(f.heterogeneity().q()),
+                1e-12,
+            );
             c.num(
                 g,
                 &format!("{l} q_p"),
                 nonnull(&t["q_p"]),
-                Some(f.q_p_value()),
+                Some(f.heterogeneity().q_p_value()),
                 1e-12,
             );
             c.num(
                 g,
                 &format!("{l} i2"),
                 nonnull(&t["i2"]),
-                Some(f.i2()),
+                Some(f.heterogeneity().i2()),
                 1e-12,
             );
             c.num(
                 g,
                 &format!("{l} h2"),
                 nonnull(&t["h2"]),
-                Some(f.h2()),
+                Some(f.heterogeneity().h2()),
                 1e-12,
             );
         }

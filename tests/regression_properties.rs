@@ -72,7 +72,7 @@ proptest! {
                 prop_assert!(close(ca.estimate, cb.estimate, 1e-8, 1e-10), "{m} {}", ca.name);
                 prop_assert!(close(ca.se, cb.se, 1e-8, 1e-12));
             }
-            prop_assert!(close(a.q(), b.q(), 1e-9, 1e-12));
+            prop_assert!(close(a.heterogeneity().q(), b.heterogeneity().q(), 1e-9, 1e-12));
             prop_assert!(close(a.qm(), b.qm(), 1e-7, 1e-10), "{m}: QM {} vs {}", a.qm(), b.qm());
         }
     }
@@ -91,8 +91,8 @@ proptest! {
                 prop_assert!(close(c.estimate, a.estimate(), 1e-12, 1e-14), "{m} {t}");
                 prop_assert!(close(c.se, a.se(), 1e-12, 0.0));
                 prop_assert!(close(c.ci_lower, a.ci().0, 1e-12, 1e-14));
-                prop_assert!(close(r.q(), a.q(), 1e-13, 0.0));
-                prop_assert!(close(r.i2(), a.i2(), 1e-12, 1e-12));
+                prop_assert!(close(r.heterogeneity().q(), a.heterogeneity().q(), 1e-13, 0.0));
+                prop_assert!(close(r.heterogeneity().i2(), a.heterogeneity().i2(), 1e-12, 1e-12));
                 prop_assert!(close(r.fit_stats().ll_reml, a.fit_stats().ll_reml, 1e-12, 1e-12));
                 prop_assert!(close(r.qm(), c.statistic * c.statistic, 1e-12, 0.0));
             }
@@ -109,7 +109,7 @@ proptest! {
             let with = MetaRegression::new().method(m).moderator("g").fit(&s).unwrap();
             let without = MetaRegression::new().method(m).moderator("g").intercept(false).fit(&s).unwrap();
             prop_assert!(close(with.tau2(), without.tau2(), 1e-8, 1e-12), "{m}");
-            prop_assert!(close(with.q(), without.q(), 1e-9, 1e-12));
+            prop_assert!(close(with.heterogeneity().q(), without.heterogeneity().q(), 1e-9, 1e-12));
             for (a, b) in with.fitted().iter().zip(without.fitted()) {
                 prop_assert!(close(*a, *b, 1e-8, 1e-10));
             }
@@ -120,7 +120,7 @@ proptest! {
             prop_assert!(close(bo[2], bw[0] + bw[2], 1e-8, 1e-10));
             let h: f64 = with.hat().iter().sum();
             prop_assert!(close(h, 3.0, 1e-10, 0.0), "sum of hat values {h}");
-            prop_assert!(with.r2().is_some() && without.r2().is_none());
+            prop_assert!(with.heterogeneity().r2().is_some() && without.heterogeneity().r2().is_none());
             // predictions at a study's own moderator values are its fitted values
             let p = with.predict(&with.x_row(0)[1..]).unwrap();
             prop_assert!(close(p.pred, with.fitted()[0], 1e-12, 1e-13));

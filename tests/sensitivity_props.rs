@@ -52,9 +52,9 @@ fn same(row: &metan::sensitivity::RefitRow, fit: &MetaFit, rel: f64, what: &str)
     close(row.p_value, fit.p_value(), rel, &format!("{what} p"));
     close(row.ci_lower, fit.ci().0, rel, &format!("{what} ci"));
     close(row.tau2, fit.tau2(), rel, &format!("{what} tau2"));
-    close(row.q, fit.q(), rel, &format!("{what} q"));
-    close(row.i2, fit.i2(), rel, &format!("{what} i2"));
-    close(row.h2, fit.h2(), rel, &format!("{what} h2"));
+    close(row.q, fit.heterogeneity().q(), rel, &format!("{what} q"));
+    close(row.i2, fit.heterogeneity().i2(), rel, &format!("{what} i2"));
+    close(row.h2, fit.heterogeneity().h2(), rel, &format!("{what} h2"));
 }
 
 const METHODS: [Method; 12] = [

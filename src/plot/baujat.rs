@@ -89,7 +89,7 @@ impl BaujatData {
             .test(fit.test())
             .level(fit.level())
             .confint(false);
-        if fit.tau2_fixed() {
+        if fit.heterogeneity().tau2_fixed() {
             spec = spec.tau2(fit.tau2());
         }
         let mu = fit.estimate();
