@@ -15,7 +15,7 @@ fn metan(args: &[&str]) -> Output {
 }
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/bias.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/bias.json")).unwrap()
 }
 
 fn tmp(name: &str, text: &str) -> PathBuf {
@@ -346,10 +346,10 @@ fn bad_options_fail_cleanly() {
 }
 
 /// `hc` (metafor's `hc`, Henmi-Copas) in the JSON and text output, against
-/// `tests/fixtures/hc.json` (`generate_hc.R`; see tests/hc_parity.rs for the tolerances).
+/// `tests/fixtures/hc.json` (`generate_hc.R`; see tests/parity/hc_parity.rs for the tolerances).
 #[test]
 fn henmi_copas_in_json_and_text() {
-    let hc: Value = serde_json::from_str(include_str!("fixtures/hc.json")).unwrap();
+    let hc: Value = serde_json::from_str(include_str!("../fixtures/hc.json")).unwrap();
     let mut n = 0;
     for c in hc["cases"].as_array().unwrap() {
         if c["method"] != "REML" || c["level"] != 95.0 {

@@ -3,7 +3,7 @@
 //! the numbers of `examples/digest.rs` (the same scenarios of `examples/shared/findings.rs`),
 //! bit for bit.
 
-#[path = "../examples/shared/mod.rs"]
+#[path = "../../examples/shared/mod.rs"]
 mod shared;
 
 use std::process::Command;

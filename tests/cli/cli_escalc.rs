@@ -10,7 +10,7 @@ use serde_json::Value;
 const REL: f64 = 1e-10;
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/escalc.json")).expect("escalc.json parses")
+    serde_json::from_str(include_str!("../fixtures/escalc.json")).expect("escalc.json parses")
 }
 
 fn case<'a>(fx: &'a Value, section: &str, name: &str) -> &'a Value {

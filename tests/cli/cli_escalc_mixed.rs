@@ -11,7 +11,7 @@ use serde_json::Value;
 const REL: f64 = 1e-10;
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/escalc_conversions.json"))
+    serde_json::from_str(include_str!("../fixtures/escalc_conversions.json"))
         .expect("escalc_conversions.json parses")
 }
 

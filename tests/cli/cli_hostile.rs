@@ -15,7 +15,7 @@ use metan::{
     MetaAnalysis, MetaError, MetaRegression, Method, PermutationTest, StopReason, Studies,
 };
 
-#[path = "../examples/shared/run.rs"]
+#[path = "../../examples/shared/run.rs"]
 mod run;
 
 const BCG: &str = "tests/fixtures/bcg_rr.csv";

@@ -1,5 +1,5 @@
 //! `metan fit --scale`: the JSON object and the text output against the metafor fixture
-//! (`tests/fixtures/location_scale.json`, tolerances as in tests/location_scale_parity.rs),
+//! (`tests/fixtures/location_scale.json`, tolerances as in tests/parity/location_scale_parity.rs),
 //! boundaries in JSON, and bad input (exit 1, one line on stderr).
 
 use std::path::PathBuf;
@@ -23,7 +23,7 @@ fn tmp(name: &str, text: &str) -> PathBuf {
 }
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/location_scale.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/location_scale.json")).unwrap()
 }
 
 /// A CSV of a fixture data set (`{:?}` round-trips every double exactly).

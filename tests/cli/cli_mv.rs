@@ -11,7 +11,7 @@ use serde_json::Value;
 fn fixture() -> &'static Value {
     use std::sync::OnceLock;
     static FX: OnceLock<Value> = OnceLock::new();
-    FX.get_or_init(|| serde_json::from_str(include_str!("fixtures/mv.json")).expect("parses"))
+    FX.get_or_init(|| serde_json::from_str(include_str!("../fixtures/mv.json")).expect("parses"))
 }
 
 fn csv(name: &str, text: &str) -> PathBuf {
@@ -199,7 +199,7 @@ fn three_level_json_has_the_issue_keys_and_metafor_numbers() {
     assert_eq!(f64s(&j["sigma2"]), lib.sigma2());
     assert_eq!(j["loglik"].as_f64().unwrap(), lib.loglik());
     assert_eq!(j["qm"].as_f64().unwrap(), lib.qm().unwrap());
-    // metafor's (the polished optimum of its likelihood; see tests/mv_parity.rs)
+    // metafor's (the polished optimum of its likelihood; see tests/parity/mv_parity.rs)
     let f = fit_fixture("assink_reml_t_mods");
     for (a, b) in f64s(&j["sigma2"]).iter().zip(f64s(&f["polished"]["theta"])) {
         assert!(close(*a, b, 1e-8), "{a} {b}");
@@ -421,7 +421,7 @@ fn bad_input_is_one_line_naming_the_row_cluster_or_option() {
 
 /// `--robust CR2|CR1`: the `robust` object (type, coefficients with Satterthwaite df /
 /// clusters - p) equals `MvFit::robust` and clubSandwich's / metafor's numbers on
-/// metafor's fit (to 1e-6: metan's optimum vs nlminb's; tests/mv_parity.rs compares at
+/// metafor's fit (to 1e-6: metan's optimum vs nlminb's; tests/parity/mv_parity.rs compares at
 /// metafor's components to 1e-10), and the contrast's HTZ test clubSandwich's Wald_test.
 #[test]
 fn robust_json_cr2_and_cr1() {

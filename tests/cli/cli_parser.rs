@@ -11,42 +11,8 @@
 //! options added later are covered without editing this file.
 #![cfg(feature = "cli")]
 #![allow(dead_code)]
-// the binary's modules are loaded twice: at the root (see below) and by `main.rs`
-#![allow(clippy::duplicate_mod)]
 
-// The binary's modules at the crate root, where its `crate::common` etc. resolve; the
-// binary's `Cli` comes from `main.rs` itself (its own copies of the modules are unused).
-// A new subcommand module needs a line here only if another module names it by
-// `crate::...`.
-#[path = "../src/bin/metan/bias.rs"]
-mod bias;
-#[path = "../src/bin/metan/common.rs"]
-mod common;
-#[path = "../src/bin/metan/diagnostics.rs"]
-mod diagnostics;
-#[path = "../src/bin/metan/escalc.rs"]
-mod escalc;
-#[path = "../src/bin/metan/fit.rs"]
-mod fit;
-#[path = "../src/bin/metan/gosh.rs"]
-mod gosh;
-#[path = "../src/bin/metan/main.rs"]
-mod metan_bin;
-#[path = "../src/bin/metan/permutest.rs"]
-mod permutest;
-#[path = "../src/bin/metan/plot.rs"]
-mod plot;
-#[path = "../src/bin/metan/pool.rs"]
-mod pool;
-#[path = "../src/bin/metan/raw.rs"]
-mod raw;
-#[path = "../src/bin/metan/robu.rs"]
-mod robu;
-#[path = "../src/bin/metan/scenarios.rs"]
-mod scenarios;
-#[path = "../src/bin/metan/subgroup.rs"]
-mod subgroup;
-
+use crate::metan_bin;
 use clap::{CommandFactory, Parser};
 use proptest::prelude::*;
 

@@ -17,7 +17,7 @@ fn metan(args: &[&str]) -> Output {
 }
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/selmodel.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/selmodel.json")).unwrap()
 }
 
 fn tmp(name: &str, text: &str) -> PathBuf {

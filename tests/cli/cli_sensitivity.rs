@@ -26,7 +26,7 @@ fn metan(args: &[&str]) -> String {
 }
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/sensitivity.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/sensitivity.json")).unwrap()
 }
 
 fn nums(v: &Value) -> Vec<f64> {

@@ -102,7 +102,7 @@ fn dl_is_truncated_at_zero() {
 }
 
 /// REML non-convergence is data, not a crash: the fit is returned marked not converged,
-/// and a fallback chain moves on (see also tests/convergence.rs).
+/// and a fallback chain moves on (see also tests/integration/convergence.rs).
 #[test]
 fn reml_non_convergence_does_not_crash() {
     let s = Studies::from_variances(

@@ -5,7 +5,7 @@ use metan::datasets::{bcg, landenberger2005, published_results};
 use serde_json::Value;
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/datasets.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/datasets.json")).unwrap()
 }
 
 fn col<'a>(v: &'a Value, table: &str, name: &str) -> &'a Vec<Value> {
@@ -117,7 +117,7 @@ fn bcg_equals_metadat() {
 /// The published results are the shipped CSV, field for field, as printed.
 #[test]
 fn published_results_are_read_as_printed() {
-    let text = include_str!("../data/published-results.csv");
+    let text = include_str!("../../data/published-results.csv");
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let raw: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     let got = published_results().unwrap();

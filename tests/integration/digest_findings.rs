@@ -5,7 +5,7 @@
 //!
 //! `cargo test --release --test digest_findings -- --nocapture` prints the across-seed rates.
 
-#[path = "../examples/shared/mod.rs"]
+#[path = "../../examples/shared/mod.rs"]
 mod shared;
 
 use std::collections::BTreeSet;
@@ -340,7 +340,7 @@ fn partner_scores_are_converted_to_log_odds_ratios_and_marked() {
 #[test]
 fn finding3_tau2_by_design_matches_metafor_on_real_data() {
     let j: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/location_scale.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/location_scale.json")).unwrap();
     let ds = j["datasets"]
         .as_array()
         .unwrap()
@@ -422,7 +422,7 @@ fn finding3_tau2_by_design_matches_metafor_on_real_data() {
     );
 }
 
-const BIVARIATE_CSV: &str = include_str!("fixtures/digest_bivariate.csv");
+const BIVARIATE_CSV: &str = include_str!("../fixtures/digest_bivariate.csv");
 
 fn bivariate_csv(s: &metan::Studies) -> String {
     let mut out = String::from("study,source,yi,vi\n");
@@ -468,7 +468,7 @@ fn bivariate_fixture_data_is_current() {
 /// intercepts and bounds change sign, the SEs and p-values do not).
 #[test]
 fn finding3_bias_section_matches_r_on_real_data() {
-    let j: serde_json::Value = serde_json::from_str(include_str!("fixtures/bias.json")).unwrap();
+    let j: serde_json::Value = serde_json::from_str(include_str!("../fixtures/bias.json")).unwrap();
     let case = j["pet_peese"]
         .as_array()
         .unwrap()
@@ -507,7 +507,7 @@ fn finding3_bias_section_matches_r_on_real_data() {
 #[test]
 fn finding3_three_psm_matches_metafor_on_real_data() {
     let j: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/selmodel.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/selmodel.json")).unwrap();
     let case = j["cases"]
         .as_array()
         .unwrap()
@@ -564,7 +564,7 @@ fn finding3_three_psm_matches_metafor_on_real_data() {
 fn finding2_bivariate_matches_metafor_and_clubsandwich() {
     use findings::{Working, bivariate, bivariate_at};
     let j: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/digest_bivariate.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/digest_bivariate.json")).unwrap();
     let (_, data) = findings::simulated(ipv::DEFAULT_SEED).unwrap();
     let studies = findings::bivariate_studies(&data).unwrap();
     let cases = j["cases"].as_array().unwrap();

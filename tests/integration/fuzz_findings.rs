@@ -1,4 +1,4 @@
-//! Inputs found by the 10^6-case fuzz runs (tests/fuzz.rs), kept as regression tests.
+//! Inputs found by the 10^6-case fuzz runs (tests/properties/fuzz.rs), kept as regression tests.
 
 use metan::{MetaAnalysis, MetaError, MetaRegression, Method, Studies};
 

@@ -1,7 +1,7 @@
 //! The IPV simulator (simulated data): reproducibility of the shipped files, labelling, count
 //! consistency, the digest's structure (designs and comparisons allocated as cited), and the
 //! generating model's calibration. Whether the digest's findings show in the simulated data
-//! is tested in `tests/digest_findings.rs`, across 200 seeds.
+//! is tested in `tests/integration/digest_findings.rs`, across 200 seeds.
 //!
 //! Pooled estimates here are computed in the test from the simulated counts: log odds
 //! ratios with 0.5 added to every cell, and metan's REML (or equal-effects) fit.
@@ -17,8 +17,8 @@ use metan::datasets::ipv::{
 use metan::sensitivity::ScenarioData;
 use metan::{MetaAnalysis, Method, Studies};
 
-const SHIPPED: &str = include_str!("../data/ipv_simulated.csv");
-const SHIPPED_LONG: &str = include_str!("../data/ipv_simulated_long.csv");
+const SHIPPED: &str = include_str!("../../data/ipv_simulated.csv");
+const SHIPPED_LONG: &str = include_str!("../../data/ipv_simulated_long.csv");
 
 fn default_studies() -> Vec<SimulatedStudy> {
     ipv::simulate(&Assumptions::default(), ipv::DEFAULT_SEED).unwrap()

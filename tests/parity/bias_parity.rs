@@ -35,7 +35,7 @@ const REL: f64 = 1e-10;
 fn fixture() -> &'static Value {
     use std::sync::OnceLock;
     static FX: OnceLock<Value> = OnceLock::new();
-    FX.get_or_init(|| serde_json::from_str(include_str!("fixtures/bias.json")).expect("parses"))
+    FX.get_or_init(|| serde_json::from_str(include_str!("../fixtures/bias.json")).expect("parses"))
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
@@ -493,7 +493,7 @@ fn exact_kendall_distribution_matches_r() {
 }
 
 fn exact_kendall() -> Value {
-    serde_json::from_str(include_str!("fixtures/exact_kendall.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/exact_kendall.json")).unwrap()
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn rel(a: f64, b: f64) -> f64 {
 
 #[test]
 fn genq_interval_matches_metafor_algorithm() {
-    let j: Value = serde_json::from_str(include_str!("fixtures/genq.json")).unwrap();
+    let j: Value = serde_json::from_str(include_str!("../fixtures/genq.json")).unwrap();
     let cases = j["intervals"].as_array().unwrap();
     assert!(cases.len() >= 30);
     let (mut n, mut worst, mut worst_at) = (0usize, 0.0f64, String::new());

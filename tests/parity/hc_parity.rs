@@ -35,7 +35,7 @@ fn rel(a: f64, b: f64) -> f64 {
 
 #[test]
 fn henmi_copas_matches_metafor() {
-    let j: Value = serde_json::from_str(include_str!("fixtures/hc.json")).unwrap();
+    let j: Value = serde_json::from_str(include_str!("../fixtures/hc.json")).unwrap();
     let mut data = BTreeMap::new();
     for d in j["datasets"].as_array().unwrap() {
         let s = Studies::from_variances(vec_f64(&d["yi"]), vec_f64(&d["vi"])).unwrap();

@@ -98,7 +98,7 @@ impl Worst {
 
 #[test]
 fn location_scale_matches_metafor() {
-    let j: Value = serde_json::from_str(include_str!("fixtures/location_scale.json")).unwrap();
+    let j: Value = serde_json::from_str(include_str!("../fixtures/location_scale.json")).unwrap();
     let data: BTreeMap<String, Studies> = j["datasets"]
         .as_array()
         .unwrap()
@@ -509,7 +509,7 @@ fn same_line(a: &str, b: &str) -> bool {
 /// unit in the last digit).
 #[test]
 fn print_layout_matches_metafor() {
-    let j: Value = serde_json::from_str(include_str!("fixtures/location_scale.json")).unwrap();
+    let j: Value = serde_json::from_str(include_str!("../fixtures/location_scale.json")).unwrap();
     let data: BTreeMap<String, Studies> = j["datasets"]
         .as_array()
         .unwrap()
@@ -525,7 +525,7 @@ fn print_layout_matches_metafor() {
             .any(|c| c.boundary.is_some())
         {
             // by design: -Inf and NA instead of where metafor's optimiser stopped, and QS
-            // without the boundary coefficient (tests/cli_location_scale.rs checks this print)
+            // without the boundary coefficient (tests/cli/cli_location_scale.rs checks this print)
             continue;
         }
         compared += 1;

@@ -16,7 +16,7 @@ use serde_json::Value;
 const REL: f64 = 1e-10;
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/escalc.json")).expect("escalc.json parses")
+    serde_json::from_str(include_str!("../fixtures/escalc.json")).expect("escalc.json parses")
 }
 
 fn tables(input: &Value) -> Vec<TwoByTwo> {

@@ -41,7 +41,7 @@ const NUMBERS: usize = 56_988;
 const P_VALUES: usize = 1_984;
 
 fn fixture() -> Value {
-    let text = include_str!("fixtures/core.json");
+    let text = include_str!("../fixtures/core.json");
     serde_json::from_str(text).expect("core.json parses")
 }
 
@@ -247,7 +247,7 @@ fn every_estimator_every_test_every_dataset() {
                 let mine = ours(&fit, field);
                 // metafor's GENQ interval needs the CompQuadForm package, which the fixture
                 // machine lacks (Debian ships no r-cran-compquadform): no reference in
-                // core.json. tests/genq_parity.rs checks the interval on these data sets
+                // core.json. tests/parity/genq_parity.rs checks the interval on these data sets
                 // against metafor's algorithm with an R reference distribution (genq.json).
                 if method == "GENQ" && field.contains("_ci_") && theirs.is_none() {
                     continue;

@@ -37,7 +37,7 @@ fn fixture() -> &'static Value {
     use std::sync::OnceLock;
     static FX: OnceLock<Value> = OnceLock::new();
     FX.get_or_init(|| {
-        serde_json::from_str(include_str!("fixtures/regression.json")).expect("parses")
+        serde_json::from_str(include_str!("../fixtures/regression.json")).expect("parses")
     })
 }
 
@@ -527,7 +527,7 @@ fn meta_regression_matches_metafor() {
 #[test]
 fn ill_conditioned_design_metan_matches_exact_arithmetic() {
     let exact: Value =
-        serde_json::from_str(include_str!("fixtures/exact_regression.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/exact_regression.json")).unwrap();
     let s = studies("bcg", None);
     let fit = MetaRegression::new()
         .method(Method::EE)

@@ -46,7 +46,7 @@ const GOSH: usize = 8;
 const GOSH_NUMBERS: usize = 3_800;
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/sensitivity.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/sensitivity.json")).unwrap()
 }
 
 fn nums(v: &Value) -> Vec<f64> {

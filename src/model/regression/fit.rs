@@ -44,7 +44,7 @@ impl MetaRegression {
             q_test(&DesignProjector::centred(y, v, x))
         };
         let (i2, h2) = i2_h2(&qt, (!ee).then_some(tau2));
-        // extreme designs can cancel tr(P) to a meaningless value (found by tests/fuzz.rs):
+        // extreme designs can cancel tr(P) to a meaningless value (found by tests/properties/fuzz.rs):
         // never report a non-finite or out-of-range I^2 / H^2 as if it were valid
         if !(i2.is_finite() && h2.is_finite() && (0.0..=100.0).contains(&i2) && qt.vt.is_finite()) {
             return Err(MetaError::Numerical {
