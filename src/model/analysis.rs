@@ -202,7 +202,8 @@ impl MetaAnalysis {
 
     /// Upper end of the interval searched for the Q-profile bounds (metafor's
     /// `confint(control = list(tau2.max = ...))`; default `max(100, 10 tau2)`). A bound beyond
-    /// it is reported as this value, flagged by [`MetaFit::tau2_ci_signs`].
+    /// it is reported as this value, flagged by
+    /// [`Heterogeneity::tau2_ci_signs`](crate::Heterogeneity::tau2_ci_signs).
     pub fn tau2_max(mut self, tau2_max: f64) -> Self {
         self.tau2_max = Some(tau2_max);
         self

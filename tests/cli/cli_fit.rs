@@ -137,7 +137,8 @@ fn bad_options_are_clean_errors() {
 /// (REML, knha).
 #[test]
 fn json_matches_metafor_fixture() {
-    let fx: serde_json::Value = serde_json::from_str(include_str!("../fixtures/core.json")).unwrap();
+    let fx: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/core.json")).unwrap();
     let ds = fx["datasets"]
         .as_array()
         .unwrap()
