@@ -120,7 +120,7 @@ fn body() -> Res<()> {
                 &op,
                 k,
                 (sec, reps),
-                &[f.estimate(), f.se(), f.tau2(), f.q()],
+                &[f.estimate(), f.se(), f.tau2(), f.heterogeneity().q()],
             );
         }
         let mr = MetaRegression::new()
@@ -151,7 +151,7 @@ fn body() -> Res<()> {
     // the Q-profile CI: a full fit minus one without it
     let (full, reps, f) = time(0.5, || spec.fit(&s));
     let (bare, _, _) = time(0.5, || spec.clone().confint(false).fit(&s));
-    let (lo, hi) = f?.tau2_ci().ok_or("no tau2 CI")?;
+    let (lo, hi) = f?.heterogeneity().tau2_ci().ok_or("no tau2 CI")?;
     emit(
         "REML Q-profile CI (confint)",
         100,

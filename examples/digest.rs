@@ -19,7 +19,7 @@
 //! programme, couples therapy vs a standard programme, or completers vs drop-outs, which is
 //! not a programme effect); studies without a comparison group are counted and described,
 //! never pooled. The scenarios and the pattern each finding states are in
-//! `examples/shared/findings.rs`, shared with `tests/digest_findings.rs`; the footer runs
+//! `examples/shared/findings.rs`, shared with `tests/integration/digest_findings.rs`; the footer runs
 //! them on 200 other seeds.
 //!
 //! The same scenarios from the command line:
@@ -468,7 +468,7 @@ fn body() -> Result<(), Box<dyn Error>> {
     println!("----------------------------------------------------------------------");
     wrapped(
         "",
-        "Each finding's pattern as the digest states it (examples/shared/findings.rs; tests/digest_findings.rs asserts each holds in most seeds):",
+        "Each finding's pattern as the digest states it (examples/shared/findings.rs; tests/integration/digest_findings.rs asserts each holds in most seeds):",
     );
     let here = findings::patterns(&sims, &data)?.0;
     for ((rate, parts), now) in rates.findings.iter().zip(&here) {

@@ -68,7 +68,7 @@ add("ranktest", 100, t, c(t$res$tau, t$res$pval))
 
 # selection models on the ML fit (k = 100), as users call selmodel (optim and integrate
 # defaults; the continuous types take seconds to tens of seconds: one call each). Compared
-# at 1e-3: metafor's defaults stop that far from the maximum (tests/selmodel_parity.rs
+# at 1e-3: metafor's defaults stop that far from the maximum (tests/parity/selmodel_parity.rs
 # compares metan with the polished maximum at 1e-7..1e-11).
 fitml <- rma(yi, vi, data = d, method = "ML", control = ctrl)
 for (ty in c("stepfun", "beta", "halfnorm", "negexp", "logistic", "power")) {
@@ -111,7 +111,7 @@ add("REML location-scale (mods and scale ~ x1 + x2)", 100, t,
 # SIMULATED: y = 0.3 + 0.1 x + u_j + w_ij + e_ij, sigma2 = (0.05, 0.03), vi ~ U(0.02, 0.12).
 # nlminb leaves the components uncertain to ~sqrt(rel.tol), so the stationary REML
 # log-likelihood is compared; the CR2 numbers at metafor's components are compared in
-# tests/mv_parity.rs (clubSandwich, 1e-10)
+# tests/parity/mv_parity.rs (clubSandwich, 1e-10)
 if (requireNamespace("clubSandwich", quietly = TRUE)) {
   set.seed(20261500)
   ncl <- 300; size <- 5; k <- ncl * size
@@ -135,7 +135,7 @@ if (requireNamespace("clubSandwich", quietly = TRUE)) {
   }, 0)
   add("three-level CHE REML + CR2 (rma.mv sparse + clubSandwich)", k, t,
       c(logLik(t$res$f)),
-      note = "REML logLik compared; CR2 at metafor's components: tests/mv_parity.rs")
+      note = "REML logLik compared; CR2 at metafor's components: tests/parity/mv_parity.rs")
 }
 
 res <- do.call(rbind, rows)

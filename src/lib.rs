@@ -166,11 +166,11 @@ pub mod sensitivity;
 pub use data::Studies;
 pub use error::{MetaError, Result};
 pub use model::{
-    Attempt, Coefficient, CommonTau2, Convergence, FitStats, InfoCriteria, MetaAnalysis, MetaFit,
-    MetaRegression, MetaRegressionFit, Method, ModelComparison, MvFit, MvModel, PermutationFit,
-    PermutationTest, Prediction, QBetween, Robu, RobuFit, RobuWeights, RobustFit, RobustKind,
-    StopReason, Structure, Subgroup, SubgroupFit, TestKind, WaldKind, WaldTest, anova,
-    subgroup_analysis,
+    Attempt, Coefficient, CommonTau2, Convergence, FitStats, Heterogeneity, InfoCriteria,
+    MetaAnalysis, MetaFit, MetaRegression, MetaRegressionFit, Method, ModelComparison, MvFit,
+    MvModel, PermutationFit, PermutationTest, Prediction, QBetween, Robu, RobuFit, RobuWeights,
+    RobustFit, RobustKind, StopReason, Structure, Subgroup, SubgroupFit, TestKind, WaldKind,
+    WaldTest, anova, subgroup_analysis,
 };
 pub use model::{CheckedMetaAnalysis, Settings};
 pub use model::{LocationScale, LocationScaleFit};

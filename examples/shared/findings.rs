@@ -2,7 +2,7 @@
 //! (`metan::datasets::ipv`), and the pattern each finding states, checked on one simulated
 //! data set ([`patterns`]) and across seeds ([`rates`]).
 //!
-//! Used by `examples/digest.rs` (its tables and footer) and `tests/digest_findings.rs` (the
+//! Used by `examples/digest.rs` (its tables and footer) and `tests/integration/digest_findings.rs` (the
 //! same scenarios, the same checks), so that what the example prints is what the test
 //! checks.
 //!

@@ -270,7 +270,7 @@ pub fn fit_row(name: &str, fit: &MetaFit, w: usize) {
         or_ci(fit.estimate(), lo, hi),
         fmt_p(fit.p_value()),
         fit.tau2(),
-        fit.i2()
+        fit.heterogeneity().i2()
     );
 }
 
@@ -470,7 +470,7 @@ pub fn real_data() -> Result<(), Box<dyn Error>> {
         fit.ci().1.exp(),
         fmt_p(fit.p_value()),
         fit.tau2(),
-        fit.i2()
+        fit.heterogeneity().i2()
     );
     let svg = ForestPlot::new(ForestData::from_fit(&studies, &fit)?)
         .transform(Transform::Exp)

@@ -117,7 +117,7 @@
 //! Every parameter, its default and the published number it comes from are listed in the
 //! documentation of the fields of [`Assumptions`]; parameters with no printed number are
 //! marked as assumptions there. With the defaults, the digest's findings show in the
-//! simulated data at [`DEFAULT_SEED`] and in most seeds: `tests/digest_findings.rs` checks
+//! simulated data at [`DEFAULT_SEED`] and in most seeds: `tests/integration/digest_findings.rs` checks
 //! each finding's pattern on seeds 1 to 200 and prints how often it holds.
 //!
 //! # Reproducibility
@@ -212,7 +212,7 @@ use crate::error::Result;
 ///
 /// It is the first seed from 20191001 up at which the patterns of all eight findings show
 /// together (20191001 and 20191002 miss one or two); each pattern alone holds in most seeds
-/// (`tests/digest_findings.rs` reports the rates over seeds 1 to 200), all eight together in
+/// (`tests/integration/digest_findings.rs` reports the rates over seeds 1 to 200), all eight together in
 /// fewer than half.
 pub const DEFAULT_SEED: u64 = 20_191_003;
 

@@ -3,7 +3,7 @@
 
 use super::fit::{Attempt, Convergence, FitStats, MetaFit};
 use super::genq_ci::genq_interval;
-use super::heterogeneity::{QTest, i2_h2, q_profile_from};
+use super::heterogeneity::{Heterogeneity, QTest, i2_h2, q_profile_from};
 use super::inference::{Inference, infer};
 use super::method::{Method, TestKind};
 use super::projection::InterceptOnly;
@@ -202,7 +202,8 @@ impl MetaAnalysis {
 
     /// Upper end of the interval searched for the Q-profile bounds (metafor's
     /// `confint(control = list(tau2.max = ...))`; default `max(100, 10 tau2)`). A bound beyond
-    /// it is reported as this value, flagged by [`MetaFit::tau2_ci_signs`].
+    /// it is reported as this value, flagged by
+    /// [`Heterogeneity::tau2_ci_signs`](crate::Heterogeneity::tau2_ci_signs).
     pub fn tau2_max(mut self, tau2_max: f64) -> Self {
         self.tau2_max = Some(tau2_max);
         self
@@ -703,13 +704,6 @@ impl CheckedMetaAnalysis {
                 ));
             }
         }
-        let tr = |f: &dyn Fn(f64) -> f64| ci_t.map(|c| (f(c.tau2.0), f(c.tau2.1)));
-        let tau2_ci = tr(&|t| t);
-        let tau_ci = tr(&|t: f64| t.sqrt());
-        let vt = qt.vt;
-        let i2_ci = tr(&|t| 100.0 * t / (vt + t));
-        let h2_ci = tr(&|t| t / vt + 1.0);
-
         let logs = est.log_sums.and_then(|l| l.at(tau2));
         let fit_stats = fit_stats_design(
             v,
@@ -736,29 +730,21 @@ impl CheckedMetaAnalysis {
             ci_upper: ci.1,
             pi_lower: pi.map(|p| p.0),
             pi_upper: pi.map(|p| p.1),
-            tau2,
-            tau2_se: if ee || k == 1 { None } else { est.se },
-            tau: tau2.sqrt(),
-            tau2_fixed,
-            i2,
-            h2,
-            q: qt.q,
-            q_df: qt.df,
-            q_p_value: qt.p_value,
-            tau2_ci_lower: tau2_ci.map(|c| c.0),
-            tau2_ci_upper: tau2_ci.map(|c| c.1),
-            tau_ci_lower: tau_ci.map(|c| c.0),
-            tau_ci_upper: tau_ci.map(|c| c.1),
-            i2_ci_lower: i2_ci.map(|c| c.0),
-            i2_ci_upper: i2_ci.map(|c| c.1),
-            h2_ci_lower: h2_ci.map(|c| c.0),
-            h2_ci_upper: h2_ci.map(|c| c.1),
-            tau2_ci_lower_sign: ci_t.and_then(|c| sign(c.signs.0)),
-            tau2_ci_upper_sign: ci_t.and_then(|c| sign(c.signs.1)),
+            heterogeneity: Heterogeneity {
+                tau2,
+                tau2_se: if ee || k == 1 { None } else { est.se },
+                tau2_fixed,
+                i2,
+                h2,
+                r2: None,
+                q: qt,
+                tau2_ci: ci_t,
+                equal_effects: ee,
+                residual: false,
+            },
             weights,
             converged: est.converged,
             iterations: est.iterations,
-            vt,
             fit_stats,
             convergence: Convergence {
                 converged: est.converged,
@@ -772,10 +758,6 @@ impl CheckedMetaAnalysis {
         }
         .checked()
     }
-}
-
-fn sign(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_string())
 }
 
 /// metafor's `fit.stats`: log-likelihoods, deviances and information criteria of a model

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::heterogeneity::HeterogeneityBlock;
+use super::heterogeneity::Heterogeneity;
 use super::method::{Method, TestKind};
 use super::tau2::StopReason;
 use crate::data::effect_size::{BackTransformed, Measure, Transform};
@@ -70,7 +70,6 @@ pub struct FitStats {
 /// accessors. With the `serde` feature it serializes to the JSON object printed by
 /// `metan fit --format json` (undefined values become `null`).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MetaFit {
     pub(crate) k: usize,
     pub(crate) method: Method,
@@ -85,36 +84,15 @@ pub struct MetaFit {
     pub(crate) ci_upper: f64,
     pub(crate) pi_lower: Option<f64>,
     pub(crate) pi_upper: Option<f64>,
-    pub(crate) tau2: f64,
-    pub(crate) tau2_se: Option<f64>,
-    pub(crate) tau: f64,
-    pub(crate) tau2_fixed: bool,
-    pub(crate) i2: f64,
-    pub(crate) h2: f64,
-    pub(crate) q: f64,
-    pub(crate) q_df: f64,
-    pub(crate) q_p_value: f64,
-    pub(crate) tau2_ci_lower: Option<f64>,
-    pub(crate) tau2_ci_upper: Option<f64>,
-    pub(crate) tau_ci_lower: Option<f64>,
-    pub(crate) tau_ci_upper: Option<f64>,
-    pub(crate) i2_ci_lower: Option<f64>,
-    pub(crate) i2_ci_upper: Option<f64>,
-    pub(crate) h2_ci_lower: Option<f64>,
-    pub(crate) h2_ci_upper: Option<f64>,
-    pub(crate) tau2_ci_lower_sign: Option<String>,
-    pub(crate) tau2_ci_upper_sign: Option<String>,
+    pub(crate) heterogeneity: Heterogeneity,
     pub(crate) weights: Vec<f64>,
     pub(crate) converged: bool,
     pub(crate) iterations: usize,
-    pub(crate) vt: f64,
     pub(crate) fit_stats: FitStats,
     pub(crate) convergence: Convergence,
     pub(crate) warnings: Vec<String>,
     /// The effect-size measure of the studies, when known (omitted from JSON when not).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub(crate) measure: Option<Measure>,
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) digits: usize,
 }
 
@@ -126,7 +104,7 @@ impl MetaFit {
         let bad = [
             ("the pooled estimate", self.estimate),
             ("its standard error", self.se),
-            ("tau^2", self.tau2),
+            ("tau^2", self.heterogeneity.tau2),
         ]
         .into_iter()
         .find(|(_, x)| !x.is_finite())
@@ -215,67 +193,14 @@ impl MetaFit {
     pub fn pi(&self) -> Option<(f64, f64)> {
         self.pi_lower.zip(self.pi_upper)
     }
-    /// tau^2 (0 for equal-effects models).
+    /// tau^2 (0 for equal-effects models): `self.heterogeneity().tau2()`.
     pub fn tau2(&self) -> f64 {
-        self.tau2
+        self.heterogeneity.tau2
     }
-    /// Standard error of tau^2, for the estimators where metafor reports one.
-    pub fn tau2_se(&self) -> Option<f64> {
-        self.tau2_se
-    }
-    /// tau, the square root of tau^2.
-    pub fn tau(&self) -> f64 {
-        self.tau
-    }
-    /// True when tau^2 was fixed by the user.
-    pub fn tau2_fixed(&self) -> bool {
-        self.tau2_fixed
-    }
-    /// I^2 in percent.
-    pub fn i2(&self) -> f64 {
-        self.i2
-    }
-    /// H^2.
-    pub fn h2(&self) -> f64 {
-        self.h2
-    }
-    /// Cochran's Q.
-    pub fn q(&self) -> f64 {
-        self.q
-    }
-    /// Degrees of freedom of Q (`k - 1`).
-    pub fn q_df(&self) -> f64 {
-        self.q_df
-    }
-    /// p-value of the Q test.
-    pub fn q_p_value(&self) -> f64 {
-        self.q_p_value
-    }
-    /// Q-profile confidence interval of tau^2 (`None` for equal-effects models, fixed
-    /// tau^2, k = 1, or GENQ).
-    pub fn tau2_ci(&self) -> Option<(f64, f64)> {
-        self.tau2_ci_lower.zip(self.tau2_ci_upper)
-    }
-    /// Confidence interval of tau.
-    pub fn tau_ci(&self) -> Option<(f64, f64)> {
-        self.tau_ci_lower.zip(self.tau_ci_upper)
-    }
-    /// Confidence interval of I^2 (percent).
-    pub fn i2_ci(&self) -> Option<(f64, f64)> {
-        self.i2_ci_lower.zip(self.i2_ci_upper)
-    }
-    /// Confidence interval of H^2.
-    pub fn h2_ci(&self) -> Option<(f64, f64)> {
-        self.h2_ci_lower.zip(self.h2_ci_upper)
-    }
-    /// metafor's `lb.sign` / `ub.sign` of the tau^2 interval: `Some("<")` when the bound lies
-    /// below 0 (the interval is `{0}`), `Some(">")` when it lies beyond the searched
-    /// `tau2_max` (the reported bound is then that limit), `None` for a proper root.
-    pub fn tau2_ci_signs(&self) -> (Option<&str>, Option<&str>) {
-        (
-            self.tau2_ci_lower_sign.as_deref(),
-            self.tau2_ci_upper_sign.as_deref(),
-        )
+    /// The heterogeneity: tau^2 and tau, I^2 and H^2, the Q test, and the interval of tau^2
+    /// with its transformations.
+    pub fn heterogeneity(&self) -> &Heterogeneity {
+        &self.heterogeneity
     }
     /// Study weights in percent (they sum to 100).
     pub fn weights(&self) -> &[f64] {
@@ -292,10 +217,6 @@ impl MetaFit {
     /// Convergence details, including every attempt of the fallback chain.
     pub fn convergence(&self) -> &Convergence {
         &self.convergence
-    }
-    /// metafor's "typical" within-study variance `vt`, used by I^2 and H^2.
-    pub fn vt(&self) -> f64 {
-        self.vt
     }
     /// Log-likelihoods, deviances and information criteria.
     pub fn fit_stats(&self) -> &FitStats {
@@ -355,6 +276,69 @@ impl MetaFit {
     }
 }
 
+#[cfg(feature = "serde")]
+impl serde::Serialize for MetaFit {
+    /// The JSON object of `metan fit --format json`: the heterogeneity fields flat among the
+    /// others, in the order of the first releases (undefined values `null`).
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let h = &self.heterogeneity;
+        let b = Heterogeneity::bounds;
+        let (t2l, t2u) = b(h.tau2_ci());
+        let (tl, tu) = b(h.tau_ci());
+        let (il, iu) = b(h.i2_ci());
+        let (hl, hu) = b(h.h2_ci());
+        let (sl, su) = h.tau2_ci_signs();
+        let mut s = serializer.serialize_struct("MetaFit", 41)?;
+        s.serialize_field("k", &self.k)?;
+        s.serialize_field("method", &self.method)?;
+        s.serialize_field("test", &self.test)?;
+        s.serialize_field("level", &self.level)?;
+        s.serialize_field("estimate", &self.estimate)?;
+        s.serialize_field("se", &self.se)?;
+        s.serialize_field("statistic", &self.statistic)?;
+        s.serialize_field("df", &self.df)?;
+        s.serialize_field("p_value", &self.p_value)?;
+        s.serialize_field("ci_lower", &self.ci_lower)?;
+        s.serialize_field("ci_upper", &self.ci_upper)?;
+        s.serialize_field("pi_lower", &self.pi_lower)?;
+        s.serialize_field("pi_upper", &self.pi_upper)?;
+        s.serialize_field("tau2", &h.tau2)?;
+        s.serialize_field("tau2_se", &h.tau2_se)?;
+        s.serialize_field("tau", &h.tau())?;
+        s.serialize_field("tau2_fixed", &h.tau2_fixed)?;
+        s.serialize_field("i2", &h.i2)?;
+        s.serialize_field("h2", &h.h2)?;
+        s.serialize_field("q", &h.q())?;
+        s.serialize_field("q_df", &h.q_df())?;
+        s.serialize_field("q_p_value", &h.q_p_value())?;
+        s.serialize_field("tau2_ci_lower", &t2l)?;
+        s.serialize_field("tau2_ci_upper", &t2u)?;
+        s.serialize_field("tau_ci_lower", &tl)?;
+        s.serialize_field("tau_ci_upper", &tu)?;
+        s.serialize_field("i2_ci_lower", &il)?;
+        s.serialize_field("i2_ci_upper", &iu)?;
+        s.serialize_field("h2_ci_lower", &hl)?;
+        s.serialize_field("h2_ci_upper", &hu)?;
+        s.serialize_field("tau2_ci_lower_sign", &sl)?;
+        s.serialize_field("tau2_ci_upper_sign", &su)?;
+        s.serialize_field("weights", &self.weights)?;
+        s.serialize_field("converged", &self.converged)?;
+        s.serialize_field("iterations", &self.iterations)?;
+        s.serialize_field("vt", &h.vt())?;
+        s.serialize_field("fit_stats", &self.fit_stats)?;
+        s.serialize_field("convergence", &self.convergence)?;
+        s.serialize_field("warnings", &self.warnings)?;
+        if let Some(m) = &self.measure {
+            s.serialize_field("measure", m)?;
+        }
+        s.end()
+    }
+}
+
 impl fmt::Display for MetaFit {
     /// The layout of metafor's `print.rma.uni`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -362,7 +346,7 @@ impl fmt::Display for MetaFit {
         writeln!(f)?;
         if let Some(name) = self.method.equal_effects_title() {
             writeln!(f, "{name} (k = {})", self.k)?;
-        } else if self.tau2_fixed {
+        } else if self.heterogeneity.tau2_fixed {
             writeln!(
                 f,
                 "Random-Effects Model (k = {}; user-specified tau^2 value)",
@@ -376,20 +360,7 @@ impl fmt::Display for MetaFit {
             )?;
         }
         writeln!(f)?;
-        HeterogeneityBlock {
-            equal_effects: self.method.is_equal_effects(),
-            residual: false,
-            tau2: self.tau2,
-            tau2_se: self.tau2_se,
-            tau: self.tau,
-            i2: self.i2,
-            h2: self.h2,
-            r2: None,
-            q: self.q,
-            q_df: self.q_df,
-            q_p_value: self.q_p_value,
-        }
-        .write(f, d)?;
+        self.heterogeneity.write(f, d)?;
         writeln!(f, "Model Results:")?;
         writeln!(f)?;
         let mut cells: Vec<(&str, String)> =

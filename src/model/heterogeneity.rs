@@ -201,26 +201,138 @@ pub(crate) fn q_profile_from<M: Projector>(
     })
 }
 
-/// The heterogeneity block of metafor's `print.rma.uni`, shared by [`super::MetaFit`] and
-/// [`super::MetaRegressionFit`] (one layout, one place): tau^2 and tau (random-effects
-/// models), I^2 and H^2 (and R^2 with moderators), and the test for (residual)
-/// heterogeneity. `residual` selects the wording of a model with moderators.
-pub(crate) struct HeterogeneityBlock {
-    pub equal_effects: bool,
-    pub residual: bool,
-    pub tau2: f64,
-    pub tau2_se: Option<f64>,
-    pub tau: f64,
-    pub i2: f64,
-    pub h2: f64,
-    pub r2: Option<f64>,
-    pub q: f64,
-    pub q_df: f64,
-    pub q_p_value: f64,
+/// The heterogeneity of a fitted [`super::MetaFit`] or [`super::MetaRegressionFit`]
+/// (residual heterogeneity with moderators): tau^2 and tau, I^2 and H^2 (and R^2 with
+/// moderators), the Q test, and the Q-profile interval of tau^2 with its transformations.
+/// One value, stored once in each fit ([`super::MetaFit::heterogeneity`],
+/// [`super::MetaRegressionFit::heterogeneity`]), with one print block: its `Display` is the
+/// heterogeneity block of metafor's `print.rma.uni` (4 decimals, or the formatter's
+/// precision: `{:.3}`).
+///
+/// # Formula
+/// `Q = y'Py` with `W = diag(1/v)` on `k - p` df; `vt = (k - p)/tr(P)`;
+/// random-effects models: `I2 = 100 tau2/(vt + tau2)`, `H2 = tau2/vt + 1`; equal-effects
+/// models: `I2 = max(0, 100 (Q - df)/Q)`, `H2 = Q/df`. The intervals of tau, I^2 and H^2 are
+/// `sqrt`, `100 t/(vt + t)` and `t/vt + 1` of the bounds `t` of the tau^2 interval.
+///
+/// # Examples
+/// ```
+/// use metan::{MetaAnalysis, Studies};
+/// let s = Studies::from_variances(vec![0.1, 0.3, 0.5, 0.9], vec![0.01, 0.02, 0.01, 0.03])?;
+/// let fit = MetaAnalysis::new().fit(&s)?;
+/// let het = fit.heterogeneity();
+/// assert_eq!(het.q_df(), 3.0);
+/// assert!(het.i2() > 0.0 && het.i2() < 100.0);
+/// let (lo, hi) = het.tau2_ci().unwrap();
+/// assert!(lo <= het.tau2() && het.tau2() <= hi);
+/// assert!(het.to_string().contains("I^2 (total heterogeneity / total variability):"));
+/// # Ok::<(), metan::MetaError>(())
+/// ```
+///
+/// # References
+/// * Higgins, J. P. T., & Thompson, S. G. (2002). Quantifying heterogeneity in a
+///   meta-analysis. *Statistics in Medicine*, 21, 1539-1558.
+/// * Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
+///   meta-analysis. *Statistics in Medicine*, 26, 37-52.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heterogeneity {
+    pub(crate) tau2: f64,
+    pub(crate) tau2_se: Option<f64>,
+    pub(crate) tau2_fixed: bool,
+    pub(crate) i2: f64,
+    pub(crate) h2: f64,
+    pub(crate) r2: Option<f64>,
+    pub(crate) q: QTest,
+    pub(crate) tau2_ci: Option<Tau2Interval>,
+    /// An equal-effects model (no tau^2 lines in the print).
+    pub(crate) equal_effects: bool,
+    /// A model with moderators (the residual wording in the print).
+    pub(crate) residual: bool,
 }
 
-impl HeterogeneityBlock {
-    /// Writes the block with `d` decimals, followed by an empty line.
+impl Heterogeneity {
+    /// tau^2 (residual tau^2 with moderators; 0 for equal-effects models).
+    pub fn tau2(&self) -> f64 {
+        self.tau2
+    }
+    /// Standard error of tau^2, for the estimators where metafor reports one.
+    pub fn tau2_se(&self) -> Option<f64> {
+        self.tau2_se
+    }
+    /// tau, the square root of tau^2.
+    pub fn tau(&self) -> f64 {
+        self.tau2.sqrt()
+    }
+    /// True when tau^2 was fixed by the user.
+    pub fn tau2_fixed(&self) -> bool {
+        self.tau2_fixed
+    }
+    /// I^2 in percent (residual I^2 with moderators).
+    pub fn i2(&self) -> f64 {
+        self.i2
+    }
+    /// H^2 (residual H^2 with moderators).
+    pub fn h2(&self) -> f64 {
+        self.h2
+    }
+    /// R^2 in percent (metafor's pseudo-R^2, `r2def = "1"`); `None` without moderators or
+    /// without an intercept.
+    pub fn r2(&self) -> Option<f64> {
+        self.r2
+    }
+    /// Cochran's Q (QE, the test for residual heterogeneity, with moderators).
+    pub fn q(&self) -> f64 {
+        self.q.q
+    }
+    /// Degrees of freedom of Q (`k - p`).
+    pub fn q_df(&self) -> f64 {
+        self.q.df
+    }
+    /// p-value of the Q test.
+    pub fn q_p_value(&self) -> f64 {
+        self.q.p_value
+    }
+    /// metafor's "typical" within-study variance `vt = (k - p)/tr(P)`, used by I^2 and H^2.
+    pub fn vt(&self) -> f64 {
+        self.q.vt
+    }
+    /// Q-profile (or generalized Q) confidence interval of tau^2 (`None` for equal-effects
+    /// models, fixed tau^2, k = 1, `confint(false)`, or when it could not be computed).
+    pub fn tau2_ci(&self) -> Option<(f64, f64)> {
+        self.tau2_ci.map(|c| c.tau2)
+    }
+    /// Confidence interval of tau.
+    pub fn tau_ci(&self) -> Option<(f64, f64)> {
+        self.transformed_ci(f64::sqrt)
+    }
+    /// Confidence interval of I^2 (percent).
+    pub fn i2_ci(&self) -> Option<(f64, f64)> {
+        let vt = self.q.vt;
+        self.transformed_ci(|t| 100.0 * t / (vt + t))
+    }
+    /// Confidence interval of H^2.
+    pub fn h2_ci(&self) -> Option<(f64, f64)> {
+        let vt = self.q.vt;
+        self.transformed_ci(|t| t / vt + 1.0)
+    }
+    /// metafor's `lb.sign` / `ub.sign` of the tau^2 interval: `Some("<")` when the bound lies
+    /// below 0 (the interval is `{0}`), `Some(">")` when it lies beyond the searched
+    /// `tau2_max` (the reported bound is then that limit), `None` for a proper root.
+    pub fn tau2_ci_signs(&self) -> (Option<&'static str>, Option<&'static str>) {
+        let sign = |s: &'static str| (!s.is_empty()).then_some(s);
+        match self.tau2_ci {
+            Some(c) => (sign(c.signs.0), sign(c.signs.1)),
+            None => (None, None),
+        }
+    }
+
+    fn transformed_ci(&self, f: impl Fn(f64) -> f64) -> Option<(f64, f64)> {
+        self.tau2_ci.map(|c| (f(c.tau2.0), f(c.tau2.1)))
+    }
+
+    /// Writes the block with `d` decimals, followed by an empty line: tau^2 and tau
+    /// (random-effects models), I^2 and H^2 (and R^2 with moderators), and the test for
+    /// (residual) heterogeneity.
     pub(crate) fn write(&self, f: &mut std::fmt::Formatter<'_>, d: usize) -> std::fmt::Result {
         let eps10 = f64::EPSILON * 10.0;
         if !self.equal_effects {
@@ -239,7 +351,7 @@ impl HeterogeneityBlock {
                 writeln!(
                     f,
                     "tau (square root of estimated tau^2 value):             {}",
-                    fcf(self.tau, td2)
+                    fcf(self.tau(), td2)
                 )?;
             } else {
                 writeln!(
@@ -250,7 +362,7 @@ impl HeterogeneityBlock {
                 writeln!(
                     f,
                     "tau (square root of estimated tau^2 value):      {}",
-                    fcf(self.tau, td2)
+                    fcf(self.tau(), td2)
                 )?;
             }
         }
@@ -285,8 +397,61 @@ impl HeterogeneityBlock {
             )?;
         }
         writeln!(f)?;
-        write_q_test(f, self.residual, self.q_df, self.q, self.q_p_value, d)?;
+        write_q_test(f, self.residual, self.q.df, self.q.q, self.q.p_value, d)?;
         writeln!(f)
+    }
+
+    /// `(lower, upper)` of an interval, each `None` without it.
+    pub(crate) fn bounds(ci: Option<(f64, f64)>) -> (Option<f64>, Option<f64>) {
+        (ci.map(|c| c.0), ci.map(|c| c.1))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Heterogeneity {
+    /// The fields under the names of `metan fit --format json` (undefined values `null`).
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Heterogeneity", 21)?;
+        let (t2l, t2u) = Self::bounds(self.tau2_ci());
+        let (tl, tu) = Self::bounds(self.tau_ci());
+        let (il, iu) = Self::bounds(self.i2_ci());
+        let (hl, hu) = Self::bounds(self.h2_ci());
+        let (sl, su) = self.tau2_ci_signs();
+        s.serialize_field("tau2", &self.tau2)?;
+        s.serialize_field("tau2_se", &self.tau2_se)?;
+        s.serialize_field("tau", &self.tau())?;
+        s.serialize_field("tau2_fixed", &self.tau2_fixed)?;
+        s.serialize_field("i2", &self.i2)?;
+        s.serialize_field("h2", &self.h2)?;
+        s.serialize_field("r2", &self.r2)?;
+        s.serialize_field("q", &self.q.q)?;
+        s.serialize_field("q_df", &self.q.df)?;
+        s.serialize_field("q_p_value", &self.q.p_value)?;
+        s.serialize_field("vt", &self.q.vt)?;
+        s.serialize_field("tau2_ci_lower", &t2l)?;
+        s.serialize_field("tau2_ci_upper", &t2u)?;
+        s.serialize_field("tau_ci_lower", &tl)?;
+        s.serialize_field("tau_ci_upper", &tu)?;
+        s.serialize_field("i2_ci_lower", &il)?;
+        s.serialize_field("i2_ci_upper", &iu)?;
+        s.serialize_field("h2_ci_lower", &hl)?;
+        s.serialize_field("h2_ci_upper", &hu)?;
+        s.serialize_field("tau2_ci_lower_sign", &sl)?;
+        s.serialize_field("tau2_ci_upper_sign", &su)?;
+        s.end()
+    }
+}
+
+impl std::fmt::Display for Heterogeneity {
+    /// The heterogeneity block of metafor's `print.rma.uni`, with 4 decimals or the
+    /// formatter's precision.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = f.precision().unwrap_or(4);
+        self.write(f, d)
     }
 }
 

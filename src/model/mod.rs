@@ -38,6 +38,7 @@ pub(crate) mod tau2;
 pub use analysis::{CheckedMetaAnalysis, MAX_DIGITS, MetaAnalysis, Settings};
 pub use anova::{InfoCriteria, ModelComparison, anova};
 pub use fit::{Attempt, Convergence, FitStats, MetaFit};
+pub use heterogeneity::Heterogeneity;
 pub use location_scale::{
     LocationScale, LocationScaleFit, ScaleCoefficient, ScaleConvergence, ScaleLevel, ScaleLrt,
     ScalePrediction, ScaleStop,

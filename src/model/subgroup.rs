@@ -226,9 +226,9 @@ pub fn subgroup_analysis(
         (Ok(noint), Ok(int)) => Some(CommonTau2 {
             estimates: noint.coefficients().to_vec(),
             tau2: noint.tau2(),
-            qe: noint.q(),
-            qe_df: noint.q_df(),
-            qe_p_value: noint.q_p_value(),
+            qe: noint.heterogeneity().q(),
+            qe_df: noint.heterogeneity().q_df(),
+            qe_p_value: noint.heterogeneity().q_p_value(),
             qm: int.qm(),
             qm_df: int.qm_df().0,
             qm_df2: int.qm_df().1,
@@ -300,15 +300,19 @@ impl fmt::Display for SubgroupFit {
         cols.push(g.iter().map(|g| fcf(g.fit.ci().0, d)).collect());
         cols.push(g.iter().map(|g| fcf(g.fit.ci().1, d)).collect());
         cols.push(g.iter().map(|g| fcf(g.fit.tau2(), d)).collect());
-        cols.push(g.iter().map(|g| fcf(g.fit.q(), d)).collect());
         cols.push(
             g.iter()
-                .map(|g| pval_str(g.fit.q_p_value(), d, false, ""))
+                .map(|g| fcf(g.fit.heterogeneity().q(), d))
                 .collect(),
         );
         cols.push(
             g.iter()
-                .map(|g| format!("{}%", fcf(g.fit.i2(), 2)))
+                .map(|g| pval_str(g.fit.heterogeneity().q_p_value(), d, false, ""))
+                .collect(),
+        );
+        cols.push(
+            g.iter()
+                .map(|g| format!("{}%", fcf(g.fit.heterogeneity().i2(), 2)))
                 .collect(),
         );
         print_frame(f, &rows, &headers, &cols, 2)?;

@@ -511,7 +511,7 @@ mod tests {
 
     #[test]
     fn subnormal_chi_square_arguments_do_not_panic() {
-        // found by tests/fuzz.rs (fuzz_fit): a subnormal Q reached statrs' gamma_ur with 0
+        // found by tests/properties/fuzz.rs (fuzz_fit): a subnormal Q reached statrs' gamma_ur with 0
         let q = 5e-324;
         assert_eq!(chisq_sf(q, 1.0), 1.0);
         assert_eq!(chisq_cdf(q, 1.0), 0.0);

@@ -27,7 +27,7 @@ use crate::model::{MetaAnalysis, MetaFit, Method};
 /// let b = BaujatData::from_fit(&s, &fit)?;
 /// // with an equal-effects model the x values add up to Cochran's Q
 /// let q: f64 = b.x().iter().sum();
-/// assert!((q - fit.q()).abs() < 1e-10 * fit.q());
+/// assert!((q - fit.heterogeneity().q()).abs() < 1e-10 * fit.heterogeneity().q());
 /// assert!(b.y().iter().all(|y| y.is_some()));
 /// # Ok::<(), metan::MetaError>(())
 /// ```
@@ -89,7 +89,7 @@ impl BaujatData {
             .test(fit.test())
             .level(fit.level())
             .confint(false);
-        if fit.tau2_fixed() {
+        if fit.heterogeneity().tau2_fixed() {
             spec = spec.tau2(fit.tau2());
         }
         let mu = fit.estimate();

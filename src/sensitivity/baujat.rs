@@ -51,7 +51,7 @@ impl Baujat {
 /// let ee = MetaAnalysis::new().method(Method::EE);
 /// let b = metan::sensitivity::baujat(&ee, &s)?;
 /// let q: f64 = b.points().iter().map(|p| p.x).sum();
-/// assert!((q - ee.fit(&s)?.q()).abs() < 1e-12); // the x values add up to Q
+/// assert!((q - ee.fit(&s)?.heterogeneity().q()).abs() < 1e-12); // the x values add up to Q
 /// # Ok::<(), metan::MetaError>(())
 /// ```
 ///

@@ -299,7 +299,7 @@ pub fn influence(spec: &(impl Settings + ?Sized), studies: &Studies) -> Result<I
         coefficients: vec!["intrcpt".to_string()],
         cutoffs,
         tau2,
-        q: prep.fit.q(),
+        q: prep.fit.heterogeneity().q(),
         digits: prep.spec.digits(),
     })
 }

@@ -9,7 +9,7 @@ use crate::data::Studies;
 use crate::error::{MetaError, Result};
 use crate::model::analysis::{CheckedMetaAnalysis, fit_stats_design};
 use crate::model::fit::{Attempt, Convergence};
-use crate::model::heterogeneity::{i2_h2, q_profile, q_test};
+use crate::model::heterogeneity::{Heterogeneity, i2_h2, q_profile, q_test};
 use crate::model::inference::crit_and_p;
 use crate::model::method::{Method, TestKind};
 use crate::model::projection::{DesignProjector, InterceptOnly, Projector};
@@ -44,7 +44,7 @@ impl MetaRegression {
             q_test(&DesignProjector::centred(y, v, x))
         };
         let (i2, h2) = i2_h2(&qt, (!ee).then_some(tau2));
-        // extreme designs can cancel tr(P) to a meaningless value (found by tests/fuzz.rs):
+        // extreme designs can cancel tr(P) to a meaningless value (found by tests/properties/fuzz.rs):
         // never report a non-finite or out-of-range I^2 / H^2 as if it were valid
         if !(i2.is_finite() && h2.is_finite() && (0.0..=100.0).contains(&i2) && qt.vt.is_finite()) {
             return Err(MetaError::Numerical {
@@ -67,12 +67,6 @@ impl MetaRegression {
                 )
             };
         }
-        let vt = qt.vt;
-        let tr = |f: &dyn Fn(f64) -> f64| ci_t.map(|c| (f(c.tau2.0), f(c.tau2.1)));
-        let tau2_ci = tr(&|t| t);
-        let i2_ci = tr(&|t| 100.0 * t / (vt + t));
-        let h2_ci = tr(&|t| t / vt + 1.0);
-
         // fit statistics
         let logdet_xx = WlsQr::new(x, |_| 1.0).map_or(f64::NAN, |q| q.logdet());
         let fit_stats = fit_stats_design(
@@ -165,23 +159,18 @@ impl MetaRegression {
             qm_df: c.qm_df.0,
             qm_df2: c.qm_df.1,
             qm_p_value: c.qm_p,
-            r2,
-            tau2,
-            tau2_se,
-            tau: tau2.sqrt(),
-            tau2_fixed,
-            i2,
-            h2,
-            q: qt.q,
-            q_df: qt.df,
-            q_p_value: qt.p_value,
-            vt,
-            tau2_ci_lower: tau2_ci.map(|t| t.0),
-            tau2_ci_upper: tau2_ci.map(|t| t.1),
-            i2_ci_lower: i2_ci.map(|t| t.0),
-            i2_ci_upper: i2_ci.map(|t| t.1),
-            h2_ci_lower: h2_ci.map(|t| t.0),
-            h2_ci_upper: h2_ci.map(|t| t.1),
+            heterogeneity: Heterogeneity {
+                tau2,
+                tau2_se,
+                tau2_fixed,
+                i2,
+                h2,
+                r2,
+                q: qt,
+                tau2_ci: ci_t,
+                equal_effects: ee,
+                residual: !d.int_only,
+            },
             s2w: c.s2w,
             hat,
             fitted,

@@ -5,7 +5,6 @@ use std::fmt;
 use super::MetaRegressionFit;
 use super::design::format_btt;
 use crate::format::{SIGNIF_LEGEND, fcf, format_df, print_frame, print_vector, pval_str, stars};
-use crate::model::heterogeneity::HeterogeneityBlock;
 
 /// The "Test of Moderators" line(s) for a Wald test.
 /// `mark` appends metafor's footnote symbol (permutation tests).
@@ -64,7 +63,7 @@ impl fmt::Display for MetaRegressionFit {
             } else {
                 "Mixed-Effects Model"
             };
-            if self.tau2_fixed {
+            if self.heterogeneity.tau2_fixed {
                 writeln!(f, "{name} (k = {}; user-specified tau^2 value)", self.k)?;
             } else {
                 writeln!(
@@ -75,20 +74,7 @@ impl fmt::Display for MetaRegressionFit {
             }
         }
         writeln!(f)?;
-        HeterogeneityBlock {
-            equal_effects: ee,
-            residual: !io,
-            tau2: self.tau2,
-            tau2_se: self.tau2_se,
-            tau: self.tau,
-            i2: self.i2,
-            h2: self.h2,
-            r2: self.r2,
-            q: self.q,
-            q_df: self.q_df,
-            q_p_value: self.q_p_value,
-        }
-        .write(f, d)?;
+        self.heterogeneity.write(f, d)?;
         if self.p > 1 && !self.qm.is_nan() {
             write_qm(
                 f,

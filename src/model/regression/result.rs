@@ -5,6 +5,7 @@ use nalgebra::DMatrix;
 
 use crate::error::{MetaError, Result};
 use crate::model::fit::{Convergence, FitStats};
+use crate::model::heterogeneity::Heterogeneity;
 use crate::model::method::{Method, TestKind};
 
 /// One row of the coefficient table.
@@ -56,7 +57,6 @@ pub struct Prediction {
 /// `r2`, and the residual heterogeneity under the names `metan fit` uses (`q`, `q_df`,
 /// `q_p_value`, `tau2`, `i2`, `h2`).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MetaRegressionFit {
     pub(super) k: usize,
     pub(super) p: usize,
@@ -72,23 +72,7 @@ pub struct MetaRegressionFit {
     pub(super) qm_df: f64,
     pub(super) qm_df2: Option<f64>,
     pub(super) qm_p_value: f64,
-    pub(super) r2: Option<f64>,
-    pub(super) tau2: f64,
-    pub(super) tau2_se: Option<f64>,
-    pub(super) tau: f64,
-    pub(super) tau2_fixed: bool,
-    pub(super) i2: f64,
-    pub(super) h2: f64,
-    pub(super) q: f64,
-    pub(super) q_df: f64,
-    pub(super) q_p_value: f64,
-    pub(super) vt: f64,
-    pub(super) tau2_ci_lower: Option<f64>,
-    pub(super) tau2_ci_upper: Option<f64>,
-    pub(super) i2_ci_lower: Option<f64>,
-    pub(super) i2_ci_upper: Option<f64>,
-    pub(super) h2_ci_lower: Option<f64>,
-    pub(super) h2_ci_upper: Option<f64>,
+    pub(super) heterogeneity: Heterogeneity,
     pub(super) s2w: f64,
     pub(super) hat: Vec<f64>,
     pub(super) fitted: Vec<f64>,
@@ -99,16 +83,71 @@ pub struct MetaRegressionFit {
     pub(super) converged: bool,
     pub(super) convergence: Convergence,
     pub(super) warnings: Vec<String>,
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub(super) crit: f64,
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub(super) yi: Vec<f64>,
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub(super) vi: Vec<f64>,
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub(super) x: DMatrix<f64>,
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub(super) digits: usize,
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for MetaRegressionFit {
+    /// The JSON of `metan fit --mods ... --format json`: the residual heterogeneity flat
+    /// among the other fields, in the order of the first releases (undefined values `null`).
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let h = &self.heterogeneity;
+        let b = Heterogeneity::bounds;
+        let (t2l, t2u) = b(h.tau2_ci());
+        let (il, iu) = b(h.i2_ci());
+        let (hl, hu) = b(h.h2_ci());
+        let mut s = serializer.serialize_struct("MetaRegressionFit", 42)?;
+        s.serialize_field("k", &self.k)?;
+        s.serialize_field("p", &self.p)?;
+        s.serialize_field("method", &self.method)?;
+        s.serialize_field("test", &self.test)?;
+        s.serialize_field("level", &self.level)?;
+        s.serialize_field("int_only", &self.int_only)?;
+        s.serialize_field("int_incl", &self.int_incl)?;
+        s.serialize_field("coefficients", &self.coefficients)?;
+        s.serialize_field("vcov", &self.vcov)?;
+        s.serialize_field("btt", &self.btt)?;
+        s.serialize_field("qm", &self.qm)?;
+        s.serialize_field("qm_df", &self.qm_df)?;
+        s.serialize_field("qm_df2", &self.qm_df2)?;
+        s.serialize_field("qm_p_value", &self.qm_p_value)?;
+        s.serialize_field("r2", &h.r2)?;
+        s.serialize_field("tau2", &h.tau2)?;
+        s.serialize_field("tau2_se", &h.tau2_se)?;
+        s.serialize_field("tau", &h.tau())?;
+        s.serialize_field("tau2_fixed", &h.tau2_fixed)?;
+        s.serialize_field("i2", &h.i2)?;
+        s.serialize_field("h2", &h.h2)?;
+        s.serialize_field("q", &h.q())?;
+        s.serialize_field("q_df", &h.q_df())?;
+        s.serialize_field("q_p_value", &h.q_p_value())?;
+        s.serialize_field("vt", &h.vt())?;
+        s.serialize_field("tau2_ci_lower", &t2l)?;
+        s.serialize_field("tau2_ci_upper", &t2u)?;
+        s.serialize_field("i2_ci_lower", &il)?;
+        s.serialize_field("i2_ci_upper", &iu)?;
+        s.serialize_field("h2_ci_lower", &hl)?;
+        s.serialize_field("h2_ci_upper", &hu)?;
+        s.serialize_field("s2w", &self.s2w)?;
+        s.serialize_field("hat", &self.hat)?;
+        s.serialize_field("fitted", &self.fitted)?;
+        s.serialize_field("residuals", &self.residuals)?;
+        s.serialize_field("rstandard", &self.rstandard)?;
+        s.serialize_field("fit_stats", &self.fit_stats)?;
+        s.serialize_field("parms", &self.parms)?;
+        s.serialize_field("converged", &self.converged)?;
+        s.serialize_field("convergence", &self.convergence)?;
+        s.serialize_field("warnings", &self.warnings)?;
+        s.end()
+    }
 }
 
 impl MetaRegressionFit {
@@ -173,63 +212,14 @@ impl MetaRegressionFit {
     pub fn qm_p_value(&self) -> f64 {
         self.qm_p_value
     }
-    /// R^2 in percent (metafor's pseudo-R^2, `r2def = "1"`); `None` for models without an
-    /// intercept or without moderators.
-    pub fn r2(&self) -> Option<f64> {
-        self.r2
-    }
-    /// Residual heterogeneity tau^2.
+    /// Residual heterogeneity tau^2: `self.heterogeneity().tau2()`.
     pub fn tau2(&self) -> f64 {
-        self.tau2
+        self.heterogeneity.tau2
     }
-    /// Standard error of tau^2.
-    pub fn tau2_se(&self) -> Option<f64> {
-        self.tau2_se
-    }
-    /// tau.
-    pub fn tau(&self) -> f64 {
-        self.tau
-    }
-    /// True when tau^2 was fixed by the user.
-    pub fn tau2_fixed(&self) -> bool {
-        self.tau2_fixed
-    }
-    /// Residual I^2 in percent.
-    pub fn i2(&self) -> f64 {
-        self.i2
-    }
-    /// Residual H^2.
-    pub fn h2(&self) -> f64 {
-        self.h2
-    }
-    /// QE, the test statistic for residual heterogeneity.
-    pub fn q(&self) -> f64 {
-        self.q
-    }
-    /// Degrees of freedom of QE (`k - p`).
-    pub fn q_df(&self) -> f64 {
-        self.q_df
-    }
-    /// p-value of QE.
-    pub fn q_p_value(&self) -> f64 {
-        self.q_p_value
-    }
-    /// metafor's typical within-study variance `vt = (k - p)/tr(P)`.
-    pub fn vt(&self) -> f64 {
-        self.vt
-    }
-    /// Q-profile confidence interval of tau^2 (`None` for equal-effects models, fixed tau^2
-    /// or `confint(false)`).
-    pub fn tau2_ci(&self) -> Option<(f64, f64)> {
-        self.tau2_ci_lower.zip(self.tau2_ci_upper)
-    }
-    /// Confidence interval of I^2.
-    pub fn i2_ci(&self) -> Option<(f64, f64)> {
-        self.i2_ci_lower.zip(self.i2_ci_upper)
-    }
-    /// Confidence interval of H^2.
-    pub fn h2_ci(&self) -> Option<(f64, f64)> {
-        self.h2_ci_lower.zip(self.h2_ci_upper)
+    /// The residual heterogeneity: tau^2 and tau, I^2 and H^2, R^2, the QE test, and the
+    /// interval of tau^2 with its transformations.
+    pub fn heterogeneity(&self) -> &Heterogeneity {
+        &self.heterogeneity
     }
     /// The Knapp-Hartung scale factor (1 for z and t tests).
     pub fn s2w(&self) -> f64 {
@@ -348,7 +338,7 @@ impl MetaRegressionFit {
         }
         let se = if var >= 0.0 { var.sqrt() } else { f64::NAN };
         let ee = self.method.is_equal_effects();
-        let s = (var + self.tau2).sqrt();
+        let s = (var + self.heterogeneity.tau2).sqrt();
         Ok(Prediction {
             pred,
             se,

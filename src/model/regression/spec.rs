@@ -38,7 +38,7 @@ use crate::model::method::{Method, TestKind};
 /// let fit = MetaRegression::new().moderator("ablat").fit(&s)?;
 /// assert_eq!(fit.coefficients()[1].name, "ablat");
 /// assert!(fit.coefficients()[1].estimate < 0.0);     // farther from the equator, larger effect
-/// assert!(fit.r2().unwrap() > 50.0);                  // latitude explains most heterogeneity
+/// assert!(fit.heterogeneity().r2().unwrap() > 50.0); // latitude explains most heterogeneity
 /// let knha = MetaRegression::new().moderator("ablat").method(Method::DL)
 ///     .test(TestKind::Knha).fit(&s)?;
 /// assert_eq!(knha.qm_df(), (1.0, Some(11.0)));         // F(1, k - p)

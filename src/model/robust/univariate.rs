@@ -136,7 +136,10 @@ impl MetaFit {
         clusters_of(studies, self.k)?;
         let y = studies.yi();
         let v = studies.vi();
-        let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + self.tau2)).collect();
+        let w: Vec<f64> = v
+            .iter()
+            .map(|vi| 1.0 / (vi + self.heterogeneity.tau2))
+            .collect();
         let sw: f64 = w.iter().sum();
         // the fit's weights (percent) are these unless the fit used user weights
         let user = w

@@ -351,7 +351,7 @@ impl ForestData {
 /// # Ok::<(), metan::MetaError>(())
 /// ```
 pub fn heterogeneity_label(fit: &MetaFit) -> String {
-    let p = fit.q_p_value();
+    let p = fit.heterogeneity().q_p_value();
     let p = if p < 1e-4 {
         "p < 0.0001".to_string()
     } else {
@@ -359,9 +359,9 @@ pub fn heterogeneity_label(fit: &MetaFit) -> String {
     };
     let mut s = format!(
         "Heterogeneity: Q = {}, df = {}, {p}; I\u{b2} = {}%",
-        fmt_fixed(fit.q(), 2),
-        fmt_fixed(fit.q_df(), 0),
-        fmt_fixed(fit.i2(), 1)
+        fmt_fixed(fit.heterogeneity().q(), 2),
+        fmt_fixed(fit.heterogeneity().q_df(), 0),
+        fmt_fixed(fit.heterogeneity().i2(), 1)
     );
     if !fit.method().is_equal_effects() {
         s.push_str(&format!("; \u{3c4}\u{b2} = {}", fmt_fixed(fit.tau2(), 4)));

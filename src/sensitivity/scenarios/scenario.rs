@@ -304,8 +304,8 @@ impl Scenario {
                 (r.ci_lower, r.ci_upper) = f.ci();
                 r.p_value = f.p_value();
                 r.tau2 = f.tau2();
-                r.i2 = f.i2();
-                r.q = f.q();
+                r.i2 = f.heterogeneity().i2();
+                r.q = f.heterogeneity().q();
             }
             Err(e) => r.error = Some(e.to_string()),
         }
