@@ -3,11 +3,9 @@
 //! fixtures `tests/fixtures/*.json` written by `tests/fixtures/generate_*.R`. One module per
 //! area; run one with a filter, e.g. `cargo test --release --test parity selmodel_parity::`.
 //!
-//! `tests/parity/fixtures` (-> `../fixtures`) and `tests/data` (-> `../data`) are symbolic
-//! links for `mv_parity`, `robust_parity` and `selmodel_parity`, whose `include_str!` paths
-//! are still those of their old place at the top of `tests/` (they were being edited
-//! elsewhere when the tests moved); the other modules name `../fixtures` directly. Once
-//! those three read `../fixtures/` and `../../data/`, the two links go.
+//! `tests/parity/fixtures` (-> `../fixtures`) is a symbolic link for `selmodel_parity`, whose
+//! `include_str!` path is still that of its old place at the top of `tests/` (it was being
+//! edited elsewhere when the tests moved); the other modules name `../fixtures` directly.
 
 mod bias_parity;
 mod escalc_parity;

@@ -30,7 +30,7 @@ const REL: f64 = 1e-8;
 fn fixture() -> &'static Value {
     use std::sync::OnceLock;
     static FX: OnceLock<Value> = OnceLock::new();
-    FX.get_or_init(|| serde_json::from_str(include_str!("fixtures/robust.json")).expect("parses"))
+    FX.get_or_init(|| serde_json::from_str(include_str!("../fixtures/robust.json")).expect("parses"))
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
@@ -521,7 +521,7 @@ fn aggregate_matches_metafor() {
 #[test]
 fn shipped_simulated_csv_is_the_fixture_data() {
     let ds = &fixture()["datasets"]["simulated_official_partner"];
-    let text = include_str!("../data/official_partner_simulated.csv");
+    let text = include_str!("../../data/official_partner_simulated.csv");
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
