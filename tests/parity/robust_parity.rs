@@ -30,7 +30,9 @@ const REL: f64 = 1e-8;
 fn fixture() -> &'static Value {
     use std::sync::OnceLock;
     static FX: OnceLock<Value> = OnceLock::new();
-    FX.get_or_init(|| serde_json::from_str(include_str!("../fixtures/robust.json")).expect("parses"))
+    FX.get_or_init(|| {
+        serde_json::from_str(include_str!("../fixtures/robust.json")).expect("parses")
+    })
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
