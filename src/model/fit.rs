@@ -306,15 +306,7 @@ impl serde::Serialize for MetaFit {
         s.serialize_field("ci_upper", &self.ci_upper)?;
         s.serialize_field("pi_lower", &self.pi_lower)?;
         s.serialize_field("pi_upper", &self.pi_upper)?;
-        s.serialize_field("tau2", &h.tau2)?;
-        s.serialize_field("tau2_se", &h.tau2_se)?;
-        s.serialize_field("tau", &h.tau())?;
-        s.serialize_field("tau2_fixed", &h.tau2_fixed)?;
-        s.serialize_field("i2", &h.i2)?;
-        s.serialize_field("h2", &h.h2)?;
-        s.serialize_field("q", &h.q())?;
-        s.serialize_field("q_df", &h.q_df())?;
-        s.serialize_field("q_p_value", &h.q_p_value())?;
+        h.serialize_flat(&mut s)?;
         s.serialize_field("tau2_ci_lower", &t2l)?;
         s.serialize_field("tau2_ci_upper", &t2u)?;
         s.serialize_field("tau_ci_lower", &tl)?;

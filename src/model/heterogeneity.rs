@@ -251,6 +251,24 @@ pub struct Heterogeneity {
 }
 
 impl Heterogeneity {
+    /// The fields both fits' JSON objects carry flat, in their order: `tau2`, `tau2_se`,
+    /// `tau`, `tau2_fixed`, `i2`, `h2`, `q`, `q_df`, `q_p_value`.
+    #[cfg(feature = "serde")]
+    pub(crate) fn serialize_flat<S: serde::ser::SerializeStruct>(
+        &self,
+        s: &mut S,
+    ) -> std::result::Result<(), S::Error> {
+        s.serialize_field("tau2", &self.tau2)?;
+        s.serialize_field("tau2_se", &self.tau2_se)?;
+        s.serialize_field("tau", &self.tau())?;
+        s.serialize_field("tau2_fixed", &self.tau2_fixed)?;
+        s.serialize_field("i2", &self.i2)?;
+        s.serialize_field("h2", &self.h2)?;
+        s.serialize_field("q", &self.q())?;
+        s.serialize_field("q_df", &self.q_df())?;
+        s.serialize_field("q_p_value", &self.q_p_value())
+    }
+
     /// tau^2 (residual tau^2 with moderators; 0 for equal-effects models).
     pub fn tau2(&self) -> f64 {
         self.tau2

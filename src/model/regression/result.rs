@@ -120,15 +120,7 @@ impl serde::Serialize for MetaRegressionFit {
         s.serialize_field("qm_df2", &self.qm_df2)?;
         s.serialize_field("qm_p_value", &self.qm_p_value)?;
         s.serialize_field("r2", &h.r2)?;
-        s.serialize_field("tau2", &h.tau2)?;
-        s.serialize_field("tau2_se", &h.tau2_se)?;
-        s.serialize_field("tau", &h.tau())?;
-        s.serialize_field("tau2_fixed", &h.tau2_fixed)?;
-        s.serialize_field("i2", &h.i2)?;
-        s.serialize_field("h2", &h.h2)?;
-        s.serialize_field("q", &h.q())?;
-        s.serialize_field("q_df", &h.q_df())?;
-        s.serialize_field("q_p_value", &h.q_p_value())?;
+        h.serialize_flat(&mut s)?;
         s.serialize_field("vt", &h.vt())?;
         s.serialize_field("tau2_ci_lower", &t2l)?;
         s.serialize_field("tau2_ci_upper", &t2u)?;
