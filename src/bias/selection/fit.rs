@@ -13,7 +13,7 @@ use crate::numeric::dist::{chisq_sf, norm_p2};
 use crate::numeric::optim::{self, Minimum, Options, Stop};
 
 /// Lower and upper bounds of the deltas (metafor's `delta.min`, `delta.max`).
-fn delta_bounds(kind: SelectionType) -> (f64, f64) {
+pub(crate) fn delta_bounds(kind: SelectionType) -> (f64, f64) {
     match kind {
         SelectionType::Beta => (1e-5, 100.0),
         SelectionType::StepFunction
@@ -932,6 +932,13 @@ impl SelectionFit {
     pub fn deltas(&self) -> &[DeltaEstimate] {
         &self.deltas
     }
+    /// True when some estimated delta is held on a bound of its range (see
+    /// [`DeltaEstimate::at_bound`]): on the upper bound (or the lower one when that is not
+    /// "no selection") the likelihood keeps rising towards the bound, so the reported
+    /// value is the bound and not a maximum; `Display` adds a note line for each.
+    pub fn delta_at_bound(&self) -> bool {
+        self.deltas.iter().any(|d| d.at_bound.is_some())
+    }
     /// The delta estimates.
     pub fn delta(&self) -> Vec<f64> {
         self.deltas.iter().map(|d| d.estimate).collect()
@@ -1045,6 +1052,9 @@ impl serde::Serialize for SelectionFit {
         m.serialize_entry("delta", &self.delta())?;
         let se: Vec<Option<f64>> = self.deltas.iter().map(|d| d.se).collect();
         m.serialize_entry("delta_se", &se)?;
+        // beside `delta`: which estimates are a bound rather than a maximum (null: interior)
+        let at: Vec<Option<Bound>> = self.deltas.iter().map(|d| d.at_bound).collect();
+        m.serialize_entry("delta_at_bound", &at)?;
         m.serialize_entry("deltas", &self.deltas)?;
         m.serialize_entry("ptable", &self.ptable)?;
         m.serialize_entry("lrt", &self.lrt)?;
