@@ -590,6 +590,16 @@ impl SelectionModel {
         x00[p] = 0.0;
         let fit0 = optim::minimize(&mut lik, &x00, &lo0, &hi0, opts);
         let (lrt_tau2, lrt_tau2_p_value, convergence_tau2) = match &fit0.eval {
+            // no maximum with tau^2 = 0, no test (the last iterate's likelihood is no
+            // bound on it): convergence_tau2 says why
+            Some(_) if !fit0.converged => {
+                warnings.push(format!(
+                    "the fit with tau^2 = 0 did not converge ({:?} after {} iterations): no heterogeneity test",
+                    fit0.stop, fit0.iterations
+                ));
+                let c = convergence_of(&fit0, lik.quad_worst, lik.quad_failures, self.kind);
+                (None, None, Some(c))
+            }
             Some(e0) => {
                 let l = (-2.0 * (-e0.f - ll)).max(0.0);
                 let c = convergence_of(&fit0, lik.quad_worst, lik.quad_failures, self.kind);
