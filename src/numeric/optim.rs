@@ -174,9 +174,22 @@ pub(crate) fn minimize(
                 (obj.value(&xn), None)
             };
             if fnew.is_finite() && (quadratic || fnew <= ev.f + 1e-4 * decrease) {
-                accepted = Some(xn);
-                carried = full;
-                break;
+                // the next iteration needs the derivatives there: a point whose value is
+                // finite but whose gradient or Hessian is not (an integral of a derivative
+                // overflowing) is rejected like one that does not decrease f, instead of
+                // ending the minimisation at the next iteration
+                let full = match full {
+                    Some(e) => Some(e),
+                    None => {
+                        evaluations += 1;
+                        obj.eval(&xn).filter(finite)
+                    }
+                };
+                if full.is_some() {
+                    accepted = Some(xn);
+                    carried = full;
+                    break;
+                }
             }
             alpha *= 0.5;
         }

@@ -249,6 +249,53 @@ fn moderators_add_the_coefficient_table() {
     assert_eq!(String::from_utf8(text.stdout).unwrap(), fit.to_string());
 }
 
+/// A delta that runs off to a bound is reported as a bound, not as an estimate: in the
+/// JSON (`delta_at_bound` beside `delta`, no SE) and in the text (a note line). BCG with a
+/// 3PSM on one-sided "greater" p-values (the vaccine effects are negative, so most
+/// p-values are large): the likelihood keeps rising as delta_2 (the weight of
+/// p > 0.025) grows, the reference (tests/fixtures/selmodel.json) holds it on its upper
+/// bound 100, and metafor stops somewhere on that plateau (98.27); with the "negexp"
+/// type the maximum is delta = 0 (no selection) on the lower bound.
+#[test]
+fn deltas_on_a_bound_are_reported_as_bounds() {
+    let (csv, _) = csv_of("bcg");
+    let c = csv.to_str().unwrap();
+    let r = &reference("bcg/stepfun(0.025)/greater/ML")["reference"];
+    assert_eq!(r["delta_held"], serde_json::json!([false, true]));
+    let j = json_of(&metan(&[
+        "selmodel", c, "--type", "stepfun", "--steps", "0.025", "--format", "json",
+    ]));
+    assert_eq!(j["delta_at_bound"], serde_json::json!([null, "upper"]));
+    assert_eq!(j["delta"][1].as_f64(), Some(100.0));
+    assert!(j["delta_se"][1].is_null());
+    let text = metan(&["selmodel", c, "--type", "stepfun", "--steps", "0.025"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Note: delta.2 is on its upper bound 100: the likelihood is flat or still rising towards it, so this is the bound, not a maximum (no standard error)."),
+        "{text}"
+    );
+    let r = &reference("bcg/negexp/greater/ML")["reference"];
+    assert_eq!(r["delta_held"], serde_json::json!([true]));
+    let j = json_of(&metan(&[
+        "selmodel", c, "--type", "negexp", "--format", "json",
+    ]));
+    assert_eq!(j["delta_at_bound"], serde_json::json!(["lower"]));
+    assert_eq!(j["delta"][0].as_f64(), Some(0.0));
+    let text = metan(&["selmodel", c, "--type", "negexp"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Note: delta is on its lower bound 0 (no selection): the maximum is on the boundary, no standard error."),
+        "{text}"
+    );
+    // an interior maximum has no note and nulls in delta_at_bound
+    let j = json_of(&metan(&[
+        "selmodel", c, "--type", "halfnorm", "--format", "json",
+    ]));
+    assert_eq!(j["delta_at_bound"], serde_json::json!([null]));
+    let text = metan(&["selmodel", c, "--type", "halfnorm"]);
+    assert!(!String::from_utf8(text.stdout).unwrap().contains("Note:"));
+}
+
 #[test]
 fn plot_writes_the_selection_function() {
     let (csv, _) = csv_of("molloy");

@@ -13,7 +13,7 @@ use crate::numeric::dist::{chisq_sf, norm_p2};
 use crate::numeric::optim::{self, Minimum, Options, Stop};
 
 /// Lower and upper bounds of the deltas (metafor's `delta.min`, `delta.max`).
-fn delta_bounds(kind: SelectionType) -> (f64, f64) {
+pub(crate) fn delta_bounds(kind: SelectionType) -> (f64, f64) {
     match kind {
         SelectionType::Beta => (1e-5, 100.0),
         SelectionType::StepFunction
@@ -590,6 +590,16 @@ impl SelectionModel {
         x00[p] = 0.0;
         let fit0 = optim::minimize(&mut lik, &x00, &lo0, &hi0, opts);
         let (lrt_tau2, lrt_tau2_p_value, convergence_tau2) = match &fit0.eval {
+            // no maximum with tau^2 = 0, no test (the last iterate's likelihood is no
+            // bound on it): convergence_tau2 says why
+            Some(_) if !fit0.converged => {
+                warnings.push(format!(
+                    "the fit with tau^2 = 0 did not converge ({:?} after {} iterations): no heterogeneity test",
+                    fit0.stop, fit0.iterations
+                ));
+                let c = convergence_of(&fit0, lik.quad_worst, lik.quad_failures, self.kind);
+                (None, None, Some(c))
+            }
             Some(e0) => {
                 let l = (-2.0 * (-e0.f - ll)).max(0.0);
                 let c = convergence_of(&fit0, lik.quad_worst, lik.quad_failures, self.kind);
@@ -932,6 +942,13 @@ impl SelectionFit {
     pub fn deltas(&self) -> &[DeltaEstimate] {
         &self.deltas
     }
+    /// True when some estimated delta is held on a bound of its range (see
+    /// [`DeltaEstimate::at_bound`]): on the upper bound (or the lower one when that is not
+    /// "no selection") the likelihood keeps rising towards the bound, so the reported
+    /// value is the bound and not a maximum; `Display` adds a note line for each.
+    pub fn delta_at_bound(&self) -> bool {
+        self.deltas.iter().any(|d| d.at_bound.is_some())
+    }
     /// The delta estimates.
     pub fn delta(&self) -> Vec<f64> {
         self.deltas.iter().map(|d| d.estimate).collect()
@@ -1045,6 +1062,9 @@ impl serde::Serialize for SelectionFit {
         m.serialize_entry("delta", &self.delta())?;
         let se: Vec<Option<f64>> = self.deltas.iter().map(|d| d.se).collect();
         m.serialize_entry("delta_se", &se)?;
+        // beside `delta`: which estimates are a bound rather than a maximum (null: interior)
+        let at: Vec<Option<Bound>> = self.deltas.iter().map(|d| d.at_bound).collect();
+        m.serialize_entry("delta_at_bound", &at)?;
         m.serialize_entry("deltas", &self.deltas)?;
         m.serialize_entry("ptable", &self.ptable)?;
         m.serialize_entry("lrt", &self.lrt)?;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::fit::SelectionFit;
+use super::fit::{Bound, SelectionFit, delta_bounds};
 use super::kind::SelectionType;
 use crate::format::{SIGNIF_LEGEND, fcf, print_frame, print_vector, pval_str, stars};
 use crate::model::format_btt;
@@ -201,7 +201,40 @@ impl fmt::Display for SelectionFit {
         writeln!(f)?;
         writeln!(f, "---")?;
         writeln!(f, "{SIGNIF_LEGEND}")?;
-        writeln!(f)
+        writeln!(f)?;
+        // not in metafor's print (it warns once, at the fit, when a delta is within
+        // eps^(1/4) of a bound): a delta held on a bound is said to be one, after the table
+        let null = self.kind.null_delta();
+        let (lo, hi) = delta_bounds(self.kind);
+        let several = ds.len() > 1;
+        for (j, x) in ds.iter().enumerate() {
+            let name = if several {
+                format!("delta.{}", j + 1)
+            } else {
+                "delta".to_string()
+            };
+            match x.at_bound {
+                None => {}
+                Some(Bound::Lower) if x.estimate == null => writeln!(
+                    f,
+                    "Note: {name} is on its lower bound {} (no selection): the maximum is on the boundary, no standard error.",
+                    r_num(lo)
+                )?,
+                Some(b) => writeln!(
+                    f,
+                    "Note: {name} is on its {} bound {}: the likelihood is flat or still rising towards it, so this is the bound, not a maximum (no standard error).",
+                    match b {
+                        Bound::Lower => "lower",
+                        Bound::Upper => "upper",
+                    },
+                    r_num(if b == Bound::Upper { hi } else { lo })
+                )?,
+            }
+        }
+        if self.delta_at_bound() {
+            writeln!(f)?;
+        }
+        Ok(())
     }
 }
 
