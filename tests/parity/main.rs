@@ -2,10 +2,6 @@
 //! reports compared with metafor 3.8-1, clubSandwich 0.5.8 and robumeta 2.0, read from the
 //! fixtures `tests/fixtures/*.json` written by `tests/fixtures/generate_*.R`. One module per
 //! area; run one with a filter, e.g. `cargo test --release --test parity selmodel_parity::`.
-//!
-//! `tests/parity/fixtures` (-> `../fixtures`) is a symbolic link for `selmodel_parity`, whose
-//! `include_str!` path is still that of its old place at the top of `tests/` (it was being
-//! edited elsewhere when the tests moved); the other modules name `../fixtures` directly.
 
 mod bias_parity;
 mod escalc_parity;

@@ -53,7 +53,9 @@ use serde_json::Value;
 fn fixture() -> &'static Value {
     use std::sync::OnceLock;
     static FX: OnceLock<Value> = OnceLock::new();
-    FX.get_or_init(|| serde_json::from_str(include_str!("fixtures/selmodel.json")).expect("parses"))
+    FX.get_or_init(|| {
+        serde_json::from_str(include_str!("../fixtures/selmodel.json")).expect("parses")
+    })
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
