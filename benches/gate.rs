@@ -10,6 +10,9 @@
 //! * The calibration kernel is plain Rust, no metan code: the weighted sums and logarithms a
 //!   likelihood pass makes (`sum w`, `sum w y`, `sum w y^2`, `sum ln(v + t)` with
 //!   `w = 1/(v + t)`) over 10^6 studies, so it reads the same 16 MB an O(k) fit reads.
+//! * An operation over the line is measured again with twice the rounds, and fails only
+//!   when it is over the line again: a burst of load can hold one operation back for a
+//!   whole run of rounds, a real slowdown shows both times.
 //! * One thread (`RAYON_NUM_THREADS=1`, set by the script): the kernel is serial, and the
 //!   parallel operations would otherwise depend on what the other cores are doing.
 //!
@@ -243,8 +246,9 @@ fn main() {
             cal.run();
         }),
     );
-    let mut ratios = Vec::new();
-    for op in OPS {
+    // the median over `rounds` of (time of the operation) / (time of the kernel), each
+    // operation timed right after the kernel
+    let measure = |op: &Op, rounds: usize| -> f64 {
         let mut f = (op.make)();
         let n = calls_for(target, time(1, &mut f)); // also the warm-up
         let mut r = Vec::with_capacity(rounds);
@@ -255,15 +259,35 @@ fn main() {
             let t = time(n, &mut f);
             r.push(t.as_secs_f64() / c.as_secs_f64());
         }
-        ratios.push((op.name, median(r)));
-    }
+        median(r)
+    };
 
     let text = std::fs::read_to_string(BASELINE).unwrap_or_else(|_| "{}".into());
     let base: serde_json::Value = serde_json::from_str(&text).expect("benches/baseline.json");
     let tolerance = base["tolerance"].as_f64().unwrap_or(1.5);
+    let over = |name: &str, r: f64| {
+        base["ratios"][name]
+            .as_f64()
+            .is_some_and(|b| r / b > tolerance)
+    };
+    let mut ratios = Vec::new();
+    for op in OPS {
+        let mut r = measure(op, rounds);
+        // A burst of load on a shared machine can slow one operation against the kernel
+        // for a whole run of rounds. An operation over the line is measured once more,
+        // with twice the rounds; it fails only when that median is over the line too
+        // (a real slowdown is there both times).
+        let mut again = false;
+        if !has("--update") && over(op.name, r) {
+            r = measure(op, 2 * rounds);
+            again = true;
+        }
+        ratios.push((op.name, r, again));
+    }
+    let ratios = ratios;
     if has("--update") {
         let mut ops = serde_json::Map::new();
-        for (name, r) in &ratios {
+        for (name, r, _) in &ratios {
             ops.insert((*name).into(), serde_json::json!((r * 1e6).round() / 1e6));
         }
         let mut out = serde_json::Map::new();
@@ -295,16 +319,17 @@ fn main() {
         "operation", "ratio now", "baseline", "change"
     );
     let mut failed = Vec::new();
-    for (name, r) in &ratios {
-        let b = base["ratios"][*name].as_f64();
+    for &(name, r, again) in &ratios {
+        let b = base["ratios"][name].as_f64();
         let (bs, change) = match b {
             Some(b) => (format!("{b:.4}"), format!("{:.2}x", r / b)),
             None => ("-".into(), "new".into()),
         };
-        if b.is_some_and(|b| r / b > tolerance) {
-            failed.push(*name);
+        if over(name, r) {
+            failed.push(name);
         }
-        println!("{name:<w$}  {r:>10.4}  {bs:>10}  {change:>8}");
+        let note = if again { "  (measured twice)" } else { "" };
+        println!("{name:<w$}  {r:>10.4}  {bs:>10}  {change:>8}{note}");
     }
     if !failed.is_empty() && !has("--update") {
         eprintln!(
