@@ -420,6 +420,7 @@ impl Heterogeneity {
     }
 
     /// `(lower, upper)` of an interval, each `None` without it.
+    #[cfg(feature = "serde")]
     pub(crate) fn bounds(ci: Option<(f64, f64)>) -> (Option<f64>, Option<f64>) {
         (ci.map(|c| c.0), ci.map(|c| c.1))
     }

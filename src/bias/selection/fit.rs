@@ -412,7 +412,35 @@ impl SelectionModel {
             max_iter: self.max_iter,
             ..Options::default()
         };
-        let fit = optim::minimize(&mut lik, &x0, &lo, &hi, opts);
+        // The beta model's likelihood often has two maxima, and which one the optimiser
+        // reaches depends on the start (metafor's optim and this Newton iteration can end
+        // at different ones). A second start with the shape of publication bias,
+        // delta = (1, 3) (w(p) proportional to (1 - p)^2), runs beside the first (in
+        // parallel with the `parallel` feature), and the higher maximum is kept.
+        let second = (self.kind == SelectionType::Beta && free.len() == 2).then(|| {
+            let mut x1 = x0.clone();
+            x1[p + 1] = 1.0;
+            x1[p + 2] = 3.0;
+            (x1, lik.clone())
+        });
+        let first_run = |lik: &mut Likelihood| optim::minimize(lik, &x0, &lo, &hi, opts);
+        let second_run = |s: Option<(Vec<f64>, Likelihood)>| {
+            s.map(|(x1, mut l)| (optim::minimize(&mut l, &x1, &lo, &hi, opts), l))
+        };
+        #[cfg(feature = "parallel")]
+        let (mut fit, alt) = rayon::join(|| first_run(&mut lik), || second_run(second));
+        #[cfg(not(feature = "parallel"))]
+        let (mut fit, alt) = (first_run(&mut lik), second_run(second));
+        if let Some((alt, alt_lik)) = alt {
+            if let (true, Some(a), Some(b)) = (alt.converged, alt.eval.as_ref(), fit.eval.as_ref())
+            {
+                // higher by more than the quadrature's noise
+                if a.f < b.f - 1e-8 * (1.0 + b.f.abs()) {
+                    fit = alt;
+                    lik = alt_lik;
+                }
+            }
+        }
         let Some(ev) = fit.eval.clone() else {
             return Err(MetaError::NotConverged {
                 method: format!("{} selection model", self.kind),
