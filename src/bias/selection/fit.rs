@@ -236,7 +236,9 @@ impl SelectionModel {
     /// documentation). It is maximised over `(beta, tau^2 >= 0, delta)` with each delta in
     /// metafor's `[delta.min, delta.max]` (`[0, 100]`; `[1e-5, 100]` for the beta type),
     /// from metafor's starting values (the unadjusted estimates, `tau^2 + 0.001`, deltas
-    /// of 1), by a projected Newton method with the analytic Hessian. Standard errors are
+    /// of 1), by a projected Newton method with the analytic Hessian; the beta type also
+    /// starts from deltas `(1, 3)` and keeps the higher maximum (its likelihood often has
+    /// two). Standard errors are
     /// the square roots of the diagonal of the inverse of minus the Hessian of the
     /// log-likelihood in `(beta, tau^2, delta)` (metafor's `numDeriv::hessian` on the same
     /// scale). `LRT = 2 (ll - ll_0)` against the unadjusted ML model on as many degrees of
