@@ -429,8 +429,13 @@ impl SelectionModel {
         let second_run = |s: Option<(Vec<f64>, Likelihood)>| {
             s.map(|(x1, mut l)| (optim::minimize(&mut l, &x1, &lo, &hi, opts), l))
         };
+        // (only a second start goes to the thread pool: handing the one run over costs time)
         #[cfg(feature = "parallel")]
-        let (mut fit, alt) = rayon::join(|| first_run(&mut lik), || second_run(second));
+        let (mut fit, alt) = if second.is_some() {
+            rayon::join(|| first_run(&mut lik), || second_run(second))
+        } else {
+            (first_run(&mut lik), None)
+        };
         #[cfg(not(feature = "parallel"))]
         let (mut fit, alt) = (first_run(&mut lik), second_run(second));
         if let Some((alt, alt_lik)) = alt {
