@@ -67,18 +67,26 @@ pub(crate) fn chol_inverse(l: &[f64], n: usize, out: &mut [f64], tmp: &mut [f64]
 /// Solves `A x = b` in place for `ncol` right-hand sides stored row-major in `b`
 /// (`n x ncol`), given the Cholesky factor `L` of `A`.
 pub(crate) fn chol_solve(l: &[f64], n: usize, b: &mut [f64], ncol: usize) {
+    forward_solve(l, n, b, ncol);
+    for c in 0..ncol {
+        for i in (0..n).rev() {
+            let mut s = b[i * ncol + c];
+            for r in i + 1..n {
+                s -= l[r * n + i] * b[r * ncol + c];
+            }
+            b[i * ncol + c] = s / l[i * n + i];
+        }
+    }
+}
+
+/// `L^-1 B` in place (forward substitution) for `ncol` right-hand sides stored row-major
+/// in `b` (`n x ncol`), `L` lower triangular (row-major, `n x n`).
+pub(crate) fn forward_solve(l: &[f64], n: usize, b: &mut [f64], ncol: usize) {
     for c in 0..ncol {
         for i in 0..n {
             let mut s = b[i * ncol + c];
             for r in 0..i {
                 s -= l[i * n + r] * b[r * ncol + c];
-            }
-            b[i * ncol + c] = s / l[i * n + i];
-        }
-        for i in (0..n).rev() {
-            let mut s = b[i * ncol + c];
-            for r in i + 1..n {
-                s -= l[r * n + i] * b[r * ncol + c];
             }
             b[i * ncol + c] = s / l[i * n + i];
         }

@@ -30,7 +30,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::ClusterBlock;
 use crate::error::{MetaError, Result};
-use crate::numeric::dense::cholesky;
+use crate::numeric::dense::{cholesky, forward_solve};
 use crate::numeric::symeig::{Workspace, sym_eigen};
 
 /// Which eigenvalues of `G_j` count as zero: the reference package's rule.
@@ -348,20 +348,11 @@ pub(crate) fn cr0_piece_dense(name: &str, p: usize, sc: &mut Scratch) -> Result<
     // u = L^-1 [X e] (n x (p + 1))
     let r = p + 1;
     u.clear();
-    u.resize(n * r, 0.0);
     for i in 0..n {
-        for a in 0..r {
-            let mut acc = if a < p {
-                dense.x[i * p + a]
-            } else {
-                dense.e[i]
-            };
-            for k in 0..i {
-                acc -= l[i * n + k] * u[k * r + a];
-            }
-            u[i * r + a] = acc / l[i * n + i];
-        }
+        u.extend_from_slice(&dense.x[i * p..i * p + p]);
+        u.push(dense.e[i]);
     }
+    forward_solve(l, n, u, r);
     let t = DVector::from_fn(p, |a, _| (0..n).map(|i| u[i * r + a] * u[i * r + p]).sum());
     Ok(Piece {
         t,
@@ -415,18 +406,14 @@ pub(crate) fn cr2_piece_dense(
     cholesky(l, n).ok_or_else(|| not_pd(name))?;
     // U = L^-1 X, T = L'X, Y = T L_B (n x p each)
     u.clear();
-    u.resize(n * p, 0.0);
+    u.extend_from_slice(&x[..n * p]);
+    forward_solve(l, n, u, p);
     tx.clear();
     tx.resize(n * p, 0.0);
     y.clear();
     y.resize(n * p, 0.0);
     for i in 0..n {
         for a in 0..p {
-            let mut acc = x[i * p + a];
-            for k in 0..i {
-                acc -= l[i * n + k] * u[k * p + a];
-            }
-            u[i * p + a] = acc / l[i * n + i];
             let mut acc = 0.0;
             for k in i..n {
                 acc += l[k * n + i] * x[k * p + a];
