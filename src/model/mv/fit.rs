@@ -820,7 +820,7 @@ mod tests {
                 m = m.outcome(o, st);
             }
             let fit = m.fit(&s).unwrap();
-            let model = fit.clustered_model();
+            let model = fit.clustered_model(crate::model::RobustKind::CR1);
             let want = cm["clusters"].as_array().unwrap();
             assert_eq!(model.clusters.len(), want.len());
             let mut cmp = |a: f64, b: f64, floor: f64| {

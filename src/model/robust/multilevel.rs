@@ -168,9 +168,10 @@ impl Source for MvSource<'_> {
 #[cfg(test)]
 impl MvFit {
     /// The whole [`super::ClusteredModel`] of the fit (every block at once, `W_j` formed),
-    /// as the generic sandwich path and the fixture checks read it.
-    pub(crate) fn clustered_model(&self) -> super::ClusteredModel {
-        let src = MvSource::new(self, RobustKind::CR1);
+    /// as the generic sandwich path and the fixture checks read it; residuals as `kind`
+    /// reads them (CR2: zero below 100 eps, as clubSandwich).
+    pub(crate) fn clustered_model(&self, kind: RobustKind) -> super::ClusteredModel {
+        let src = MvSource::new(self, kind);
         super::ClusteredModel {
             names: src.names.clone(),
             beta: src.beta.clone(),
@@ -243,16 +244,7 @@ mod tests {
                 let fit = spec.fit(&s).unwrap();
                 for kind in [RobustKind::CR1, RobustKind::CR2] {
                     let dense = fit.robust(kind).unwrap();
-                    let mut model = fit.clustered_model();
-                    if matches!(kind, RobustKind::CR2) {
-                        for b in &mut model.clusters {
-                            for e in b.e.iter_mut() {
-                                if e.abs() < 100.0 * f64::EPSILON {
-                                    *e = 0.0;
-                                }
-                            }
-                        }
-                    }
+                    let model = fit.clustered_model(kind);
                     let mut settings = Settings::new(kind, fit.level());
                     settings.btt = Some(fit.btt().to_vec());
                     settings.w_scale = 1.0;
