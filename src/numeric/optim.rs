@@ -55,6 +55,10 @@ pub(crate) struct Eval {
 pub(crate) trait Objective {
     fn value(&mut self, x: &[f64]) -> f64;
     fn eval(&mut self, x: &[f64]) -> Option<Eval>;
+    /// Called when the point of the last [`Objective::eval`] becomes the iterate (the
+    /// start, or a point the line search accepted): what that evaluation built up (a
+    /// refined quadrature) may then be kept for the next ones.
+    fn accept(&mut self) {}
 }
 
 /// The result: the last point, its evaluation and the bookkeeping.
@@ -104,7 +108,9 @@ pub(crate) fn minimize(
             Some(e) => Some(e),
             None => {
                 evaluations += 1;
-                obj.eval(&x)
+                let e = obj.eval(&x);
+                obj.accept();
+                e
             }
         };
         let ev = match got {
@@ -186,6 +192,7 @@ pub(crate) fn minimize(
                     }
                 };
                 if full.is_some() {
+                    obj.accept();
                     accepted = Some(xn);
                     carried = full;
                     break;

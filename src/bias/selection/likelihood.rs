@@ -24,9 +24,13 @@
 //!   evaluated once per node for all studies. Each study's integrals carry the error
 //!   bound of [`crate::numeric::integrate`] (`|K21 - G10|` plus rounding, summed over the
 //!   pieces); while one exceeds [`QUAD_REL_TOL`] (relative to the integral of the
-//!   absolute integrand) the piece contributing most to it is bisected, for all studies,
-//!   and the evaluation repeated. Pieces on which a study's normal density is below
-//!   `phi(12)` (`1.8e-33` times its peak) everywhere are skipped for that study.
+//!   absolute integrand) the piece contributing most to it is bisected (in the shared
+//!   partition) and the integrals of the studies that failed are computed again. Pieces
+//!   on which a study's normal density is below `phi(12)` (`1.8e-33` times its peak)
+//!   everywhere are skipped for that study.
+//! * The partition an evaluation starts from is refined only at points the optimiser
+//!   accepts ([`Objective::accept`]): a rejected trial step into a region that needs a
+//!   finer partition leaves the later evaluations on the coarser one.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -90,6 +94,13 @@ pub(crate) struct Likelihood {
     /// The shared partition of `[lo, hi]` (continuous types) with `p(t)` clamped at its
     /// nodes.
     grid: Option<(Partition, Vec<f64>)>,
+    /// The partition every evaluation starts from: the initial one, refined only at the
+    /// points the optimiser accepted ([`Objective::accept`]), so that a trial step into a
+    /// region needing a finer partition (a line-search point then rejected) does not make
+    /// every later evaluation pay for it.
+    committed: Option<(Partition, Vec<f64>)>,
+    /// Per-study moments of the last evaluation (a buffer reused between evaluations).
+    moments: Vec<Moments>,
 }
 
 /// The moments of one study: `J_0..J_4`, per free delta `(K_0, K_1, K_2)`, and the
@@ -149,7 +160,9 @@ impl Likelihood {
             quad_worst: 0.0,
             quad_evals: 0,
             quad_tol: QUAD_REL_TOL,
+            committed: grid.clone(),
             grid,
+            moments: Vec::new(),
         }
     }
 
@@ -195,47 +208,101 @@ impl Likelihood {
         }
     }
 
-    /// The log-likelihood at `theta` (NaN outside the domain).
-    pub(crate) fn loglik(&mut self, theta: &[f64]) -> f64 {
-        loop {
-            let (ll, mut refine) = self.try_loglik(theta);
-            if refine.is_empty() || !self.refine(&mut refine) {
-                return ll;
+    /// Back to the committed partition (the working one only ever refines it, so equal
+    /// piece counts mean equal partitions).
+    fn reset_grid(&mut self) {
+        if let (Some((g, _)), Some(c)) = (&self.grid, &self.committed) {
+            if g.pieces().len() != c.0.pieces().len() {
+                self.grid = Some(c.clone());
             }
         }
     }
 
-    fn try_loglik(&mut self, theta: &[f64]) -> (f64, Vec<usize>) {
+    /// `(mu_i, s_i^2, s_i)` at `(beta, tau2)`.
+    fn location(&self, i: usize, beta: &[f64], tau2: f64) -> (f64, f64, f64) {
+        let s2 = self.v[i] + tau2;
+        (self.mu(i, beta), s2, s2.sqrt())
+    }
+
+    /// Runs `study` (which integrates study `i` on the current partition and returns its
+    /// relative error estimate and the piece to bisect, if the estimate is too large) on
+    /// every study, then, while some fail, bisects the pieces they asked for and runs it
+    /// again on those studies only (the others' integrals already meet the tolerance).
+    /// Records the quadrature statistics of the final integrals.
+    fn integrate_all<T>(
+        &mut self,
+        delta: &[f64],
+        at_node: impl Fn(&WeightFn, f64, &[f64]) -> T,
+        mut study: impl FnMut(&mut Self, usize, &[T]) -> (f64, Option<usize>),
+    ) {
+        let k = self.y.len();
+        let mut rel = vec![0.0; k];
+        let mut failed = vec![false; k];
+        let mut todo: Vec<usize> = (0..k).collect();
+        loop {
+            let nodes: Vec<T> = match &self.grid {
+                Some((_, pc)) => pc
+                    .iter()
+                    .map(|&p| at_node(&self.weight, p, delta))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let mut pieces = Vec::new();
+            let mut again = Vec::new();
+            for &i in &todo {
+                let (r, bad) = study(self, i, &nodes);
+                rel[i] = r;
+                failed[i] = bad.is_some();
+                if let Some(j) = bad {
+                    pieces.push(j);
+                    again.push(i);
+                }
+            }
+            if again.is_empty() || !self.refine(&mut pieces) {
+                break;
+            }
+            todo = again;
+        }
+        self.quad_failures = failed.iter().filter(|&&f| f).count();
+        self.quad_worst = rel.iter().copied().fold(0.0, f64::max);
+    }
+
+    /// The log-likelihood at `theta` (NaN outside the domain).
+    pub(crate) fn loglik(&mut self, theta: &[f64]) -> f64 {
+        self.reset_grid();
         let (beta, tau2, delta) = self.unpack(theta);
         if !(tau2 >= 0.0) || delta.iter().any(|d| !(*d >= 0.0)) {
-            return (f64::NAN, Vec::new());
+            return f64::NAN;
         }
-        let tails = self.weight.tails(&delta);
-        let w_nodes: Vec<f64> = match &self.grid {
-            Some((_, pc)) => pc.iter().map(|&p| self.weight.w(p, &delta)).collect(),
-            None => Vec::new(),
-        };
-        let mut ll = 0.0;
-        let mut refine = Vec::new();
+        let k = self.y.len();
+        let mut a = vec![0.0; k];
         self.quad_failures = 0;
         self.quad_worst = 0.0;
-        for i in 0..self.y.len() {
-            let mu = self.mu(i, beta);
-            let s2 = self.v[i] + tau2;
-            let s = s2.sqrt();
-            let a = match self.weight.kind {
-                SelectionType::StepFunction => self.step_a(i, mu, s, &delta),
-                _ => {
-                    let (a, bad) = self.cont_a(i, mu, s, &w_nodes, &tails);
-                    refine.extend(bad);
-                    a
+        match self.weight.kind {
+            SelectionType::StepFunction => {
+                for (i, ai) in a.iter_mut().enumerate() {
+                    let (mu, _, s) = self.location(i, beta, tau2);
+                    *ai = self.step_a(i, mu, s, &delta);
                 }
-            };
+            }
+            _ => {
+                let tails = self.weight.tails(&delta);
+                self.integrate_all(&delta, WeightFn::w, |lik, i, nodes| {
+                    let (mu, _, s) = lik.location(i, beta, tau2);
+                    let (ai, rel, bad) = lik.cont_a(i, mu, s, nodes, &tails);
+                    a[i] = ai;
+                    (rel, bad)
+                });
+            }
+        }
+        let mut ll = 0.0;
+        for (i, ai) in a.iter().enumerate() {
+            let (mu, s2, _) = self.location(i, beta, tau2);
             let (lw, _, _) = self.weight.log_w_derivs(self.pvals[i], &delta);
             let e = self.y[i] - mu;
-            ll += lw - LN_SQRT_2PI - 0.5 * s2.ln() - 0.5 * e * e / s2 - a.ln();
+            ll += lw - LN_SQRT_2PI - 0.5 * s2.ln() - 0.5 * e * e / s2 - ai.ln();
         }
-        (ll, refine)
+        ll
     }
 
     /// The log-likelihood with its gradient and Hessian in theta (the free parameters; the
@@ -244,62 +311,75 @@ impl Likelihood {
         &mut self,
         theta: &[f64],
     ) -> Option<(f64, DVector<f64>, DMatrix<f64>)> {
-        loop {
-            let (r, mut refine) = self.try_loglik_derivs(theta);
-            if refine.is_empty() || !self.refine(&mut refine) {
-                return r;
-            }
-        }
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn try_loglik_derivs(
-        &mut self,
-        theta: &[f64],
-    ) -> (Option<(f64, DVector<f64>, DMatrix<f64>)>, Vec<usize>) {
+        self.reset_grid();
         let (beta, tau2, delta) = self.unpack(theta);
         if !(tau2 >= 0.0) || delta.iter().any(|d| !(*d >= 0.0)) {
-            return (None, Vec::new());
+            return None;
         }
+        let q = self.free.len();
+        let free = self.free.clone();
+        let k = self.y.len();
+        // the moments of every study first (the continuous types refine the partition
+        // for the studies that need it), then the sums
+        let mut ms = std::mem::take(&mut self.moments);
+        if ms.len() != k || ms.first().is_some_and(|m| m.k.len() != q) {
+            ms = vec![
+                Moments {
+                    j: [0.0; 5],
+                    k: vec![[0.0; 3]; q],
+                    l: vec![0.0; q * q],
+                };
+                k
+            ];
+        }
+        self.quad_failures = 0;
+        self.quad_worst = 0.0;
+        match self.weight.kind {
+            SelectionType::StepFunction => {
+                for (i, m) in ms.iter_mut().enumerate() {
+                    let (mu, _, s) = self.location(i, beta, tau2);
+                    self.step_moments(i, mu, s, &delta, &free, m);
+                }
+            }
+            _ => {
+                let tails = self.weight.tails(&delta);
+                self.integrate_all(&delta, WeightFn::w_derivs, |lik, i, nodes| {
+                    let (mu, _, s) = lik.location(i, beta, tau2);
+                    lik.cont_moments(i, mu, s, nodes, &tails, &mut ms[i])
+                });
+            }
+        }
+        let r = self.sums(beta, tau2, &delta, &ms);
+        self.moments = ms;
+        r
+    }
+
+    /// The log-likelihood with its gradient and Hessian from the studies' moments.
+    #[allow(clippy::type_complexity)]
+    fn sums(
+        &self,
+        beta: &[f64],
+        tau2: f64,
+        delta: &[f64],
+        ms: &[Moments],
+    ) -> Option<(f64, DVector<f64>, DMatrix<f64>)> {
         let p = self.x.ncols();
-        let free: Vec<usize> = self.free.clone();
+        let free = &self.free;
         let q = free.len();
         let n = p + 1 + q;
         let nl = 2 + q;
-        let tails = self.weight.tails(&delta);
-        let g_nodes: Vec<WDerivs> = match &self.grid {
-            Some((_, pc)) => pc
-                .iter()
-                .map(|&p| self.weight.w_derivs(p, &delta))
-                .collect(),
-            None => Vec::new(),
-        };
         let mut ll = 0.0;
         let mut grad = DVector::zeros(n);
         let mut hess = DMatrix::zeros(n, n);
-        let mut m = Moments {
-            j: [0.0; 5],
-            k: vec![[0.0; 3]; q],
-            l: vec![0.0; q * q],
-        };
         let mut gl = vec![0.0; nl];
         let mut hl = vec![0.0; nl * nl];
         let mut da = vec![0.0; nl];
         let mut dda = vec![0.0; nl * nl];
-        let mut refine = Vec::new();
-        self.quad_failures = 0;
-        self.quad_worst = 0.0;
-        for i in 0..self.y.len() {
-            let mu = self.mu(i, beta);
-            let s2 = self.v[i] + tau2;
-            let s = s2.sqrt();
-            match self.weight.kind {
-                SelectionType::StepFunction => self.step_moments(i, mu, s, &delta, &free, &mut m),
-                _ => refine.extend(self.cont_moments(i, mu, s, &g_nodes, &tails, &mut m)),
-            }
+        for (i, m) in ms.iter().enumerate() {
+            let (mu, s2, s) = self.location(i, beta, tau2);
             let a = m.j[0];
             if !(a > 0.0 && a.is_finite()) {
-                return (None, Vec::new());
+                return None;
             }
             // derivatives of A in (mu, tau2, delta_free)
             da[0] = m.j[1] / s;
@@ -323,7 +403,7 @@ impl Likelihood {
             }
             // observed part: ln w(p_i) + ln phi(y_i; mu, s2)
             let e = self.y[i] - mu;
-            let (lw, lwd, lwdd) = self.obs_log_w(i, &delta, &free);
+            let (lw, lwd, lwdd) = self.obs_log_w(i, delta, free);
             ll += lw - LN_SQRT_2PI - 0.5 * s2.ln() - 0.5 * e * e / s2 - a.ln();
             gl.iter_mut().for_each(|g| *g = 0.0);
             hl.iter_mut().for_each(|h| *h = 0.0);
@@ -379,7 +459,7 @@ impl Likelihood {
             }
             grad[p] = 0.0;
         }
-        (Some((ll, grad, hess)), refine)
+        Some((ll, grad, hess))
     }
 
     /// `ln w(p_i)` with derivatives in the free deltas (`q x q` Hessian, row-major).
@@ -452,8 +532,8 @@ impl Likelihood {
         m.l.iter_mut().for_each(|l| *l = 0.0);
     }
 
-    /// `A_i` of a continuous type, with the piece to bisect when its error estimate is
-    /// too large.
+    /// `A_i` of a continuous type, its relative error estimate, and the piece to bisect
+    /// when that is too large.
     fn cont_a(
         &mut self,
         i: usize,
@@ -461,14 +541,14 @@ impl Likelihood {
         s: f64,
         w_nodes: &[f64],
         tails: &(WDerivs, WDerivs),
-    ) -> (f64, Option<usize>) {
+    ) -> (f64, f64, Option<usize>) {
         let sv = self.sv[i];
         let (lo, hi, _) = self.domain;
         let zlo = (sv * lo - mu) / s;
         let zhi = (sv * hi - mu) / s;
         let outer = tails.0.w * prob(f64::NEG_INFINITY, zlo) + tails.1.w * prob(zhi, f64::INFINITY);
         let Some((part, _)) = &self.grid else {
-            return (outer, None);
+            return (outer, 0.0, None);
         };
         let jac = sv / s;
         let (mut value, mut error, mut resabs) = (0.0, 0.0, 0.0);
@@ -497,12 +577,16 @@ impl Likelihood {
         self.quad_evals += evals;
         let target = self.quad_tol * (resabs + outer.abs());
         let ok = error <= target || error == 0.0;
-        self.note_quad(ok, error / (resabs + outer.abs()));
-        (value + outer, if ok { None } else { worst.1 })
+        let rel = if error == 0.0 {
+            0.0
+        } else {
+            error / (resabs + outer.abs())
+        };
+        (value + outer, rel, if ok { None } else { worst.1 })
     }
 
-    /// The moments of a continuous type, with the piece to bisect when an error estimate is
-    /// too large.
+    /// The moments of a continuous type, with the largest relative error estimate and the
+    /// piece to bisect when that is too large.
     fn cont_moments(
         &mut self,
         i: usize,
@@ -511,7 +595,7 @@ impl Likelihood {
         g: &[WDerivs],
         tails: &(WDerivs, WDerivs),
         m: &mut Moments,
-    ) -> Option<usize> {
+    ) -> (f64, Option<usize>) {
         let sv = self.sv[i];
         let (lo, hi, _) = self.domain;
         let zlo = (sv * lo - mu) / s;
@@ -548,12 +632,19 @@ impl Likelihood {
                 }
                 let h = 0.5 * (b - a);
                 let base = NODES * j;
+                // the densities first: a call to exp inside the accumulating loop would
+                // make it spill its 14 sums around every call
+                let mut zs = [0.0; NODES];
+                let mut phs = [0.0; NODES];
+                for n in 0..NODES {
+                    zs[n] = za_t * nodes[base + n] + zb_t;
+                    phs[n] = norm_pdf(zs[n]) * jac;
+                }
                 let mut chk = [[0.0; NODES]; 2];
                 let mut acc = [0.0; NC];
                 for n in 0..NODES {
                     let wd = &g[base + n];
-                    let z = za_t * nodes[base + n] + zb_t;
-                    let ph = norm_pdf(z) * jac;
+                    let (z, ph) = (zs[n], phs[n]);
                     let z2 = z * z;
                     let (h2, h3, h4) = (z2 - 1.0, z * (z2 - 3.0), (z2 - 6.0) * z2 + 3.0);
                     let gw = wd.w * ph;
@@ -604,7 +695,6 @@ impl Likelihood {
             })
             .fold(0.0f64, f64::max);
         let ok = rel <= self.quad_tol;
-        self.note_quad(ok, rel);
         m.j.copy_from_slice(&tot[..5]);
         // components by delta index -> by estimated delta
         for (f, &j) in self.free.iter().enumerate() {
@@ -613,16 +703,7 @@ impl Likelihood {
                 m.l[f * q + g] = tot[11 + j + l];
             }
         }
-        if ok { None } else { worst.1 }
-    }
-
-    fn note_quad(&mut self, converged: bool, rel: f64) {
-        if !converged {
-            self.quad_failures += 1;
-        }
-        if rel > self.quad_worst {
-            self.quad_worst = rel;
-        }
+        (rel, if ok { None } else { worst.1 })
     }
 }
 
@@ -670,6 +751,14 @@ impl Objective for Likelihood {
             grad: -g,
             hess: -h,
         })
+    }
+
+    fn accept(&mut self) {
+        if let (Some((g, _)), Some(c)) = (&self.grid, &self.committed) {
+            if g.pieces().len() != c.0.pieces().len() {
+                self.committed = self.grid.clone();
+            }
+        }
     }
 }
 
@@ -774,6 +863,38 @@ mod tests {
     }
 
     #[test]
+    fn a_rejected_trial_point_leaves_no_refinement_behind() {
+        // an evaluation at a point that needs a finer partition (delta_1 at the beta
+        // type's lower bound, tau^2 = 0) refines it for that evaluation only: the next
+        // evaluation elsewhere gives the same bits as before it; once the optimiser
+        // accepts that point, the finer partition is kept, and the values agree with the
+        // coarse ones within the quadrature tolerance
+        let mut l = lik(SelectionType::Beta, &[1.0], Alternative::Greater);
+        let th = [0.2, 0.3, 0.04, 0.7, 1.6];
+        let wild = [-1.5, 0.8, 0.0, 1e-5, 1.5];
+        let before = l.loglik_derivs(&th).unwrap();
+        let coarse = l.grid.as_ref().unwrap().0.pieces().len();
+        let _ = l.loglik_derivs(&wild).unwrap();
+        let fine = l.grid.as_ref().unwrap().0.pieces().len();
+        assert!(fine > coarse, "{fine} vs {coarse} pieces");
+        assert_eq!(l.loglik_derivs(&th).unwrap(), before);
+        assert_eq!(l.loglik(&th), before.0);
+        assert_eq!(l.grid.as_ref().unwrap().0.pieces().len(), coarse);
+        let _ = l.loglik_derivs(&wild).unwrap();
+        l.accept();
+        let after = l.loglik_derivs(&th).unwrap();
+        assert_eq!(l.grid.as_ref().unwrap().0.pieces().len(), fine);
+        let bound = l.y.len() as f64 * QUAD_REL_TOL;
+        assert!(
+            (after.0 - before.0).abs() <= bound,
+            "{} vs {}",
+            after.0,
+            before.0
+        );
+        assert_eq!(l.quad_failures, 0);
+    }
+
+    #[test]
     fn the_quadrature_error_is_far_below_its_bound() {
         // each ln A_i is within QUAD_REL_TOL of its exact value, so ll within k QUAD_REL_TOL;
         // a partition 16 times finer integrated to 1e-13 shows the error two orders of
@@ -804,6 +925,7 @@ mod tests {
                     .map(|&t| fine.weight.clamp(fine.weight.p_of_t(t)))
                     .collect();
                 fine.grid = Some((part, pc));
+                fine.committed = fine.grid.clone();
                 fine.quad_tol = 1e-13;
                 let reference = fine.loglik(&th);
                 assert_eq!(fine.quad_failures, 0, "{kind} {alt}");
