@@ -131,6 +131,18 @@ const OPS: &[Op] = &[
             })
         },
     },
+    Op {
+        // a continuous type: the shared-partition quadrature, and the beta type's second
+        // start (run after the first here: one thread)
+        name: "beta selection model, k = 100",
+        make: || {
+            let s = selected::selected(100, 2024);
+            let m = SelectionModel::new(SelectionType::Beta);
+            Box::new(move || {
+                black_box(m.fit(&s).expect("selection model"));
+            })
+        },
+    },
 ];
 
 /// SIMULATED random-effects data: tau^2 = 0.1, v in (0.01, 0.21), a small-study effect
