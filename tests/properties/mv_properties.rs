@@ -157,3 +157,47 @@ proptest! {
         }
     }
 }
+
+/// The multilevel engine sums its per-cluster pieces in cluster order whatever the thread
+/// pool: a CHE fit with CR2 on 1 thread (computed on the calling thread) and on 2 threads
+/// (chunks in the pool) give the same bits. 120 clusters of 1-4 effects (more than the
+/// engine's chunk of 32), SIMULATED by a fixed linear congruential sequence.
+#[cfg(feature = "parallel")]
+#[test]
+fn multilevel_fit_and_cr2_are_the_same_on_one_or_two_threads() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut unit = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut y, mut v, mut cl, mut x) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for c in 0..120 {
+        let u = unit() - 0.5;
+        let xc = 10.0 * unit();
+        for _ in 0..1 + (4.0 * unit()) as usize {
+            v.push(0.01 + 0.19 * unit());
+            y.push(0.2 + 0.03 * xc + 0.6 * u + 0.4 * (unit() - 0.5));
+            cl.push(c);
+            x.push(xc);
+        }
+    }
+    let s = studies(&y, &v, &cl, &x);
+    let m = MvModel::new().rho(0.6).moderator("x");
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let f = m.fit(&s).unwrap();
+                let r = f.robust(metan::RobustKind::CR2).unwrap();
+                (f, r.vcov().to_vec(), r.coefficients().to_vec())
+            })
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.0, two.0);
+    assert_eq!(one.1, two.1);
+    assert_eq!(one.2, two.2);
+}

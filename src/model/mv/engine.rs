@@ -364,7 +364,9 @@ fn accumulate_with(
     #[cfg(feature = "parallel")]
     let parts: Vec<Result<Acc, usize>> = {
         use rayon::prelude::*;
-        if ncl > CHUNK {
+        // (a one-thread pool: the same chunks in the same order on this thread, without
+        // the hand-off to the pool and back at every evaluation)
+        if ncl > CHUNK && rayon::current_num_threads() > 1 {
             (0..nchunks).into_par_iter().map(one).collect()
         } else {
             (0..nchunks).map(one).collect()

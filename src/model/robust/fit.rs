@@ -150,20 +150,19 @@ fn pieces<S: Source + ?Sized>(
         }
     };
     let m = model.len();
+    // in the thread pool only when it has more than one thread: handing the work to a
+    // one-thread pool and waiting costs time and gains none (the pieces are the same)
     #[cfg(feature = "parallel")]
-    {
+    if rayon::current_num_threads() > 1 {
         use rayon::prelude::*;
-        (0..m)
+        return (0..m)
             .into_par_iter()
             .with_min_len(64)
             .map_init(Scratch::default, one)
-            .collect()
+            .collect();
     }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let mut sc = Scratch::default();
-        (0..m).map(|j| one(&mut sc, j)).collect()
-    }
+    let mut sc = Scratch::default();
+    (0..m).map(|j| one(&mut sc, j)).collect()
 }
 
 /// The 1-based coefficients of the omnibus test.
