@@ -566,19 +566,7 @@ fn check_fields(c: &mut Checker, case: &Value, fit: &SelectionFit) {
         .lrt_tau2()
         .map_or((None, None), |(a, b)| (Some(a), Some(b)));
     let r_lt = r["lrt_tau2"].as_f64().unwrap();
-    if id == LRT_TAU2_OPEN.0 {
-        // see LRT_TAU2_OPEN: asserted to be still the known state; its LRT not compared
-        let conv = fit.convergence_tau2().map(|k| k.converged);
-        let warned = fit
-            .warnings()
-            .iter()
-            .any(|w| w.contains("tau^2 = 0 did not converge"));
-        if conv != Some(false) || lt.is_some() || !warned {
-            c.failures.push(format!(
-                "{id}: no longer the known lrt_tau2 defect ({conv:?}, {lt:?}): update LRT_TAU2_OPEN"
-            ));
-        }
-    } else if r_lt <= 5e-10 && lt.is_some_and(|x| x <= 5e-10) {
+    if r_lt <= 5e-10 && lt.is_some_and(|x| x <= 5e-10) {
         // an LRT within its absolute floor of 0 on both sides: the chi-square(1) p-value
         // has an infinite slope there (1 - p ~ sqrt(2 x / pi)), so it is compared
         // absolutely to what that floor allows (sqrt(2 * 5e-10 / pi) = 1.8e-5)
@@ -691,20 +679,6 @@ fn check_fields(c: &mut Checker, case: &Value, fit: &SelectionFit) {
         c.metafor_distance(kind, f, &r[rk], &mf[mk]);
     }
 }
-
-/// OPEN (found here, not settled): for this case metan's fit with tau^2 = 0 (behind the
-/// heterogeneity LRT) does not converge. It used to stop after 2 iterations on a point
-/// whose likelihood was finite but its derivatives not, and metan then reported LRT = 0,
-/// p = 1; now the line search rejects such points, the fit runs to its iteration limit
-/// (200) with a log-likelihood above the full model's 3.748 (so the likelihood may be
-/// unbounded along tau^2 = 0, which would make the full maximum local too), and metan
-/// reports no heterogeneity test (`lrt_tau2() == None`, a warning, `convergence_tau2`
-/// not converged). The reference's tau^2 = 0 polish found a maximum with LRT 4.43
-/// (p = 0.035). The test asserts metan's state; every other field is compared as usual.
-const LRT_TAU2_OPEN: (&str, &str) = (
-    "raudenbush/power/greater/ML/mods=weeks",
-    "tau^2 = 0 fit not converged: no heterogeneity test",
-);
 
 #[test]
 fn selmodel_matches_metafor() {

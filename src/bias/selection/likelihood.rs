@@ -27,7 +27,9 @@
 //!   absolute integrand) the piece contributing most to it is bisected (in the shared
 //!   partition) and the integrals of the studies that failed are computed again. Pieces
 //!   on which a study's normal density is below `phi(12)` (`1.8e-33` times its peak)
-//!   everywhere are skipped for that study.
+//!   everywhere are skipped for that study, unless the selection function there is so
+//!   much larger than where the normal mass is that they are not negligible
+//!   (`far_negligible`: the power type at large delta, whose `w` spans `1e-5^delta .. 1`).
 //! * The partition an evaluation starts from is refined only at points the optimiser
 //!   accepts ([`Objective::accept`]): a rejected trial step into a region that needs a
 //!   finer partition leaves the later evaluations on the coarser one.
@@ -51,8 +53,13 @@ pub(crate) const QUAD_REL_TOL: f64 = 1e-10;
 pub(crate) const PIECE_WIDTH: f64 = 3.0;
 /// The most pieces the shared partition may be refined to.
 const QUAD_MAX_PIECES: usize = 400;
-/// A study skips a piece where its standardized `|z|` exceeds this everywhere.
+/// A study skips a piece where its standardized `|z|` exceeds this everywhere, unless the
+/// selection function is so much larger there than where the normal mass is that the
+/// piece is not negligible ([`far_negligible`]).
 const Z_SKIP: f64 = 12.0;
+/// A far piece is skipped when the bound of [`far_negligible`] on its contribution to each
+/// moment is below this, relative to `A_i` from the outer and the near pieces.
+const SKIP_REL: f64 = 1e-16;
 /// Components of the integrand whose error estimates are checked: `J_0` (the value `A_i`)
 /// and `J_4`, whose Hermite weight `z^4 - 6 z^2 + 3` makes it the least smooth of the
 /// moments; the moments of the delta derivatives of `w` share the smoothness of `w`.
@@ -555,23 +562,39 @@ impl Likelihood {
         let mut worst = (0.0, None);
         let mut evals = 0;
         let nodes = part.nodes();
-        for (j, &(a, b)) in part.pieces().iter().enumerate() {
-            let (za, zb) = ((sv * a - mu) / s, (sv * b - mu) / s);
-            if za > Z_SKIP || zb < -Z_SKIP {
-                continue;
+        // pass 0: the pieces within Z_SKIP standard deviations of mu; pass 1 (only when
+        // some piece is farther): those of the far pieces that are not negligible
+        let mut far = false;
+        for pass in 0..2 {
+            if pass == 1 && !far {
+                break;
             }
-            let mut f = [0.0; NODES];
-            for n in 0..NODES {
-                let z = (sv * nodes[NODES * j + n] - mu) / s;
-                f[n] = w_nodes[NODES * j + n] * norm_pdf(z) * jac;
-            }
-            evals += NODES;
-            let (k, e, r) = gauss_error(&f, 0.5 * (b - a));
-            value += k;
-            error += e;
-            resabs += r;
-            if e > worst.0 {
-                worst = (e, Some(j));
+            let scale = value + outer.abs();
+            for (j, &(a, b)) in part.pieces().iter().enumerate() {
+                let (za, zb) = ((sv * a - mu) / s, (sv * b - mu) / s);
+                let d = za.max(-zb);
+                if (d > Z_SKIP) != (pass == 1) {
+                    far |= d > Z_SKIP;
+                    continue;
+                }
+                let wn = &w_nodes[NODES * j..NODES * (j + 1)];
+                if pass == 1 && far_negligible(d, wn.iter().fold(0.0, |m, w| m.max(w.abs())), scale)
+                {
+                    continue;
+                }
+                let mut f = [0.0; NODES];
+                for n in 0..NODES {
+                    let z = (sv * nodes[NODES * j + n] - mu) / s;
+                    f[n] = wn[n] * norm_pdf(z) * jac;
+                }
+                evals += NODES;
+                let (k, e, r) = gauss_error(&f, 0.5 * (b - a));
+                value += k;
+                error += e;
+                resabs += r;
+                if e > worst.0 {
+                    worst = (e, Some(j));
+                }
             }
         }
         self.quad_evals += evals;
@@ -625,13 +648,36 @@ impl Likelihood {
             let jac = sv / s;
             let (za_t, zb_t) = (sv / s, -mu / s);
             let nodes = part.nodes();
-            for (j, &(a, b)) in part.pieces().iter().enumerate() {
+            // pass 0: the pieces within Z_SKIP standard deviations of mu; pass 1 (only
+            // when some piece is farther): those of the far pieces that are not negligible
+            let mut far = false;
+            for (pass, j) in
+                (0..2).flat_map(|pass| (0..part.pieces().len()).map(move |j| (pass, j)))
+            {
+                if pass == 1 && !far {
+                    break;
+                }
+                let (a, b) = part.pieces()[j];
                 let (za, zb) = (za_t * a + zb_t, za_t * b + zb_t);
-                if za > Z_SKIP || zb < -Z_SKIP {
+                let d = za.max(-zb);
+                if (d > Z_SKIP) != (pass == 1) {
+                    far |= d > Z_SKIP;
                     continue;
                 }
                 let h = 0.5 * (b - a);
                 let base = NODES * j;
+                if pass == 1 {
+                    // the largest |w| and |derivative of w| at the piece's nodes
+                    let gmax = g[base..base + NODES].iter().fold(0.0f64, |m, wd| {
+                        let x = wd.w.abs().max(wd.d[0].abs()).max(wd.d[1].abs());
+                        m.max(x)
+                            .max(wd.dd.iter().fold(0.0f64, |a, v| a.max(v.abs())))
+                    });
+                    // tot[0]: J_0 so far (the outer pieces and the near ones)
+                    if far_negligible(d, gmax, tot[0].abs()) {
+                        continue;
+                    }
+                }
                 // the densities first: a call to exp inside the accumulating loop would
                 // make it spill its 14 sums around every call
                 let mut zs = [0.0; NODES];
@@ -705,6 +751,23 @@ impl Likelihood {
         }
         (rel, if ok { None } else { worst.1 })
     }
+}
+
+/// Whether a piece at least `d > Z_SKIP` standard deviations from `mu`, on which the
+/// selection function and its delta derivatives are at most `gmax` in absolute value (the
+/// largest at its nodes), contributes less than `SKIP_REL * scale` to every moment:
+/// `int_d^inf |He_n(z)| phi(z) dz <= int_d^inf z^4 phi(z) dz = phi(d) (d^3 + 3 d) + 3
+/// Q(d) <= phi(d) (d^3 + 3 d + 1)` for `n <= 4` and `d >= 3`.
+///
+/// `phi(12) = 1.8e-33`, so with a selection function of bounded range (the step function's
+/// deltas, small exponents) no far piece counts; but where `w` spans many orders of
+/// magnitude (the power type's `w = (1 - p)^delta` with `p` clamped at `1 - 1e-5` is
+/// `1e-5^delta` at one end of the `t` line and near 1 at the other) and `mu` lies deep in
+/// the flat low end, the far pieces where `w` is large make up most of `A_i`. Skipping them
+/// made the `A_i` far too small there: on raudenbush/power with tau^2 = 0 the fit ran to a
+/// log-likelihood of +463.7 where metafor's is -165.6 (the sum of `ln A_i` off by 629).
+fn far_negligible(d: f64, gmax: f64, scale: f64) -> bool {
+    gmax * norm_pdf(d) * (d * d * d + 3.0 * d + 1.0) <= SKIP_REL * scale
 }
 
 /// `P(a < Z < b)` for a standard normal `Z`, from the tail on the side of the interval.
@@ -939,6 +1002,81 @@ mod tests {
             }
         }
         eprintln!("largest quadrature error of ll / its bound: {worst:.1e}");
+    }
+
+    #[test]
+    fn far_pieces_where_w_is_large_are_integrated() {
+        // the power type with p-values of positive effects: w = (1 - p)^delta, with p
+        // clamped at 1 - 1e-5, is 1e-5^delta = 1e-160 below t = -4.26 and near 1 at t > 2.
+        // With tau^2 = 0 and mu = -2.2, the normal mass of the precise studies lies 20 to 31
+        // standard deviations below the integration domain, where w is 1e-160, and A_i is
+        // made almost entirely by the pieces of the domain that are more than Z_SKIP
+        // standard deviations away (where the raudenbush/power fit with tau^2 = 0 ran to a
+        // log-likelihood of +464 while metafor's was -166). Reference: each A_i by the
+        // closed-form outer parts plus composite Simpson on the domain (h ~ 1/16384).
+        let mut l = lik(SelectionType::Power, &[0.0, 1.0], Alternative::Greater);
+        l.x = DMatrix::from_element(12, 1, 1.0);
+        let th = [-2.2, 0.0, 32.0];
+        let (lo, hi, _) = l.domain.clone();
+        let delta = [th[2]];
+        let w = |t: f64| l.weight.w(l.weight.clamp(l.weight.p_of_t(t)), &delta);
+        let mut reference = 0.0;
+        let mut dominated = 0;
+        for i in 0..l.y.len() {
+            let sv = l.v[i].sqrt();
+            let z = |t: f64| (sv * t - th[0]) / sv;
+            let outer = w(lo) * prob(f64::NEG_INFINITY, z(lo)) + w(hi) * prob(z(hi), f64::INFINITY);
+            let n = ((hi - lo) * 8192.0).round() as usize * 2;
+            let h = (hi - lo) / n as f64;
+            let inner: f64 = (0..=n)
+                .map(|j| {
+                    let t = lo + j as f64 * h;
+                    let c = if j == 0 || j == n {
+                        1.0
+                    } else if j % 2 == 1 {
+                        4.0
+                    } else {
+                        2.0
+                    };
+                    c * w(t) * norm_pdf(z(t))
+                })
+                .sum::<f64>()
+                * h
+                / 3.0;
+            let a = outer + inner;
+            // the whole domain beyond Z_SKIP standard deviations, and almost all of A_i there
+            if z(lo) > Z_SKIP && inner > 0.99 * a {
+                dominated += 1;
+            }
+            let e = l.y[i] - th[0];
+            let (lw, _, _) = l.weight.log_w_derivs(l.pvals[i], &delta);
+            reference += lw - LN_SQRT_2PI - 0.5 * l.v[i].ln() - 0.5 * e * e / l.v[i] - a.ln();
+        }
+        assert!(
+            dominated >= 4,
+            "{dominated} studies exercise the far pieces"
+        );
+        let ll = l.loglik(&th);
+        assert_eq!(l.quad_failures, 0);
+        // each ln A_i to QUAD_REL_TOL
+        let bound = l.y.len() as f64 * QUAD_REL_TOL;
+        assert!((ll - reference).abs() <= bound, "{ll} vs {reference}");
+        let (ld, g, _) = l.loglik_derivs(&th).unwrap();
+        assert!((ld - reference).abs() <= bound, "{ld} vs {reference}");
+        // the moments of the derivatives integrate the same pieces: the gradient in mu and
+        // delta (tau^2 is on its bound 0) matches central differences of the value
+        for j in [0, 2] {
+            let e = 1e-6 * th[j].abs();
+            let (mut a, mut b) = (th, th);
+            a[j] += e;
+            b[j] -= e;
+            let num = (l.loglik(&a) - l.loglik(&b)) / (2.0 * e);
+            assert!(
+                (num - g[j]).abs() < 1e-6 * (1.0 + g[j].abs()),
+                "grad {j}: {num} vs {}",
+                g[j]
+            );
+        }
     }
 
     #[test]
