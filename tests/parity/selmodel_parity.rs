@@ -113,7 +113,9 @@ fn tol(kind: SelectionType, field: &str) -> (f64, f64) {
         // LRTs are differences of log-likelihoods: absolute error of ll
         "lrt" | "lrt_tau2" | "qm" => (if cont { 1e-8 } else { 1e-10 }, 5e-10),
         // a p-value's relative error is about z^2 times its statistic's
-        "lrt_p" | "lrt_tau2_p" | "qm_p" => (if cont { 1e-7 } else { 1e-9 }, 0.0),
+        "lrt_p" | "lrt_tau2_p" => (if cont { 1e-8 } else { 1e-10 }, 0.0),
+        // QM is a Wald statistic: it carries the error of the standard errors
+        "qm_p" => (if cont { 1e-7 } else { 1e-9 }, 0.0),
         "beta" | "tau2" | "delta" | "ci" => (if cont { 1e-8 } else { 2e-10 }, 1e-10),
         "zval" | "zval_delta" => (if cont { 1e-8 } else { 2e-10 }, LOC_SE),
         // the reference's SEs agree between numDeriv steps of 0.1 and 0.2 standard errors
@@ -176,6 +178,40 @@ impl Checker {
                 "{label} {field}: reference {} metan {m:?}",
                 if t { format!("{theirs}") } else { "NA".into() }
             )),
+        }
+    }
+
+    /// A likelihood-ratio statistic and its p-value. Where the statistic is within its
+    /// absolute floor of 0 on both sides (`5e-10`, see [`tol`]), the chi-square p-value has
+    /// an infinite slope for one degree of freedom (`1 - p ~ sqrt(2 x / pi)`) and a slope
+    /// of 1/2 for two or more (`1 - p <= x / 2`), so it is compared absolutely to what
+    /// that floor allows: `sqrt(2 * 5e-10 / pi) = 1.8e-5` and `2.5e-10`.
+    fn lrt(
+        &mut self,
+        kind: SelectionType,
+        id: &str,
+        (field, field_p): (&str, &str),
+        (r_x, r_p): (f64, Option<f64>),
+        (x, p): (Option<f64>, Option<f64>),
+        df: usize,
+    ) {
+        let floor = tol(kind, field).1;
+        self.num(kind, field, id, r_x, x);
+        let r_p = r_p.unwrap_or(f64::NAN);
+        if r_x <= floor && x.is_some_and(|x| x <= floor) {
+            let allowed = if df == 1 {
+                (2.0 * floor / std::f64::consts::PI).sqrt()
+            } else {
+                floor / 2.0
+            };
+            if p.is_none_or(|p| (p - r_p).abs() > allowed) {
+                self.failures.push(format!(
+                    "{id}: {field_p} near 0: reference {r_p} metan {p:?}"
+                ));
+            }
+            self.checked += 1;
+        } else {
+            self.num(kind, field_p, id, r_p, p);
         }
     }
 
@@ -524,13 +560,13 @@ fn check_case(c: &mut Checker, case: &Value, fit: &SelectionFit) {
         r["ll0"].as_f64().unwrap(),
         Some(fit.loglik_unadjusted()),
     );
-    c.num(kind, "lrt", id, r["lrt"].as_f64().unwrap(), Some(fit.lrt()));
-    c.num(
+    c.lrt(
         kind,
-        "lrt_p",
         id,
-        r["lrt_p"].as_f64().unwrap_or(f64::NAN),
-        fit.lrt_p_value(),
+        ("lrt", "lrt_p"),
+        (r["lrt"].as_f64().unwrap(), r["lrt_p"].as_f64()),
+        (Some(fit.lrt()), fit.lrt_p_value()),
+        fit.lrt_df(),
     );
     if fit.lrt_df() as u64 != r["lrt_df"].as_u64().unwrap() {
         c.failures
@@ -539,28 +575,14 @@ fn check_case(c: &mut Checker, case: &Value, fit: &SelectionFit) {
     let (lt, lp) = fit
         .lrt_tau2()
         .map_or((None, None), |(a, b)| (Some(a), Some(b)));
-    let r_lt = r["lrt_tau2"].as_f64().unwrap();
-    if r_lt <= 5e-10 && lt.is_some_and(|x| x <= 5e-10) {
-        // an LRT within its absolute floor of 0 on both sides: the chi-square(1) p-value
-        // has an infinite slope there (1 - p ~ sqrt(2 x / pi)), so it is compared
-        // absolutely to what that floor allows (sqrt(2 * 5e-10 / pi) = 1.8e-5)
-        let rp = r["lrt_tau2_p"].as_f64().unwrap();
-        if lp.is_none_or(|p| (p - rp).abs() > 1.8e-5) {
-            c.failures.push(format!(
-                "{id}: lrt_tau2_p near 0: reference {rp} metan {lp:?}"
-            ));
-        }
-        c.num(kind, "lrt_tau2", id, r_lt, lt);
-    } else {
-        c.num(kind, "lrt_tau2", id, r_lt, lt);
-        c.num(
-            kind,
-            "lrt_tau2_p",
-            id,
-            r["lrt_tau2_p"].as_f64().unwrap(),
-            lp,
-        );
-    }
+    c.lrt(
+        kind,
+        id,
+        ("lrt_tau2", "lrt_tau2_p"),
+        (r["lrt_tau2"].as_f64().unwrap(), r["lrt_tau2_p"].as_f64()),
+        (lt, lp),
+        1,
+    );
     let (qm, qp) = fit.qm().map_or((None, None), |(a, b)| (Some(a), Some(b)));
     c.num(kind, "qm", id, r["qm"].as_f64().unwrap_or(f64::NAN), qm);
     c.num(kind, "qm_p", id, r["qm_p"].as_f64().unwrap_or(f64::NAN), qp);
