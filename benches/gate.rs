@@ -21,7 +21,14 @@
 //!
 //! Updating the baseline on purpose (after a deliberate speed change, or on a new machine
 //! class): `bash scripts/bench_gate.sh --update` rewrites `benches/baseline.json` with the
-//! current ratios (keeping its `tolerance`); commit it with the reason.
+//! current ratios (keeping its `tolerance` and `note`); commit it with the reason.
+//!
+//! The ratios depend on the machine: the kernel reads memory, most operations stay in
+//! cache, and machines balance the two differently. On the AMD EPYC machines the
+//! cache-resident operations read 1.2-1.5 times their ratios on the Intel Xeon machines
+//! (GOSH 0.99 against 0.66, the same code). The committed baseline of each operation is
+//! the larger of its quiet medians on the machine types seen, so the gate does not fail
+//! on the slower-reading type and is lenient by that factor on the other.
 //!
 //! `cargo bench -- --test` runs every operation once and checks nothing.
 
@@ -304,13 +311,12 @@ fn main() {
         }
         let mut out = serde_json::Map::new();
         out.insert("tolerance".into(), serde_json::json!(tolerance));
-        out.insert(
-            "note".into(),
-            serde_json::json!(
-                "ratios to the calibration kernel of benches/gate.rs; update with \
-                 `bash scripts/bench_gate.sh --update` and commit with the reason"
-            ),
+        // the committed note (how the baselines were chosen) is kept
+        let note = base["note"].as_str().unwrap_or(
+            "ratios to the calibration kernel of benches/gate.rs; update with \
+             `bash scripts/bench_gate.sh --update` and commit with the reason",
         );
+        out.insert("note".into(), serde_json::json!(note));
         out.insert("ratios".into(), serde_json::Value::Object(ops));
         let s = serde_json::to_string_pretty(&serde_json::Value::Object(out)).expect("json");
         std::fs::write(BASELINE, s + "\n").expect("write benches/baseline.json");
