@@ -223,7 +223,7 @@ fn bad_input_fails_cleanly() {
         ),
         (
             vec!["fit", f, "--mods", "grp", "--scale", "grp"],
-            "invalid option `scale` = grp = c: the location model fits the 1 studies of this level exactly",
+            "invalid option `scale` = grp = c: the location model fits the one study of this level exactly (leverage 1), so its tau^2 is not identified",
         ),
         (
             vec!["fit", f, "--mods", "grp,x", "--scale", "grp"],

@@ -843,11 +843,15 @@ fn separation(studies: &Studies, xd: &Design, zd: &Design) -> Result<()> {
                 return Err(MetaError::invalid_option(
                     "scale",
                     format!("{name} = {level}"),
-                    format!(
-                        "the location model fits the {} studies of this level exactly \
-                         (leverage 1), so their tau^2 is not identified",
-                        members.len()
-                    ),
+                    match members.len() {
+                        1 => "the location model fits the one study of this level exactly \
+                              (leverage 1), so its tau^2 is not identified"
+                            .to_string(),
+                        n => format!(
+                            "the location model fits the {n} studies of this level exactly \
+                             (leverage 1), so their tau^2 is not identified"
+                        ),
+                    },
                 ));
             }
         }
