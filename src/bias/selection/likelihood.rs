@@ -215,14 +215,9 @@ impl Likelihood {
         }
     }
 
-    /// Back to the committed partition (the working one only ever refines it, so equal
-    /// piece counts mean equal partitions).
+    /// Back to the committed partition.
     fn reset_grid(&mut self) {
-        if let (Some((g, _)), Some(c)) = (&self.grid, &self.committed) {
-            if g.pieces().len() != c.0.pieces().len() {
-                self.grid = Some(c.clone());
-            }
-        }
+        copy_partition(&self.committed, &mut self.grid);
     }
 
     /// `(mu_i, s_i^2, s_i)` at `(beta, tau2)`.
@@ -562,39 +557,25 @@ impl Likelihood {
         let mut worst = (0.0, None);
         let mut evals = 0;
         let nodes = part.nodes();
-        // pass 0: the pieces within Z_SKIP standard deviations of mu; pass 1 (only when
-        // some piece is farther): those of the far pieces that are not negligible
-        let mut far = false;
-        for pass in 0..2 {
-            if pass == 1 && !far {
-                break;
+        for (j, d) in near_then_far(part.pieces(), |t| (sv * t - mu) / s) {
+            let wn = &w_nodes[NODES * j..NODES * (j + 1)];
+            let wmax = wn.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+            if d > Z_SKIP && far_negligible(d, wmax, value + outer.abs()) {
+                continue;
             }
-            let scale = value + outer.abs();
-            for (j, &(a, b)) in part.pieces().iter().enumerate() {
-                let (za, zb) = ((sv * a - mu) / s, (sv * b - mu) / s);
-                let d = za.max(-zb);
-                if (d > Z_SKIP) != (pass == 1) {
-                    far |= d > Z_SKIP;
-                    continue;
-                }
-                let wn = &w_nodes[NODES * j..NODES * (j + 1)];
-                if pass == 1 && far_negligible(d, wn.iter().fold(0.0, |m, w| m.max(w.abs())), scale)
-                {
-                    continue;
-                }
-                let mut f = [0.0; NODES];
-                for n in 0..NODES {
-                    let z = (sv * nodes[NODES * j + n] - mu) / s;
-                    f[n] = wn[n] * norm_pdf(z) * jac;
-                }
-                evals += NODES;
-                let (k, e, r) = gauss_error(&f, 0.5 * (b - a));
-                value += k;
-                error += e;
-                resabs += r;
-                if e > worst.0 {
-                    worst = (e, Some(j));
-                }
+            let (a, b) = part.pieces()[j];
+            let mut f = [0.0; NODES];
+            for n in 0..NODES {
+                let z = (sv * nodes[NODES * j + n] - mu) / s;
+                f[n] = wn[n] * norm_pdf(z) * jac;
+            }
+            evals += NODES;
+            let (k, e, r) = gauss_error(&f, 0.5 * (b - a));
+            value += k;
+            error += e;
+            resabs += r;
+            if e > worst.0 {
+                worst = (e, Some(j));
             }
         }
         self.quad_evals += evals;
@@ -648,25 +629,11 @@ impl Likelihood {
             let jac = sv / s;
             let (za_t, zb_t) = (sv / s, -mu / s);
             let nodes = part.nodes();
-            // pass 0: the pieces within Z_SKIP standard deviations of mu; pass 1 (only
-            // when some piece is farther): those of the far pieces that are not negligible
-            let mut far = false;
-            for (pass, j) in
-                (0..2).flat_map(|pass| (0..part.pieces().len()).map(move |j| (pass, j)))
-            {
-                if pass == 1 && !far {
-                    break;
-                }
+            for (j, d) in near_then_far(part.pieces(), |t| za_t * t + zb_t) {
                 let (a, b) = part.pieces()[j];
-                let (za, zb) = (za_t * a + zb_t, za_t * b + zb_t);
-                let d = za.max(-zb);
-                if (d > Z_SKIP) != (pass == 1) {
-                    far |= d > Z_SKIP;
-                    continue;
-                }
                 let h = 0.5 * (b - a);
                 let base = NODES * j;
-                if pass == 1 {
+                if d > Z_SKIP {
                     // the largest |w| and |derivative of w| at the piece's nodes
                     let gmax = g[base..base + NODES].iter().fold(0.0f64, |m, wd| {
                         let x = wd.w.abs().max(wd.d[0].abs()).max(wd.d[1].abs());
@@ -753,6 +720,28 @@ impl Likelihood {
     }
 }
 
+/// The pieces of a partition with their distance `d` from `mu` in standard deviations
+/// (`z_of` maps `t` to `z`; `d = max(z(a), -z(b))`, negative inside a piece): first those
+/// within [`Z_SKIP`], in order, then the farther ones, in order. The far pieces come last
+/// so that [`far_negligible`] can weigh each against the integral of the near ones.
+fn near_then_far<'a>(
+    pieces: &'a [(f64, f64)],
+    z_of: impl Fn(f64) -> f64 + Copy + 'a,
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    let dist = move |&(a, b): &(f64, f64)| z_of(a).max(-z_of(b));
+    let near = pieces
+        .iter()
+        .map(dist)
+        .enumerate()
+        .filter(|&(_, d)| d <= Z_SKIP);
+    let far = pieces
+        .iter()
+        .map(dist)
+        .enumerate()
+        .filter(|&(_, d)| d > Z_SKIP);
+    near.chain(far)
+}
+
 /// Whether a piece at least `d > Z_SKIP` standard deviations from `mu`, on which the
 /// selection function and its delta derivatives are at most `gmax` in absolute value (the
 /// largest at its nodes), contributes less than `SKIP_REL * scale` to every moment:
@@ -768,6 +757,16 @@ impl Likelihood {
 /// log-likelihood of +463.7 where metafor's is -165.6 (the sum of `ln A_i` off by 629).
 fn far_negligible(d: f64, gmax: f64, scale: f64) -> bool {
     gmax * norm_pdf(d) * (d * d * d + 3.0 * d + 1.0) <= SKIP_REL * scale
+}
+
+/// `to = from.clone()` unless they are already equal: the working partition only ever
+/// refines the committed one, so equal piece counts mean equal partitions.
+fn copy_partition(from: &Option<(Partition, Vec<f64>)>, to: &mut Option<(Partition, Vec<f64>)>) {
+    if let (Some((f, _)), Some((t, _))) = (from, to.as_ref()) {
+        if f.pieces().len() != t.pieces().len() {
+            *to = from.clone();
+        }
+    }
 }
 
 /// `P(a < Z < b)` for a standard normal `Z`, from the tail on the side of the interval.
@@ -817,11 +816,7 @@ impl Objective for Likelihood {
     }
 
     fn accept(&mut self) {
-        if let (Some((g, _)), Some(c)) = (&self.grid, &self.committed) {
-            if g.pieces().len() != c.0.pieces().len() {
-                self.committed = self.grid.clone();
-            }
-        }
+        copy_partition(&self.grid, &mut self.committed);
     }
 }
 
